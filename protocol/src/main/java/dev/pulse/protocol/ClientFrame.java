@@ -1,0 +1,29 @@
+package dev.pulse.protocol;
+
+import java.util.List;
+
+/**
+ * Frames a client sends to a node. Every frame may carry a {@code ref} (null when absent) that the
+ * server echoes on its direct reply. Instances are only built by {@link FrameCodec#decodeClient},
+ * which validates every field, so handlers can trust them.
+ */
+public sealed interface ClientFrame {
+
+    String ref();
+
+    /** {@code since} is null for a plain join; otherwise replay every message after it. */
+    record Join(String ref, String room, Long since) implements ClientFrame {}
+
+    record Leave(String ref, String room) implements ClientFrame {}
+
+    record Send(String ref, String room, String id, String text) implements ClientFrame {}
+
+    /** {@code before} is null for "newest"; {@code limit} is already defaulted and bounded. */
+    record History(String ref, String room, Long before, int limit) implements ClientFrame {}
+
+    record Typing(String ref, String room) implements ClientFrame {}
+
+    record PresenceQuery(String ref, List<String> users) implements ClientFrame {}
+
+    record Ping(String ref) implements ClientFrame {}
+}

@@ -1,0 +1,82 @@
+package dev.pulse.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.annotation.JsonTypeName;
+import java.util.List;
+
+/**
+ * Frames a node sends to a client. The JSON {@code type} field is the {@link JsonTypeName};
+ * absent optional fields (null) are left out of the JSON.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(ServerFrame.Welcome.class),
+    @JsonSubTypes.Type(ServerFrame.Joined.class),
+    @JsonSubTypes.Type(ServerFrame.Synced.class),
+    @JsonSubTypes.Type(ServerFrame.Left.class),
+    @JsonSubTypes.Type(ServerFrame.Ack.class),
+    @JsonSubTypes.Type(ServerFrame.Message.class),
+    @JsonSubTypes.Type(ServerFrame.History.class),
+    @JsonSubTypes.Type(ServerFrame.Typing.class),
+    @JsonSubTypes.Type(ServerFrame.Presence.class),
+    @JsonSubTypes.Type(ServerFrame.PresenceList.class),
+    @JsonSubTypes.Type(ServerFrame.Pong.class),
+    @JsonSubTypes.Type(ServerFrame.Error.class)
+})
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public sealed interface ServerFrame {
+
+    @JsonTypeName("welcome")
+    record Welcome(String user, String session, String node, long heartbeatMs, int protocol) implements ServerFrame {}
+
+    /** A room member and their presence; {@code lastSeen} only when offline and known. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Member(String user, String status, String lastSeen) {}
+
+    @JsonTypeName("joined")
+    record Joined(String ref, String room, long lastSeq, List<Member> members) implements ServerFrame {}
+
+    @JsonTypeName("synced")
+    record Synced(String room, long lastSeq) implements ServerFrame {}
+
+    @JsonTypeName("left")
+    record Left(String ref, String room) implements ServerFrame {}
+
+    @JsonTypeName("ack")
+    record Ack(String ref, String room, String id, long seq, String ts) implements ServerFrame {}
+
+    @JsonTypeName("message")
+    record Message(String room, long seq, String id, String from, String text, String ts) implements ServerFrame {}
+
+    @JsonTypeName("history")
+    record History(String ref, String room, List<Message> messages, boolean hasMore) implements ServerFrame {}
+
+    @JsonTypeName("typing")
+    record Typing(String room, String user) implements ServerFrame {}
+
+    /** A presence change pushed to sessions that share a room with {@code user}. */
+    @JsonTypeName("presence")
+    record Presence(String user, String status, String lastSeen) implements ServerFrame {}
+
+    /** The answer to a presence query: same {@code type}, told apart by its {@code users} array. */
+    @JsonTypeName("presence")
+    record PresenceList(String ref, List<Member> users) implements ServerFrame {}
+
+    @JsonTypeName("pong")
+    record Pong(String ref) implements ServerFrame {}
+
+    /** {@code retryAfterMs} is only set with {@link ErrorCode#RATE_LIMITED}. */
+    @JsonTypeName("error")
+    record Error(String ref, String code, String message, Long retryAfterMs) implements ServerFrame {
+
+        public static Error of(String ref, ErrorCode code, String message) {
+            return new Error(ref, code.wire(), message, null);
+        }
+
+        public ErrorCode errorCode() {
+            return ErrorCode.fromWire(code);
+        }
+    }
+}
