@@ -1,0 +1,162 @@
+package dev.pulse.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.pulse.protocol.Limits;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A node's configuration: the defaults in {@code application.conf}, overridden by {@code PULSE_*}
+ * environment variables (12-factor). Tests pass their own environment map instead of the process's.
+ */
+public final class NodeSettings {
+
+    /** Environment variable → configuration path. */
+    private static final Map<String, String> ENV_PATHS = Map.of(
+        "PULSE_HTTP_HOST", "pulse.http.host",
+        "PULSE_HTTP_PORT", "pulse.http.port",
+        "PULSE_CLUSTER_HOST", "pulse.cluster.host",
+        "PULSE_CLUSTER_PORT", "pulse.cluster.port",
+        "PULSE_DATA_DIR", "pulse.data-dir",
+        "PULSE_TOKEN_SECRET", "pulse.token.secret",
+        "PULSE_LOGIN_PASSWORD", "pulse.login-password",
+        "PULSE_HEARTBEAT_MS", "pulse.heartbeat-ms");
+
+    private final Config config;
+    private final List<String> seedNodes;
+    private final Database database;
+
+    /** Where history lives: embedded H2 unless a PostgreSQL URL is given. */
+    public record Database(String url, String user, String password, boolean embedded) {}
+
+    private NodeSettings(Config config, List<String> seedNodes, Database database) {
+        this.config = config;
+        this.seedNodes = seedNodes;
+        this.database = database;
+    }
+
+    public static NodeSettings fromEnvironment() {
+        return fromEnvironment(System.getenv(), ConfigFactory.empty());
+    }
+
+    /** @param overrides extra configuration (tests), applied over the environment */
+    public static NodeSettings fromEnvironment(Map<String, String> env, Config overrides) {
+        Map<String, Object> values = new HashMap<>();
+        ENV_PATHS.forEach((variable, path) -> {
+            String value = env.get(variable);
+            if (value != null && !value.isBlank()) {
+                values.put(path, value.trim());
+            }
+        });
+        // Unresolved until the end, so ${pulse.…} references in the .conf files see the overrides.
+        Config unresolved = overrides
+            .withFallback(ConfigFactory.parseMap(values, "PULSE_* environment"))
+            .withFallback(ConfigFactory.defaultApplication());
+        Config pulse = ConfigFactory.load(unresolved);
+
+        List<String> seeds = new ArrayList<>();
+        String seedList = env.getOrDefault("PULSE_SEED_NODES", "");
+        for (String seed : seedList.split(",")) {
+            if (!seed.isBlank()) {
+                seeds.add(seed.trim());
+            }
+        }
+
+        String dbUrl = env.get("PULSE_DB_URL");
+        Database database = dbUrl == null || dbUrl.isBlank()
+            ? new Database(h2Url(Path.of(pulse.getString("pulse.data-dir"))), "sa", "", true)
+            : new Database(dbUrl.trim(), env.getOrDefault("PULSE_DB_USER", ""), env.getOrDefault("PULSE_DB_PASSWORD", ""), false);
+        return new NodeSettings(pekkoConfig(unresolved, seeds, database), List.copyOf(seeds), database);
+    }
+
+    /**
+     * The embedded database: one H2 file under the data directory. WRITE_DELAY=0 hands every commit to
+     * the operating system before the commit returns, so an ack survives the process being killed.
+     */
+    static String h2Url(Path dataDir) {
+        return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("pulse") + ";WRITE_DELAY=0";
+    }
+
+    private static Config pekkoConfig(Config unresolved, List<String> seeds, Database database) {
+        Map<String, Object> computed = new HashMap<>();
+        List<String> seedAddresses = seeds.stream().map(s -> "pekko://" + Main.SYSTEM_NAME + "@" + s).toList();
+        computed.put("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedAddresses));
+        String db = "pekko-persistence-jdbc.shared-databases.slick.";
+        computed.put(db + "db.url", database.url());
+        computed.put(db + "db.user", database.user());
+        computed.put(db + "db.password", database.password());
+        if (!database.embedded()) {
+            computed.put(db + "profile", "slick.jdbc.PostgresProfile$");
+            computed.put(db + "db.driver", "org.postgresql.Driver");
+        }
+        return ConfigFactory.load(ConfigFactory.parseMap(computed, "computed by NodeSettings").withFallback(unresolved));
+    }
+
+    /** The full configuration for the ActorSystem. */
+    public Config config() {
+        return config;
+    }
+
+    /** Seeds as {@code host:port}; empty means "form a cluster with myself". */
+    public List<String> seedNodes() {
+        return seedNodes;
+    }
+
+    public Database database() {
+        return database;
+    }
+
+    public String httpHost() {
+        return config.getString("pulse.http.host");
+    }
+
+    public int httpPort() {
+        return config.getInt("pulse.http.port");
+    }
+
+    public Path dataDir() {
+        return Path.of(config.getString("pulse.data-dir"));
+    }
+
+    public String tokenSecret() {
+        return config.getString("pulse.token.secret");
+    }
+
+    public Duration tokenTtl() {
+        return config.getDuration("pulse.token.ttl");
+    }
+
+    public String loginPassword() {
+        return config.getString("pulse.login-password");
+    }
+
+    public Duration heartbeat() {
+        return Duration.ofMillis(config.getLong("pulse.heartbeat-ms"));
+    }
+
+    public Limits limits() {
+        return new Limits(
+            config.getInt("pulse.limits.max-frame-bytes"),
+            config.getInt("pulse.limits.max-text-chars"),
+            config.getInt("pulse.limits.send-burst"),
+            config.getDuration("pulse.limits.send-window"));
+    }
+
+    public int outboundBuffer() {
+        return config.getInt("pulse.session.outbound-buffer");
+    }
+
+    public Duration entityTimeout() {
+        return config.getDuration("pulse.session.entity-timeout");
+    }
+
+    public Duration closeGrace() {
+        return config.getDuration("pulse.session.close-grace");
+    }
+}

@@ -1,0 +1,147 @@
+package dev.pulse.node;
+
+import dev.pulse.node.auth.TokenService;
+import dev.pulse.node.http.HealthRoute;
+import dev.pulse.node.http.LoginRoute;
+import dev.pulse.node.http.Routes;
+import dev.pulse.node.http.StaticRoute;
+import dev.pulse.node.http.WebSocketBridge;
+import dev.pulse.node.http.WebSocketRoute;
+import dev.pulse.node.persistence.JournalSchema;
+import dev.pulse.node.room.HistoryReader;
+import dev.pulse.node.room.LocalRooms;
+import dev.pulse.node.room.RoomEntity;
+import dev.pulse.node.room.RoomSettings;
+import dev.pulse.node.session.SendRateLimiter;
+import dev.pulse.node.session.SessionDeps;
+import dev.pulse.node.session.Sessions;
+import dev.pulse.node.user.UserEntity;
+import dev.pulse.protocol.FrameCodec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/** A running Pulse node: cluster member, entities, local hubs and sessions, and the HTTP server. */
+public final class PulseNode {
+
+    private final ActorSystem<Void> system;
+    private final ServerBinding binding;
+    private final String node;
+
+    private PulseNode(ActorSystem<Void> system, ServerBinding binding, String node) {
+        this.system = system;
+        this.binding = binding;
+        this.node = node;
+    }
+
+    public static PulseNode start(NodeSettings settings) {
+        if (settings.database().embedded()) {
+            try {
+                Files.createDirectories(settings.dataDir());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create data directory " + settings.dataDir(), e);
+            }
+        }
+        JournalSchema.ensure(settings.database());
+
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), Main.SYSTEM_NAME, settings.config());
+        try {
+            return wire(system, settings);
+        } catch (RuntimeException e) {
+            system.terminate();
+            throw e;
+        }
+    }
+
+    private static PulseNode wire(ActorSystem<Void> system, NodeSettings settings) {
+        Cluster cluster = Cluster.get(system);
+        Address self = cluster.selfMember().address();
+        if (settings.seedNodes().isEmpty()) {
+            cluster.manager().tell(Join.create(self));
+        }
+        String node = self.host().get() + ":" + self.port().get();
+
+        RoomSettings roomSettings = RoomSettings.from(settings.config());
+        RoomEntity.init(system, roomSettings, new HistoryReader(system));
+        UserEntity.init(system, settings.heartbeat());
+
+        ActorRef<LocalRooms.Command> localRooms =
+            system.systemActorOf(LocalRooms.create(roomSettings), "local-rooms", Props.empty());
+        FrameCodec codec = new FrameCodec(settings.limits());
+        SessionDeps deps = new SessionDeps(ClusterSharding.get(system), localRooms, new SendRateLimiter(settings.limits()),
+            codec, settings.heartbeat(), settings.entityTimeout(), node);
+        ActorRef<Sessions.Command> sessions = system.systemActorOf(Sessions.create(deps), "sessions", Props.empty());
+
+        TokenService tokens = new TokenService(settings.tokenSecret(), settings.tokenTtl(), Clock.systemUTC());
+        WebSocketBridge bridge = new WebSocketBridge(system, sessions, settings.limits().maxFrameBytes(),
+            settings.outboundBuffer(), settings.closeGrace());
+        var route = Routes.all(
+            new LoginRoute(tokens, settings.loginPassword()),
+            new WebSocketRoute(tokens, bridge),
+            new HealthRoute(cluster, node),
+            new StaticRoute());
+
+        ServerBinding binding;
+        try {
+            binding = Http.get(system).newServerAt(settings.httpHost(), settings.httpPort()).bind(route)
+                .toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot bind HTTP to " + settings.httpHost() + ":" + settings.httpPort(), e);
+        }
+
+        CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+        shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-http",
+            () -> binding.unbind().thenApply(done -> Done.getInstance()));
+        shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "close-sessions", () -> {
+            sessions.tell(new Sessions.CloseAll());
+            return CompletableFuture.completedFuture(Done.getInstance());
+        });
+        shutdown.addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-http",
+            () -> binding.terminate(Duration.ofSeconds(3)).thenApply(terminated -> Done.getInstance()));
+        return new PulseNode(system, binding, node);
+    }
+
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    /** The port HTTP is bound to (useful when configured as 0). */
+    public int httpPort() {
+        return binding.localAddress().getPort();
+    }
+
+    public String httpHost() {
+        return binding.localAddress().getHostString();
+    }
+
+    /** This node's cluster address as {@code host:port}, as shown in {@code welcome}. */
+    public String node() {
+        return node;
+    }
+
+    /** Runs coordinated shutdown: closes sessions (1001), leaves the cluster, stops the system. */
+    public void stop() {
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("node did not stop in time", e);
+        }
+    }
+}

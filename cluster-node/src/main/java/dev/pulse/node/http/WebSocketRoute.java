@@ -1,0 +1,54 @@
+package dev.pulse.node.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
+import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+
+import dev.pulse.node.auth.TokenService;
+import dev.pulse.protocol.ErrorCode;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Optional;
+import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/** {@code GET /ws?token=…}: 401 before any upgrade unless the token is valid. */
+public final class WebSocketRoute {
+
+    private final TokenService tokens;
+    private final WebSocketBridge bridge;
+    private final SecureRandom random = new SecureRandom();
+
+    public WebSocketRoute(TokenService tokens, WebSocketBridge bridge) {
+        this.tokens = tokens;
+        this.bridge = bridge;
+    }
+
+    public Route route() {
+        return path("ws", () -> get(() -> parameterOptional("token", token -> extractRequest(request -> {
+            Optional<String> user = token.flatMap(tokens::verify);
+            if (user.isEmpty()) {
+                return complete(JsonResponses.error(StatusCodes.UNAUTHORIZED, ErrorCode.UNAUTHORIZED,
+                    token.isEmpty() ? "missing token: connect to /ws?token=<token from POST /api/login>"
+                        : "invalid or expired token: log in again"));
+            }
+            Optional<WebSocketUpgrade> upgrade = request.getAttribute(AttributeKeys.webSocketUpgrade);
+            if (upgrade.isEmpty() || !(upgrade.get() instanceof UpgradeToWebSocketLowLevel lowLevel)) {
+                return complete(JsonResponses.error(StatusCodes.BAD_REQUEST, ErrorCode.INVALID, "expected a WebSocket upgrade"));
+            }
+            return onSuccess(bridge.open(user.get(), newSessionId(), lowLevel), response -> complete(response));
+        }))));
+    }
+
+    private String newSessionId() {
+        byte[] id = new byte[9];
+        random.nextBytes(id);
+        return HexFormat.of().formatHex(id);
+    }
+}

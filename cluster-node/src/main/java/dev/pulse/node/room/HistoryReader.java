@@ -1,0 +1,30 @@
+package dev.pulse.node.room;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/** Reads committed messages straight from the journal, for pages older than a room's window. */
+public final class HistoryReader {
+
+    private final JdbcReadJournal journal;
+    private final ActorSystem<?> system;
+
+    public HistoryReader(ActorSystem<?> system) {
+        this.system = system;
+        this.journal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    }
+
+    /** Messages with seq {@code from..to} inclusive, ascending. */
+    public CompletionStage<List<StoredMessage>> read(String persistenceId, long from, long to) {
+        return journal.currentEventsByPersistenceId(persistenceId, from, to)
+            .map(envelope -> {
+                var posted = (RoomEvent.MessagePosted) envelope.event();
+                return new StoredMessage(envelope.sequenceNr(), posted.id(), posted.from(), posted.text(), posted.ts());
+            })
+            .runWith(Sink.seq(), system);
+    }
+}

@@ -1,0 +1,300 @@
+package dev.pulse.node.room;
+
+import dev.pulse.node.CborSerializable;
+import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.PresenceStatus;
+import dev.pulse.protocol.ServerFrame;
+import dev.pulse.protocol.Timestamps;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+
+/**
+ * A chat room: sharded and event-sourced. Persist, then ack, then fan out — one message per node
+ * hub, never one per member. Posts that arrive while a journal write is in flight are written
+ * together in one {@code persist(List)}, so a hot room is not capped at one round trip per message.
+ */
+public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<RoomEntity.Command, RoomEvent, RoomState> {
+
+    public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Room");
+
+    // ------------------------------------------------------------------ protocol
+
+    public sealed interface Command extends CborSerializable {}
+
+    /** Post a message; answered with {@link Posted} once it is committed. */
+    public record Post(String user, String id, String text, ActorRef<PostResult> replyTo) implements Command {}
+
+    /** A member joins through a local hub; {@code since} (nullable) is checked against lastSeq. */
+    public record Join(String user, Long since, ActorRef<RoomHub.Command> hub, ActorRef<JoinResult> replyTo) implements Command {}
+
+    public record Leave(String user) implements Command {}
+
+    /** A hub (re-)registers; {@code knownSeq} < 0 when it has seen nothing yet. */
+    public record Subscribe(ActorRef<RoomHub.Command> hub, long knownSeq) implements Command {}
+
+    public record Unsubscribe(ActorRef<RoomHub.Command> hub) implements Command {}
+
+    /** The page of {@code limit} messages before {@code before} (null: newest). */
+    public record GetHistory(Long before, int limit, ActorRef<ReadResult> replyTo) implements Command {}
+
+    /** Messages {@code from..to} inclusive (clamped to lastSeq). */
+    public record GetRange(long from, long to, ActorRef<ReadResult> replyTo) implements Command {}
+
+    public record Typing(String user) implements Command {}
+
+    public record PresenceChanged(String user, String status, Long lastSeen) implements Command {}
+
+    record Flush() implements Command {}
+
+    record HubTerminated(ActorRef<RoomHub.Command> hub) implements Command {}
+
+    public sealed interface PostResult extends CborSerializable {}
+
+    public record Posted(String id, long seq, long ts) implements PostResult {}
+
+    public record PostRejected(ErrorCode code, String message) implements PostResult {}
+
+    public sealed interface JoinResult extends CborSerializable {}
+
+    public record Joined(long lastSeq, List<ServerFrame.Member> members) implements JoinResult {}
+
+    public record JoinRejected(ErrorCode code, String message) implements JoinResult {}
+
+    public sealed interface ReadResult extends CborSerializable {}
+
+    /** Messages ascending by seq; {@code hasMore} when older ones exist. */
+    public record Messages(List<StoredMessage> messages, boolean hasMore, long lastSeq) implements ReadResult {}
+
+    public record ReadFailed(String message) implements ReadResult {}
+
+    // ------------------------------------------------------------------ wiring
+
+    public static void init(ActorSystem<?> system, RoomSettings settings, HistoryReader reader) {
+        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(),
+            PersistenceId.of(entity.getEntityTypeKey().name(), entity.getEntityId()), settings, reader)));
+    }
+
+    public static Behavior<Command> create(String roomId, PersistenceId persistenceId, RoomSettings settings, HistoryReader reader) {
+        return Behaviors.setup(context -> new RoomEntity(context, roomId, persistenceId, settings, reader));
+    }
+
+    // ------------------------------------------------------------------ behaviour
+
+    private final ActorContext<Command> context;
+    private final String roomId;
+    private final String persistenceId;
+    private final RoomSettings settings;
+    private final HistoryReader reader;
+
+    // Not journaled: rebuilt as hubs and members come back after a restart.
+    private final Set<ActorRef<RoomHub.Command>> hubs = new HashSet<>();
+    private final Map<String, ServerFrame.Member> members = new TreeMap<>();
+    private final LinkedHashMap<String, PendingPost> pending = new LinkedHashMap<>();
+    private boolean flushScheduled;
+
+    /** A post waiting for the next journal write, with everyone waiting on its ack. */
+    private record PendingPost(RoomEvent.MessagePosted event, List<ActorRef<PostResult>> waiters) {}
+
+    private RoomEntity(ActorContext<Command> context, String roomId, PersistenceId persistenceId,
+                       RoomSettings settings, HistoryReader reader) {
+        super(persistenceId, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+        this.context = context;
+        this.roomId = roomId;
+        this.persistenceId = persistenceId.id();
+        this.settings = settings;
+        this.reader = reader;
+    }
+
+    @Override
+    public RoomState emptyState() {
+        return new RoomState();
+    }
+
+    @Override
+    public CommandHandlerWithReply<Command, RoomEvent, RoomState> commandHandler() {
+        return newCommandHandlerWithReplyBuilder().forAnyState()
+            .onCommand(Post.class, this::onPost)
+            .onCommand(Flush.class, this::onFlush)
+            .onCommand(Join.class, this::onJoin)
+            .onCommand(Leave.class, (state, leave) -> {
+                members.remove(leave.user());
+                return Effect().noReply();
+            })
+            .onCommand(Subscribe.class, this::onSubscribe)
+            .onCommand(Unsubscribe.class, (state, unsubscribe) -> {
+                removeHub(unsubscribe.hub());
+                return Effect().noReply();
+            })
+            .onCommand(HubTerminated.class, (state, gone) -> {
+                removeHub(gone.hub());
+                return Effect().noReply();
+            })
+            .onCommand(GetHistory.class, this::onGetHistory)
+            .onCommand(GetRange.class, (state, get) -> {
+                long to = Math.min(get.to(), state.lastSeq());
+                reply(read(state, get.from(), to, get.from() > 1), get.replyTo());
+                return Effect().noReply();
+            })
+            .onCommand(Typing.class, (state, typing) -> {
+                hubs.forEach(hub -> hub.tell(new RoomHub.TypingNotice(typing.user())));
+                return Effect().noReply();
+            })
+            .onCommand(PresenceChanged.class, this::onPresenceChanged)
+            .build();
+    }
+
+    @Override
+    public EventHandler<RoomState, RoomEvent> eventHandler() {
+        return newEventHandlerBuilder().forAnyState()
+            .onEvent(RoomEvent.MessagePosted.class,
+                (state, posted) -> state.apply(posted, settings.window(), settings.rememberedIds()))
+            .build();
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> onPost(RoomState state, Post post) {
+        RoomState.Committed committed = state.committed(post.user(), post.id());
+        if (committed != null) {
+            // A retry of a committed post: the same ack, and no second message.
+            return Effect().reply(post.replyTo(), new Posted(post.id(), committed.seq(), committed.ts()));
+        }
+        String key = RoomState.idKey(post.user(), post.id());
+        PendingPost waiting = pending.get(key);
+        if (waiting != null) {
+            waiting.waiters().add(post.replyTo());
+            return Effect().noReply();
+        }
+        List<ActorRef<PostResult>> waiters = new ArrayList<>(1);
+        waiters.add(post.replyTo());
+        pending.put(key, new PendingPost(new RoomEvent.MessagePosted(post.id(), post.user(), post.text(), 0), waiters));
+        if (!flushScheduled) {
+            // Everything that reaches the mailbox before this Flush is written in the same batch.
+            flushScheduled = true;
+            context.getSelf().tell(new Flush());
+        }
+        return Effect().noReply();
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> onFlush(RoomState state, Flush flush) {
+        flushScheduled = false;
+        if (pending.isEmpty()) {
+            return Effect().noReply();
+        }
+        List<PendingPost> batch = new ArrayList<>(pending.values());
+        pending.clear();
+        long ts = Math.max(System.currentTimeMillis(), state.lastTs());
+        List<RoomEvent> events = new ArrayList<>(batch.size());
+        for (PendingPost post : batch) {
+            RoomEvent.MessagePosted e = post.event();
+            events.add(new RoomEvent.MessagePosted(e.id(), e.from(), e.text(), ts));
+        }
+        return Effect().persist(events).thenRun(committed -> {
+            long firstSeq = committed.lastSeq() - batch.size() + 1;
+            List<StoredMessage> published = new ArrayList<>(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                RoomEvent.MessagePosted e = batch.get(i).event();
+                published.add(new StoredMessage(firstSeq + i, e.id(), e.from(), e.text(), ts));
+                Posted ack = new Posted(e.id(), firstSeq + i, ts);
+                batch.get(i).waiters().forEach(waiter -> waiter.tell(ack));
+            }
+            RoomHub.Publish publish = new RoomHub.Publish(published);
+            hubs.forEach(hub -> hub.tell(publish));
+        }).thenNoReply();
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> onJoin(RoomState state, Join join) {
+        if (join.since() != null && join.since() > state.lastSeq()) {
+            return Effect().reply(join.replyTo(), new JoinRejected(ErrorCode.INVALID,
+                "since " + join.since() + " is beyond the room's lastSeq " + state.lastSeq()));
+        }
+        addHub(join.hub());
+        members.put(join.user(), new ServerFrame.Member(join.user(), PresenceStatus.ONLINE, null));
+        return Effect().reply(join.replyTo(), new Joined(state.lastSeq(), List.copyOf(members.values())));
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> onSubscribe(RoomState state, Subscribe subscribe) {
+        if (!hubs.contains(subscribe.hub())) {
+            // A hub we lost (we restarted, or it is new): first the messages it missed, then live ones.
+            if (subscribe.knownSeq() >= 0 && subscribe.knownSeq() < state.lastSeq()) {
+                long from = Math.max(subscribe.knownSeq() + 1, state.windowStart());
+                subscribe.hub().tell(new RoomHub.Publish(state.windowSlice(from, state.lastSeq())));
+            }
+            addHub(subscribe.hub());
+        }
+        return Effect().noReply();
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> onGetHistory(RoomState state, GetHistory get) {
+        long to = get.before() == null ? state.lastSeq() : Math.min(get.before() - 1, state.lastSeq());
+        long from = Math.max(1, to - get.limit() + 1);
+        reply(read(state, from, to, from > 1), get.replyTo());
+        return Effect().noReply();
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> onPresenceChanged(RoomState state, PresenceChanged change) {
+        if (members.containsKey(change.user())) {
+            String lastSeen = change.lastSeen() == null ? null : Timestamps.format(change.lastSeen());
+            members.put(change.user(), new ServerFrame.Member(change.user(), change.status(),
+                PresenceStatus.OFFLINE.equals(change.status()) ? lastSeen : null));
+            RoomHub.PresenceNotice notice = new RoomHub.PresenceNotice(change.user(), change.status(), change.lastSeen());
+            hubs.forEach(hub -> hub.tell(notice));
+        }
+        return Effect().noReply();
+    }
+
+    /** Messages from..to out of the window when it holds them, else from the journal. */
+    private CompletionStage<ReadResult> read(RoomState state, long from, long to, boolean hasMore) {
+        long lastSeq = state.lastSeq();
+        if (to < from) {
+            return CompletableFuture.completedFuture(new Messages(List.of(), false, lastSeq));
+        }
+        if (from >= state.windowStart()) {
+            return CompletableFuture.completedFuture(new Messages(state.windowSlice(from, to), hasMore, lastSeq));
+        }
+        return reader.read(persistenceId, from, to)
+            .<ReadResult>thenApply(messages -> new Messages(messages, hasMore, lastSeq))
+            .exceptionally(failure -> new ReadFailed("history is unavailable: " + failure.getMessage()));
+    }
+
+    private static void reply(CompletionStage<ReadResult> result, ActorRef<ReadResult> replyTo) {
+        result.thenAccept(replyTo::tell);
+    }
+
+    private void addHub(ActorRef<RoomHub.Command> hub) {
+        if (hubs.add(hub)) {
+            context.watchWith(hub, new HubTerminated(hub));
+        }
+    }
+
+    private void removeHub(ActorRef<RoomHub.Command> hub) {
+        if (hubs.remove(hub)) {
+            context.unwatch(hub);
+        }
+    }
+
+    /** For logs and tests. */
+    public String roomId() {
+        return roomId;
+    }
+}

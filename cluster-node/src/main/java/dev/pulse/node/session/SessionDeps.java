@@ -1,0 +1,11 @@
+package dev.pulse.node.session;
+
+import dev.pulse.node.room.LocalRooms;
+import dev.pulse.protocol.FrameCodec;
+import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/** What every session on a node shares. {@code node} is the node's cluster address, host:port. */
+public record SessionDeps(ClusterSharding sharding, ActorRef<LocalRooms.Command> localRooms, SendRateLimiter rateLimiter,
+                          FrameCodec codec, Duration heartbeat, Duration entityTimeout, String node) {}
