@@ -67,8 +67,9 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     private record PostDone(String ref, String room, RoomEntity.PostResult result, Throwable failure) implements Command {}
 
-    private record ReadDone(String ref, String room, boolean history, RoomEntity.ReadResult result, Throwable failure)
-        implements Command {}
+    /** {@code replayGeneration} tells an answer of the current replay from one of an abandoned replay. */
+    private record ReadDone(String ref, String room, boolean history, int replayGeneration, RoomEntity.ReadResult result,
+                            Throwable failure) implements Command {}
 
     private record PresenceDone(String ref, List<UserEntity.Presence> presences, Throwable failure) implements Command {}
 
@@ -80,6 +81,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
     public static final int CLOSE_POLICY_VIOLATION = 1008;
     /** Messages asked for per replay round trip. */
     private static final int REPLAY_CHUNK = 200;
+    /** Live messages held for one room while its join or resume is answered. */
+    private static final int MAX_HELD = 10_000;
     private static final long TYPING_INTERVAL_NANOS = 1_000_000_000L;
 
     public static Behavior<Command> create(String sessionId, String user, Outbound outbound, SessionDeps deps) {
@@ -98,6 +101,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         /** Highest seq delivered to the client; -1 when nothing yet. */
         long delivered = -1;
         long replayTo;
+        int replayGeneration;
         boolean wasLive;
         /** Live frames that arrived while joining or replaying. */
         final ArrayDeque<Deliver> held = new ArrayDeque<>();
@@ -303,6 +307,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
             goLive(done.room(), sub);
         } else {
             sub.phase = RoomSub.Phase.REPLAYING;
+            sub.replayGeneration++;
             sub.delivered = since;
             sub.replayTo = joined.lastSeq();
             continueReplay(done.room(), sub);
@@ -345,9 +350,10 @@ public final class Session extends AbstractBehavior<Session.Command> {
         }
         long from = sub.delivered + 1;
         long to = Math.min(sub.replayTo, sub.delivered + REPLAY_CHUNK);
+        int generation = sub.replayGeneration;
         getContext().ask(RoomEntity.ReadResult.class, roomRef(room), deps.entityTimeout(),
             replyTo -> new RoomEntity.GetRange(from, to, replyTo),
-            (result, failure) -> new ReadDone(null, room, false, result, failure));
+            (result, failure) -> new ReadDone(null, room, false, generation, result, failure));
     }
 
     private Behavior<Command> onContinueReplay(ContinueReplay resume) {
@@ -429,7 +435,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         }
         getContext().ask(RoomEntity.ReadResult.class, roomRef(history.room()), deps.entityTimeout(),
             replyTo -> new RoomEntity.GetHistory(history.before(), history.limit(), replyTo),
-            (result, failure) -> new ReadDone(history.ref(), history.room(), true, result, failure));
+            (result, failure) -> new ReadDone(history.ref(), history.room(), true, 0, result, failure));
     }
 
     private Behavior<Command> onReadDone(ReadDone done) {
@@ -444,7 +450,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
             return next();
         }
         RoomSub sub = rooms.get(done.room());
-        if (sub == null || sub.phase != RoomSub.Phase.REPLAYING) {
+        if (sub == null || sub.phase != RoomSub.Phase.REPLAYING || sub.replayGeneration != done.replayGeneration()) {
             return next();
         }
         if (done.result() instanceof RoomEntity.Messages chunk && !chunk.messages().isEmpty()) {
@@ -513,8 +519,12 @@ public final class Session extends AbstractBehavior<Session.Command> {
         }
         if (sub.phase == RoomSub.Phase.LIVE) {
             deliver(sub, message);
-        } else {
+        } else if (sub.held.size() < MAX_HELD) {
             sub.held.addLast(message);
+        } else {
+            // The room outpaces this session's resume; it will resume again from what it has.
+            closing = true;
+            outbound.close(CLOSE_POLICY_VIOLATION, "slow consumer");
         }
         return next();
     }

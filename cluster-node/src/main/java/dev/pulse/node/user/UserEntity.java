@@ -154,9 +154,5 @@ public final class UserEntity extends AbstractBehavior<UserEntity.Command> {
             sharding.entityRefFor(RoomEntity.ENTITY_KEY, room)
                 .tell(new RoomEntity.PresenceChanged(user, now.status(), now.lastSeen()));
         }
-        if (!isOnline()) {
-            // Rooms are tracked per live session; once offline, the next session tracks afresh.
-            rooms.clear();
-        }
     }
 }
