@@ -44,7 +44,8 @@ public final class TestNode implements AutoCloseable {
         all.put("PULSE_DATA_DIR", dataDir.toString());
         all.put("PULSE_TOKEN_SECRET", "test-secret-of-at-least-32-bytes!!");
         all.putAll(env);
-        Config quiet = ConfigFactory.parseString("pekko.loglevel = WARNING");
+        Config quiet = ConfigFactory.parseString(
+            "pekko.loglevel = WARNING\npekko.cluster.jmx.multi-mbeans-in-same-jvm = on");
         return new TestNode(PulseNode.start(NodeSettings.fromEnvironment(all, overrides.withFallback(quiet))));
     }
 

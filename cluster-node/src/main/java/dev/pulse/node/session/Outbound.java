@@ -51,7 +51,11 @@ public final class Outbound {
     /** Ends the outbound stream normally (close code 1000) once queued frames are written. */
     public void complete() {
         if (!closeRequest.isDone()) {
-            queue.complete();
+            try {
+                queue.complete();
+            } catch (IllegalStateException alreadyDone) {
+                // the socket side finished first; nothing left to end
+            }
         }
     }
 

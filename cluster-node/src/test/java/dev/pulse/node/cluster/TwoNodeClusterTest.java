@@ -1,0 +1,99 @@
+package dev.pulse.node.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pulse.node.TestNode;
+import dev.pulse.protocol.ClientFrame;
+import dev.pulse.protocol.PresenceStatus;
+import dev.pulse.protocol.ServerFrame;
+import dev.pulse.protocol.client.PulseConnection;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two ActorSystems in one JVM forming a real cluster over Artery on loopback, sharing one
+ * embedded database (H2 allows that within one process). Entities live on either node, so every
+ * cross-node message is serialized for real.
+ */
+class TwoNodeClusterTest {
+
+    private static final Duration T = Duration.ofSeconds(15);
+
+    @TempDir
+    static Path data;
+
+    static TestNode first;
+    static TestNode second;
+
+    @BeforeAll
+    static void startCluster() {
+        first = TestNode.start(data);
+        second = TestNode.start(data, Map.of("PULSE_SEED_NODES", first.node().node()));
+        awaitMembers(2);
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (second != null) {
+            second.close();
+        }
+        if (first != null) {
+            first.close();
+        }
+    }
+
+    private static void awaitMembers(int count) {
+        long deadline = System.nanoTime() + T.toNanos();
+        while (System.nanoTime() < deadline) {
+            String health = second.client().get("/health").body();
+            if (health.contains("\"members\":" + count) && health.contains("\"status\":\"ok\"")) {
+                return;
+            }
+            try {
+                Thread.sleep(100); // polling interval of the condition above
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+        throw new AssertionError("cluster did not form: " + second.client().get("/health").body());
+    }
+
+    @Test
+    void usersOnDifferentNodesChatInOneOrderedRoom() {
+        PulseConnection alice = first.client().connectAs("alice");
+        PulseConnection bob = second.client().connectAs("bob");
+        assertThat(alice.await(ServerFrame.Welcome.class, T).node()).isEqualTo(first.node().node());
+        assertThat(bob.await(ServerFrame.Welcome.class, T).node()).isEqualTo(second.node().node());
+
+        alice.send(new ClientFrame.Join("j", "lobby", null));
+        alice.await(ServerFrame.Joined.class, T);
+        bob.send(new ClientFrame.Join("j", "lobby", null));
+        assertThat(bob.await(ServerFrame.Joined.class, T).members())
+            .extracting(ServerFrame.Member::user).containsExactlyInAnyOrder("alice", "bob");
+
+        for (int i = 1; i <= 5; i++) {
+            PulseConnection sender = i % 2 == 0 ? bob : alice;
+            String ref = "s" + i;
+            sender.send(new ClientFrame.Send(ref, "lobby", "id-" + i, "hello " + i));
+            assertThat(sender.await(ServerFrame.Ack.class, a -> a.ref().equals(ref), T).seq()).isEqualTo(i);
+        }
+        for (PulseConnection reader : new PulseConnection[] {alice, bob}) {
+            for (int i = 1; i <= 5; i++) {
+                ServerFrame.Message message = reader.await(ServerFrame.Message.class, T);
+                assertThat(message.seq()).isEqualTo(i);
+                assertThat(message.text()).isEqualTo("hello " + i);
+            }
+        }
+        alice.close();
+        ServerFrame.Presence gone = bob.await(ServerFrame.Presence.class, p -> p.user().equals("alice"), T);
+        assertThat(gone.status()).isEqualTo(PresenceStatus.OFFLINE);
+        assertThat(gone.lastSeen()).isNotNull();
+        bob.close();
+    }
+}
