@@ -102,6 +102,10 @@ public final class Session extends AbstractBehavior<Session.Command> {
         long delivered = -1;
         long replayTo;
         int replayGeneration;
+        /** Replayed messages fetched from the room and not yet sent. */
+        final ArrayDeque<StoredMessage> fetched = new ArrayDeque<>();
+        boolean fetching;
+        boolean syncedSent;
         boolean wasLive;
         /** Live frames that arrived while joining or replaying. */
         final ArrayDeque<Deliver> held = new ArrayDeque<>();
@@ -308,6 +312,9 @@ public final class Session extends AbstractBehavior<Session.Command> {
         } else {
             sub.phase = RoomSub.Phase.REPLAYING;
             sub.replayGeneration++;
+            sub.fetched.clear();
+            sub.fetching = false;
+            sub.syncedSent = false;
             sub.delivered = since;
             sub.replayTo = joined.lastSeq();
             continueReplay(done.room(), sub);
@@ -337,23 +344,58 @@ public final class Session extends AbstractBehavior<Session.Command> {
         }
     }
 
+    /**
+     * Moves a resume forward as far as the socket has room: first the replayed messages (fetched from
+     * the room in chunks), then {@code synced}, then the live messages held meanwhile. Pausing while
+     * the outbound queue is nearly full keeps a long resume from counting as a slow consumer.
+     */
     private void continueReplay(String room, RoomSub sub) {
-        if (sub.delivered >= sub.replayTo) {
+        while (!sub.fetched.isEmpty() && hasRoomToSend()) {
+            StoredMessage message = sub.fetched.pollFirst();
+            if (message.seq() > sub.delivered) {
+                sub.delivered = message.seq();
+                send(message.toFrame(room));
+            }
+        }
+        if (!sub.fetched.isEmpty()) {
+            waitForRoomToSend(room);
+            return;
+        }
+        if (sub.delivered < sub.replayTo) {
+            if (!sub.fetching) {
+                sub.fetching = true;
+                long from = sub.delivered + 1;
+                long to = Math.min(sub.replayTo, sub.delivered + REPLAY_CHUNK);
+                int generation = sub.replayGeneration;
+                getContext().ask(RoomEntity.ReadResult.class, roomRef(room), deps.entityTimeout(),
+                    replyTo -> new RoomEntity.GetRange(from, to, replyTo),
+                    (result, failure) -> new ReadDone(null, room, false, generation, result, failure));
+            }
+            return;
+        }
+        if (!sub.syncedSent) {
+            sub.syncedSent = true;
             send(new ServerFrame.Synced(room, sub.replayTo));
-            goLive(room, sub);
+        }
+        while (!sub.held.isEmpty() && hasRoomToSend()) {
+            deliver(sub, sub.held.pollFirst());
+        }
+        if (!sub.held.isEmpty()) {
+            waitForRoomToSend(room);
             return;
         }
-        if (outbound.queued() > outbound.capacity() / 2) {
-            // Let the socket drain before the next chunk, so a long resume is not a slow consumer.
-            timers.startSingleTimer("replay-" + room, new ContinueReplay(room), Duration.ofMillis(20));
-            return;
+        sub.phase = RoomSub.Phase.LIVE;
+        sub.wasLive = false;
+    }
+
+    private boolean hasRoomToSend() {
+        return !closing && outbound.queued() < Math.max(1, outbound.capacity() * 3 / 4);
+    }
+
+    private void waitForRoomToSend(String room) {
+        if (!closing) {
+            timers.startSingleTimer("replay-" + room, new ContinueReplay(room), Duration.ofMillis(10));
         }
-        long from = sub.delivered + 1;
-        long to = Math.min(sub.replayTo, sub.delivered + REPLAY_CHUNK);
-        int generation = sub.replayGeneration;
-        getContext().ask(RoomEntity.ReadResult.class, roomRef(room), deps.entityTimeout(),
-            replyTo -> new RoomEntity.GetRange(from, to, replyTo),
-            (result, failure) -> new ReadDone(null, room, false, generation, result, failure));
     }
 
     private Behavior<Command> onContinueReplay(ContinueReplay resume) {
@@ -364,12 +406,15 @@ public final class Session extends AbstractBehavior<Session.Command> {
         return next();
     }
 
+    /** Live delivery from {@code sub.delivered} on, after the frames held meanwhile. */
     private void goLive(String room, RoomSub sub) {
-        sub.phase = RoomSub.Phase.LIVE;
-        sub.wasLive = false;
-        while (!sub.held.isEmpty() && !closing) {
-            deliver(sub, sub.held.pollFirst());
-        }
+        sub.phase = RoomSub.Phase.REPLAYING;
+        sub.replayGeneration++;
+        sub.fetched.clear();
+        sub.fetching = false;
+        sub.replayTo = sub.delivered;
+        sub.syncedSent = true;
+        continueReplay(room, sub);
     }
 
     private void onLeave(ClientFrame.Leave leave) {
@@ -453,16 +498,10 @@ public final class Session extends AbstractBehavior<Session.Command> {
         if (sub == null || sub.phase != RoomSub.Phase.REPLAYING || sub.replayGeneration != done.replayGeneration()) {
             return next();
         }
+        sub.fetching = false;
         if (done.result() instanceof RoomEntity.Messages chunk && !chunk.messages().isEmpty()) {
-            for (StoredMessage message : chunk.messages()) {
-                if (message.seq() > sub.delivered && !closing) {
-                    sub.delivered = message.seq();
-                    send(message.toFrame(done.room()));
-                }
-            }
-            if (!closing) {
-                continueReplay(done.room(), sub);
-            }
+            sub.fetched.addAll(chunk.messages());
+            continueReplay(done.room(), sub);
         } else {
             // The journal could not be read: the client resumes again with the same since.
             send(ServerFrame.Error.of(null, ErrorCode.UNAVAILABLE, "resume of " + done.room() + " failed; join again with since"));
