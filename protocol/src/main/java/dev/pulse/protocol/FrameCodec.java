@@ -21,6 +21,7 @@ public final class FrameCodec {
 
     private static final ObjectMapper MAPPER = JsonMapper.builder()
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS) // one frame is exactly one JSON object
         .build();
 
     static {

@@ -1,0 +1,868 @@
+package dev.pulse.node.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.pulse.node.TestNode;
+import dev.pulse.node.auth.TokenService;
+import dev.pulse.protocol.ClientFrame;
+import dev.pulse.protocol.ServerFrame;
+import dev.pulse.protocol.client.PulseClient;
+import dev.pulse.protocol.client.PulseConnection;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Black-box tests of the connection layer of the wire contract (PROTOCOL.md): login, the WebSocket
+ * handshake and welcome, ping, malformed frames, frame and text limits, the send rate limit, slow
+ * consumers, keep-alive, shutdown and health. Everything goes through real sockets to real nodes.
+ */
+class ConnectionE2ETest {
+
+    private static final Duration T = Duration.ofSeconds(10);
+    private static final String SECRET = "test-secret-of-at-least-32-bytes!!";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_FRAME = 64 * 1024;
+    /** U+1F600, one code point, two UTF-16 chars, four UTF-8 bytes. */
+    private static final String EMOJI = "\uD83D\uDE00";
+
+    @TempDir
+    static Path sharedData;
+
+    /** A node with default settings, shared by the tests that do not need their own configuration. */
+    private static TestNode node;
+
+    private final List<PulseConnection> opened = new ArrayList<>();
+
+    @BeforeAll
+    static void startSharedNode() {
+        node = TestNode.start(sharedData);
+    }
+
+    @AfterAll
+    static void stopSharedNode() {
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    @AfterEach
+    void closeConnections() {
+        opened.forEach(PulseConnection::close);
+        opened.clear();
+    }
+
+    private PulseConnection track(PulseConnection connection) {
+        opened.add(connection);
+        return connection;
+    }
+
+    private PulseConnection connect(TestNode on, String user) {
+        PulseConnection connection = track(on.client().connectAs(user));
+        connection.await(ServerFrame.Welcome.class, T);
+        return connection;
+    }
+
+    // ================================================================== 1. login
+
+    @Test
+    void loginAnswers200WithTokenUserAndIsoExpiry() throws IOException {
+        Instant before = Instant.now();
+        HttpResponse<String> response = node.client().post("/api/login", "{\"user\":\"login-ok\"}");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode body = JSON.readTree(response.body());
+        assertThat(body.isObject()).as("login body %s", response.body()).isTrue();
+        assertThat(body.path("token").isTextual()).as("token is a string in %s", body).isTrue();
+        assertThat(body.path("token").textValue()).isNotBlank();
+        assertThat(body.path("user").isTextual()).isTrue();
+        assertThat(body.path("user").textValue()).isEqualTo("login-ok");
+        assertThat(body.path("expiresAt").isTextual()).as("expiresAt is a string in %s", body).isTrue();
+        assertThat(iso(body.path("expiresAt").textValue())).isAfter(before);
+
+        // The token is the one /ws accepts, for that user.
+        PulseConnection connection = track(node.client().connect(body.path("token").textValue()));
+        assertThat(connection.await(ServerFrame.Welcome.class, T).user()).isEqualTo("login-ok");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a", "0", "a_b.c-9", "abcdefghijklmnopqrstuvwxyz012345" /* 32 chars */})
+    void loginAcceptsEveryValidUserName(String user) {
+        assertThat(user.length()).isBetween(1, 32);
+        PulseClient.Login login = node.client().login(user);
+        assertThat(login.user()).isEqualTo(user);
+        assertThat(login.token()).isNotBlank();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "{\"user\":\"Alice\"}",                                  // upper-case
+        "{\"user\":\"ALICE\"}",
+        "{\"user\":\"abcdefghijklmnopqrstuvwxyz0123456\"}",      // 33 chars
+        "{\"user\":\"\"}",                                       // empty
+        "{\"user\":\"al ice\"}",                                 // bad chars
+        "{\"user\":\"al/ice\"}",
+        "{\"user\":\"alice!\"}",
+        "{\"user\":\"\u00e5lice\"}",
+        "{\"user\":\"dm:a:b\"}",
+        "{\"user\":42}",                                         // not a string
+        "{\"user\":null}",
+        "{\"user\":[\"alice\"]}",
+        "{\"user\":{\"name\":\"alice\"}}",
+        "{}",                                                    // missing
+        "{\"name\":\"alice\"}",
+        "not json",                                              // invalid JSON
+        "{\"user\":\"alice\"",
+        "",
+        "[\"alice\"]",
+        "\"alice\""
+    })
+    void loginRejectsBadNamesAndBodiesWith400AndAJsonErrorBody(String body) throws IOException {
+        HttpResponse<String> response = node.client().post("/api/login", body);
+
+        assertThat(response.statusCode()).as("POST /api/login %s", body).isEqualTo(400);
+        JsonNode error = JSON.readTree(response.body());
+        assertThat(error != null && error.isObject())
+            .as("400 body must be a JSON object, was: %s", response.body()).isTrue();
+    }
+
+    @Test
+    void loginRequiresTheConfiguredPassword(@TempDir Path dir) throws IOException {
+        try (TestNode guarded = TestNode.start(dir, Map.of("PULSE_LOGIN_PASSWORD", "open-sesame"))) {
+            PulseClient client = guarded.client();
+
+            assertThat(client.post("/api/login", "{\"user\":\"pw-user\",\"password\":\"wrong\"}").statusCode())
+                .as("wrong password").isEqualTo(401);
+            assertThat(client.post("/api/login", "{\"user\":\"pw-user\"}").statusCode())
+                .as("missing password").isEqualTo(401);
+            assertThat(client.post("/api/login", "{\"user\":\"pw-user\",\"password\":\"\"}").statusCode())
+                .as("empty password").isEqualTo(401);
+            assertThat(client.post("/api/login", "{\"user\":\"pw-user\",\"password\":\"open-sesame \"}").statusCode())
+                .as("password with a trailing space").isEqualTo(401);
+            assertThatThrownBy(() -> client.login("pw-user", "OPEN-SESAME"))
+                .isInstanceOfSatisfying(PulseClient.HttpFailure.class, f -> assertThat(f.status()).isEqualTo(401));
+
+            HttpResponse<String> ok = client.post("/api/login", "{\"user\":\"pw-user\",\"password\":\"open-sesame\"}");
+            assertThat(ok.statusCode()).isEqualTo(200);
+            JsonNode body = JSON.readTree(ok.body());
+            assertThat(body.path("user").textValue()).isEqualTo("pw-user");
+            assertThat(iso(body.path("expiresAt").textValue())).isAfter(Instant.now());
+
+            PulseConnection connection = track(client.connect(body.path("token").textValue()));
+            assertThat(connection.await(ServerFrame.Welcome.class, T).user()).isEqualTo("pw-user");
+            connection.close();
+        }
+    }
+
+    // ================================================================== 2. /ws handshake and welcome
+
+    @Test
+    void socketWithoutTokenIsRefusedWith401BeforeTheUpgrade() {
+        String ws = "ws://127.0.0.1:" + node.httpPort();
+        assertThat(handshakeStatus(URI.create(ws + "/ws"))).as("no token parameter").isEqualTo(401);
+        assertThat(handshakeStatus(URI.create(ws + "/ws?token="))).as("empty token").isEqualTo(401);
+        assertThat(node.client().get("/ws").statusCode()).as("plain GET /ws without token").isEqualTo(401);
+    }
+
+    @Test
+    void socketWithForgedTokenIsRefusedWith401() {
+        String forged = new TokenService("another-secret-that-is-also-32-bytes-long", Duration.ofHours(1), Clock.systemUTC())
+            .issue("alice").token();
+        assertRefused(forged, "token signed with another secret");
+
+        String valid = node.client().login("forge-victim").token();
+        char last = valid.charAt(valid.length() - 1);
+        String tampered = valid.substring(0, valid.length() - 1) + (last == 'A' ? 'B' : 'A');
+        assertRefused(tampered, "token with a changed signature");
+
+        assertRefused("not-a-token", "garbage token");
+    }
+
+    @Test
+    void socketWithExpiredTokenIsRefusedWith401() {
+        Clock anHourAgo = Clock.fixed(Instant.now().minus(Duration.ofHours(1)), ZoneOffset.UTC);
+        String expired = new TokenService(SECRET, Duration.ofMinutes(5), anHourAgo).issue("late-user").token();
+        assertRefused(expired, "token expired 55 minutes ago");
+
+        // Control: the same construction with a current clock is accepted, so the refusal above is the expiry.
+        String fresh = new TokenService(SECRET, Duration.ofMinutes(5), Clock.systemUTC()).issue("late-user").token();
+        PulseConnection connection = track(node.client().connect(fresh));
+        assertThat(connection.await(ServerFrame.Welcome.class, T).user()).isEqualTo("late-user");
+    }
+
+    @Test
+    void validTokenGetsExactlyTheWelcomeFrameFirst() {
+        PulseConnection first = track(node.client().connectAs("welcome-user"));
+        JsonNode welcome = json(first.nextRaw(T));
+
+        assertThat(fields(welcome)).containsExactlyInAnyOrder("type", "user", "session", "node", "heartbeatMs", "protocol");
+        assertThat(welcome.get("type").textValue()).isEqualTo("welcome");
+        assertThat(welcome.get("user").textValue()).isEqualTo("welcome-user");
+        assertThat(welcome.get("session").isTextual()).isTrue();
+        assertThat(welcome.get("session").textValue()).isNotBlank();
+        assertThat(welcome.get("node").isTextual()).isTrue();
+        assertThat(welcome.get("node").textValue()).matches("[^\\s:]+:\\d{1,5}").isEqualTo(node.node().node());
+        assertThat(welcome.get("heartbeatMs").isIntegralNumber()).as("heartbeatMs is an integer: %s", welcome).isTrue();
+        assertThat(welcome.get("heartbeatMs").longValue()).isEqualTo(15000);
+        assertThat(welcome.get("protocol").isIntegralNumber()).as("protocol is an integer: %s", welcome).isTrue();
+        assertThat(welcome.get("protocol").intValue()).isEqualTo(1);
+
+        PulseConnection second = track(node.client().connectAs("welcome-user"));
+        JsonNode again = json(second.nextRaw(T));
+        assertThat(again.get("type").textValue()).isEqualTo("welcome");
+        assertThat(again.get("session").textValue()).as("each socket is its own session")
+            .isNotEqualTo(welcome.get("session").textValue());
+    }
+
+    // ================================================================== 3. ping, ref
+
+    @Test
+    void pingIsAnsweredWithPongEchoingTheRef() {
+        PulseConnection c = connect(node, "ping-user");
+
+        c.sendRaw("{\"type\":\"ping\",\"ref\":\"p-1\"}");
+        assertThat(json(c.nextRaw(T))).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"p-1\"}"));
+
+        c.sendRaw("{\"type\":\"ping\"}");
+        assertThat(json(c.nextRaw(T))).as("no ref sent, none echoed").isEqualTo(json("{\"type\":\"pong\"}"));
+
+        String ref64 = "r".repeat(63) + "\u00e9"; // 64 chars, 65 UTF-8 bytes
+        c.sendRaw("{\"type\":\"ping\",\"ref\":\"" + ref64 + "\"}");
+        assertThat(json(c.nextRaw(T))).isEqualTo(JSON.createObjectNode().put("type", "pong").put("ref", ref64));
+    }
+
+    @Test
+    void refLongerThan64CharsIsInvalid() {
+        PulseConnection c = connect(node, "long-ref-user");
+
+        c.sendRaw("{\"type\":\"ping\",\"ref\":\"" + "r".repeat(65) + "\"}");
+        JsonNode error = json(c.nextRaw(T));
+        assertThat(error.path("type").textValue()).as("answer to a 65-char ref: %s", error).isEqualTo("error");
+        assertThat(error.path("code").textValue()).isEqualTo("invalid");
+        assertOpenAndAlive(c);
+    }
+
+    @Test
+    void errorsEchoTheRefOfTheFrameTheyAnswer() {
+        PulseConnection c = connect(node, "ref-echo-user");
+
+        assertError(c, "{\"type\":\"frobnicate\",\"ref\":\"e-1\"}", "e-1", "invalid");
+        assertError(c, "{\"type\":\"join\",\"ref\":\"e-2\",\"room\":\"Not A Room\"}", "e-2", "invalid");
+        assertError(c, "{\"type\":\"send\",\"ref\":\"e-3\",\"room\":\"ref-echo\",\"id\":\"x\"}", "e-3", "invalid");
+        assertError(c, "{\"type\":\"join\",\"ref\":\"e-4\",\"room\":\"dm:other1:other2\"}", "e-4", "forbidden");
+        assertError(c, "{\"ref\":\"e-5\"}", "e-5", "invalid");
+        assertOpenAndAlive(c);
+    }
+
+    // ================================================================== 4. malformed frames
+
+    @Test
+    void malformedFramesGetInvalidAndTheSocketStaysOpen() {
+        PulseConnection c = connect(node, "malformed-user");
+        List<String> bad = List.of(
+            "{not json",
+            "{\"type\":\"ping\"",
+            "",
+            "   ",
+            "[1,2]",
+            "[{\"type\":\"ping\"}]",
+            "\"ping\"",
+            "42",
+            "null",
+            "true",
+            "{}",
+            "{\"type\":42}",
+            "{\"type\":null}",
+            "{\"type\":{\"name\":\"ping\"}}",
+            "{\"type\":\"nope\"}",
+            "{\"type\":\"PING\"}");
+        for (String frame : bad) {
+            c.sendRaw(frame);
+            JsonNode answer = json(c.nextRaw(T));
+            assertThat(answer.path("type").textValue()).as("answer to [%s]: %s", frame, answer).isEqualTo("error");
+            assertThat(answer.path("code").textValue()).as("answer to [%s]: %s", frame, answer).isEqualTo("invalid");
+            assertThat(answer.path("message").isTextual()).as("message in %s", answer).isTrue();
+            assertThat(c.isOpen()).as("open after [%s]", frame).isTrue();
+        }
+        // Unknown fields are ignored.
+        c.sendRaw("{\"type\":\"ping\",\"ref\":\"u-1\",\"extra\":{\"deep\":[1,2,{\"x\":null}]},\"more\":true}");
+        assertThat(json(c.nextRaw(T))).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"u-1\"}"));
+        assertOpenAndAlive(c);
+    }
+
+    @Test
+    void frameWithTwoJsonObjectsIsMalformed() {
+        // "Every frame is one UTF-8 JSON object": trailing content makes the frame malformed, and
+        // silently running only the first object would lose the second without telling the client.
+        PulseConnection c = connect(node, "two-objects-user");
+
+        c.sendRaw("{\"type\":\"ping\",\"ref\":\"t\"}{\"type\":\"ping\",\"ref\":\"u\"}");
+        JsonNode answer = json(c.nextRaw(T));
+        assertThat(answer.path("type").textValue()).as("answer to two concatenated objects: %s", answer).isEqualTo("error");
+        assertThat(answer.path("code").textValue()).isEqualTo("invalid");
+
+        c.sendRaw("{\"type\":\"ping\",\"ref\":\"v\"} trailing");
+        answer = json(c.nextRaw(T));
+        assertThat(answer.path("type").textValue()).as("answer to an object with trailing garbage: %s", answer)
+            .isEqualTo("error");
+        assertThat(answer.path("code").textValue()).isEqualTo("invalid");
+        assertOpenAndAlive(c);
+    }
+
+    // ================================================================== 5. frame limits
+
+    @Test
+    void frameOfExactly64KiBIsAcceptedAndOneByteMoreIsTooLarge() {
+        PulseConnection c = connect(node, "frame-limit-user");
+
+        String atLimit = pingOfBytes("at-limit", MAX_FRAME, 'a');
+        assertThat(atLimit.getBytes(StandardCharsets.UTF_8)).hasSize(MAX_FRAME);
+        c.sendRaw(atLimit);
+        assertThat(json(c.nextRaw(T))).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"at-limit\"}"));
+
+        String over = pingOfBytes("over", MAX_FRAME + 1, 'a');
+        c.sendRaw(over);
+        assertTooLarge(c, "strict frame of 65537 bytes");
+        assertOpenAndAlive(c);
+
+        // The limit is in UTF-8 bytes: two-byte characters reach it with half as many chars.
+        String multiByteAtLimit = pingOfBytes("mb-at-limit", MAX_FRAME, '\u00e9');
+        assertThat(multiByteAtLimit.getBytes(StandardCharsets.UTF_8)).hasSize(MAX_FRAME);
+        c.sendRaw(multiByteAtLimit);
+        assertThat(json(c.nextRaw(T))).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"mb-at-limit\"}"));
+
+        String multiByteOver = pingOfBytes("mb-over", MAX_FRAME + 2, '\u00e9');
+        assertThat(multiByteOver.length()).isLessThan(MAX_FRAME);
+        c.sendRaw(multiByteOver);
+        assertTooLarge(c, "frame of 65538 UTF-8 bytes in " + multiByteOver.length() + " chars");
+        assertOpenAndAlive(c);
+
+        c.sendRaw(pingOfBytes("huge", 1024 * 1024, 'a'));
+        assertTooLarge(c, "strict frame of 1 MiB");
+        assertOpenAndAlive(c);
+    }
+
+    @Test
+    void fragmentedFramesCountTheWholeMessageAgainstTheLimit() {
+        PulseConnection c = connect(node, "fragment-limit-user");
+
+        c.sendFragmented(pingOfBytes("frag-over", MAX_FRAME + 1, 'a'), 5);
+        assertTooLarge(c, "65537 bytes in 5 fragments");
+        assertOpenAndAlive(c);
+
+        c.sendFragmented(pingOfBytes("frag-huge", 1024 * 1024, 'a'), 16);
+        assertTooLarge(c, "1 MiB in 16 fragments");
+        assertOpenAndAlive(c);
+
+        c.sendFragmented(pingOfBytes("frag-at-limit", MAX_FRAME, 'a'), 4);
+        assertThat(json(c.nextRaw(T))).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"frag-at-limit\"}"));
+    }
+
+    @Test
+    void fragmentedValidSendWorksNormally() {
+        PulseConnection c = connect(node, "fragment-sender");
+        String text = "streamed in seven fragments, ".repeat(30).strip();
+        String frame = JSON.createObjectNode().put("type", "send").put("ref", "f-1").put("room", "fragments")
+            .put("id", "frag-msg-1").put("text", text).toString();
+
+        c.sendFragmented(frame, 7);
+
+        ServerFrame.Ack ack = c.await(ServerFrame.Ack.class, a -> "f-1".equals(a.ref()), T);
+        assertThat(ack.room()).isEqualTo("fragments");
+        assertThat(ack.id()).isEqualTo("frag-msg-1");
+        assertThat(ack.seq()).isEqualTo(1);
+        ServerFrame.Message message = c.await(ServerFrame.Message.class, m -> "frag-msg-1".equals(m.id()), T);
+        assertThat(message.text()).isEqualTo(text);
+        assertThat(message.from()).isEqualTo("fragment-sender");
+        assertThat(message.seq()).isEqualTo(1);
+    }
+
+    @Test
+    void binaryFrameIsInvalidAndTheSocketStaysOpen() {
+        PulseConnection c = connect(node, "binary-user");
+
+        c.sendBinary("{\"type\":\"ping\",\"ref\":\"bin\"}".getBytes(StandardCharsets.UTF_8));
+        JsonNode error = json(c.nextRaw(T));
+        assertThat(error.path("type").textValue()).as("answer to a binary frame: %s", error).isEqualTo("error");
+        assertThat(error.path("code").textValue()).isEqualTo("invalid");
+        assertOpenAndAlive(c);
+    }
+
+    // ================================================================== 6. text limits
+
+    @Test
+    void textMustHave1To4000CodePointsAfterTrimming() {
+        PulseConnection c = connect(node, "text-limit-user");
+        String room = "text-limits";
+
+        assertError(c, send("t-ws", room, "ws-only", " \t\n \r "), "t-ws", "invalid");
+        assertError(c, send("t-empty", room, "empty", ""), "t-empty", "invalid");
+        assertError(c, send("t-4001", room, "too-long", "z".repeat(4001)), "t-4001", "invalid");
+        assertError(c, send("t-4001e", room, "too-long-emoji", EMOJI.repeat(4001)), "t-4001e", "invalid");
+
+        String plain = "x".repeat(4000);
+        String emoji = EMOJI.repeat(4000);
+        assertThat(emoji.codePointCount(0, emoji.length())).isEqualTo(4000);
+        assertThat(c.isOpen()).isTrue();
+
+        c.sendRaw(send("t-4000", room, "plain-4000", plain));
+        assertThat(c.await(ServerFrame.Ack.class, a -> "t-4000".equals(a.ref()), T).seq()).isEqualTo(1);
+        c.sendRaw(send("t-4000e", room, "emoji-4000", emoji));
+        assertThat(c.await(ServerFrame.Ack.class, a -> "t-4000e".equals(a.ref()), T).seq()).isEqualTo(2);
+        c.sendRaw(send("t-padded", room, "padded-4000", "  \n" + "y".repeat(4000) + " \t"));
+        assertThat(c.await(ServerFrame.Ack.class, a -> "t-padded".equals(a.ref()), T).seq())
+            .as("4000 code points after trimming; rejected sends took no seq").isEqualTo(3);
+
+        assertThat(c.await(ServerFrame.Message.class, m -> m.seq() == 1, T).text()).isEqualTo(plain);
+        assertThat(c.await(ServerFrame.Message.class, m -> m.seq() == 2, T).text()).isEqualTo(emoji);
+    }
+
+    // ================================================================== 7. rate limit
+
+    @Test
+    void twentySendsPassAndThe21stIsRateLimitedWithRetryAfter() {
+        PulseConnection c = connect(node, "rate-one");
+        String room = "rate-one-room";
+        c.send(new ClientFrame.Join("j", room, null));
+        c.await(ServerFrame.Joined.class, j -> "j".equals(j.ref()), T);
+
+        // Pipelined, so all 21 arrive well within the window (and within any refill of a token bucket).
+        for (int i = 1; i <= 21; i++) {
+            c.sendRaw(send("r-" + i, room, "rate-one-" + i, "message " + i));
+        }
+        List<Long> seqs = new ArrayList<>();
+        for (int i = 1; i <= 20; i++) {
+            String ref = "r-" + i;
+            ServerFrame reply = c.await(ServerFrame.class, f -> ref.equals(refOf(f)), T);
+            assertThat(reply).as("reply to send %d", i).isInstanceOf(ServerFrame.Ack.class);
+            seqs.add(((ServerFrame.Ack) reply).seq());
+        }
+        assertThat(seqs).containsExactlyElementsOf(LongStream.rangeClosed(1, 20).boxed().toList());
+
+        JsonNode limited = awaitRaw(c, f -> "r-21".equals(f.path("ref").textValue()), T);
+        assertThat(limited.path("type").textValue()).as("reply to the 21st send: %s", limited).isEqualTo("error");
+        assertThat(limited.path("code").textValue()).isEqualTo("rate_limited");
+        assertThat(limited.path("ref").textValue()).isEqualTo("r-21");
+        assertThat(limited.path("message").isTextual()).isTrue();
+        assertThat(limited.path("retryAfterMs").isIntegralNumber()).as("retryAfterMs in %s", limited).isTrue();
+        assertThat(limited.path("retryAfterMs").longValue()).isBetween(1L, 10_000L);
+        assertOpenAndAlive(c);
+    }
+
+    @Test
+    void sessionsOfOneUserShareTheSendBudget() {
+        PulseConnection a = connect(node, "rate-two");
+        PulseConnection b = connect(node, "rate-two");
+        String room = "rate-two-room";
+        for (PulseConnection c : List.of(a, b)) {
+            c.send(new ClientFrame.Join("j", room, null));
+            c.await(ServerFrame.Joined.class, j -> "j".equals(j.ref()), T);
+        }
+
+        for (int i = 1; i <= 10; i++) {
+            a.sendRaw(send("a-" + i, room, "rate-two-a-" + i, "from a " + i));
+            b.sendRaw(send("b-" + i, room, "rate-two-b-" + i, "from b " + i));
+        }
+        a.sendRaw(send("a-11", room, "rate-two-a-11", "from a 11"));
+        b.sendRaw(send("b-11", room, "rate-two-b-11", "from b 11"));
+
+        List<ServerFrame.Ack> acks = new ArrayList<>();
+        List<ServerFrame.Error> limited = new ArrayList<>();
+        for (PulseConnection c : List.of(a, b)) {
+            String prefix = c == a ? "a-" : "b-";
+            for (int i = 1; i <= 11; i++) {
+                String ref = prefix + i;
+                ServerFrame reply = c.await(ServerFrame.class, f -> ref.equals(refOf(f)), T);
+                if (reply instanceof ServerFrame.Ack ack) {
+                    acks.add(ack);
+                } else {
+                    limited.add((ServerFrame.Error) reply);
+                }
+            }
+        }
+        assertThat(acks).as("22 sends of one user in two sessions: 20 pass").hasSize(20);
+        assertThat(acks).extracting(ServerFrame.Ack::seq).containsExactlyInAnyOrderElementsOf(
+            LongStream.rangeClosed(1, 20).boxed().toList());
+        assertThat(limited).as("and 2 are rate limited").hasSize(2).allSatisfy(e -> {
+            assertThat(e.code()).isEqualTo("rate_limited");
+            assertThat(e.retryAfterMs()).isNotNull().isPositive();
+        });
+
+        // The budget is per user: someone else still sends.
+        PulseConnection other = connect(node, "rate-two-other");
+        other.sendRaw(send("o-1", room, "rate-two-other-1", "not limited"));
+        assertThat(other.await(ServerFrame.class, f -> "o-1".equals(refOf(f)), T)).isInstanceOf(ServerFrame.Ack.class);
+    }
+
+    // ================================================================== 8. slow consumer
+
+    @Test
+    void slowConsumerIsClosed1008AndResumesWithSinceWithoutLoss(@TempDir Path dir) {
+        Config config = ConfigFactory.parseMap(Map.of(
+            "pulse.session.outbound-buffer", 8,
+            "pulse.limits.send-burst", 100_000,
+            "pulse.limits.max-text-chars", 60_000,
+            // The paused client must still find our close frame when it reads again.
+            "pulse.session.close-grace", "30s"));
+        try (TestNode slow = TestNode.start(dir, Map.of(), config)) {
+            String room = "flood";
+            PulseConnection producer = connect(slow, "flood-producer");
+            producer.send(new ClientFrame.Join("j", room, null));
+            producer.await(ServerFrame.Joined.class, T);
+            PulseConnection victim = connect(slow, "flood-victim");
+            victim.send(new ClientFrame.Join("j", room, null));
+            assertThat(victim.await(ServerFrame.Joined.class, T).lastSeq()).isZero();
+
+            victim.pauseReading();
+            String pad = "p".repeat(60_000 - 20);
+            long lastSeq = 0;
+            int sent = 0;
+            boolean victimGone = false;
+            while (!victimGone && sent < 2_000) {
+                lastSeq = sendBatch(producer, room, sent, 3, pad);
+                sent += 3;
+                victimGone = producer.pending().stream().anyMatch(f -> f instanceof ServerFrame.Presence p
+                    && p.user().equals("flood-victim") && "offline".equals(p.status()));
+                drain(producer);
+            }
+            // Messages the victim certainly missed, committed after it was dropped: a client away for a
+            // while from a busy room misses hundreds (more than one replay chunk of any sane size).
+            for (int i = 0; i < 100; i++) {
+                lastSeq = sendBatch(producer, room, sent, 3, "small");
+                sent += 3;
+            }
+
+            victim.resumeReading();
+            PulseConnection.Closed closed = victim.awaitClosed(Duration.ofSeconds(30));
+            assertThat(closed).as("close of a client that stopped reading").isEqualTo(new PulseConnection.Closed(1008, "slow consumer"));
+
+            List<Long> seen = victim.pending().stream()
+                .filter(f -> f instanceof ServerFrame.Message m && m.room().equals(room))
+                .map(f -> ((ServerFrame.Message) f).seq()).toList();
+            long lastSeen = seen.isEmpty() ? 0 : seen.get(seen.size() - 1);
+            assertThat(seen).as("what the victim got before the close is a gapless prefix")
+                .containsExactlyElementsOf(LongStream.rangeClosed(1, lastSeen).boxed().toList());
+            assertThat(lastSeen).as("the victim missed messages").isLessThan(lastSeq);
+
+            PulseConnection again = track(slow.client().connectAs("flood-victim"));
+            again.send(new ClientFrame.Join("rejoin", room, lastSeen));
+            ServerFrame.Joined joined = again.await(ServerFrame.Joined.class, j -> "rejoin".equals(j.ref()), T);
+            assertThat(joined.lastSeq()).isEqualTo(lastSeq);
+            List<Long> replayed = new ArrayList<>();
+            ServerFrame.Synced synced = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (synced == null) {
+                ServerFrame frame = nextOrFail(again, deadline,
+                    "resume with since=" + lastSeen + " (lastSeq " + lastSeq + "), replayed so far " + replayed);
+                if (frame instanceof ServerFrame.Message m && m.room().equals(room)) {
+                    replayed.add(m.seq());
+                } else if (frame instanceof ServerFrame.Synced s) {
+                    synced = s;
+                }
+            }
+            assertThat(replayed).as("every remaining message exactly once, in order")
+                .containsExactlyElementsOf(LongStream.rangeClosed(lastSeen + 1, lastSeq).boxed().toList());
+            assertThat(synced).isEqualTo(new ServerFrame.Synced(room, lastSeq));
+            assertThat(again.isOpen()).isTrue();
+
+            // And it is live again: the next message arrives once.
+            producer.sendRaw(send("after", room, "after-resume", "after resume"));
+            producer.await(ServerFrame.Ack.class, a -> "after".equals(a.ref()), T);
+            ServerFrame.Message live = again.await(ServerFrame.Message.class, m -> m.room().equals(room), T);
+            assertThat(live.seq()).isEqualTo(lastSeq + 1);
+            assertThat(live.id()).isEqualTo("after-resume");
+        }
+    }
+
+    /**
+     * Sends {@code count} messages pipelined and waits for their acks and for their echo to the producer
+     * itself; returns the highest seq. The producer reads everything, but its outbound buffer is as small
+     * as the victim's: a batch of n costs it 2n frames, so n stays at 3 and each batch drains fully.
+     */
+    private static long sendBatch(PulseConnection producer, String room, int from, int count, String pad) {
+        for (int i = from; i < from + count; i++) {
+            producer.sendRaw(send("f-" + i, room, "flood-" + i, i + ":" + pad));
+        }
+        long highest = 0;
+        for (int i = from; i < from + count; i++) {
+            String ref = "f-" + i;
+            ServerFrame reply = producer.await(ServerFrame.class, f -> ref.equals(refOf(f)), T);
+            assertThat(reply).as("reply to flood send %d", i).isInstanceOf(ServerFrame.Ack.class);
+            highest = Math.max(highest, ((ServerFrame.Ack) reply).seq());
+            String id = "flood-" + i;
+            producer.await(ServerFrame.Message.class, m -> id.equals(m.id()), T);
+        }
+        return highest;
+    }
+
+    /** The next frame; fails at once when the socket closes with nothing left to read, or at the deadline. */
+    private static ServerFrame nextOrFail(PulseConnection c, long deadlineNanos, String what) {
+        while (true) {
+            if (c.pending().isEmpty() && c.closed().isDone()) {
+                fail(what + ": the server closed the socket: " + c.closed().join());
+            }
+            if (System.nanoTime() > deadlineNanos) {
+                fail(what + ": no frame before the deadline");
+            }
+            try {
+                return c.next(Duration.ofMillis(100));
+            } catch (AssertionError nothingYet) {
+                // look again: closed, or still waiting
+            }
+        }
+    }
+
+    private static void drain(PulseConnection connection) {
+        int n = connection.pending().size();
+        for (int i = 0; i < n; i++) {
+            connection.next(T);
+        }
+    }
+
+    // ================================================================== 9. keep-alive
+
+    @Test
+    void idleSocketIsKeptAliveByServerPings(@TempDir Path dir) {
+        Config config = ConfigFactory.parseMap(Map.of(
+            "pekko.http.server.idle-timeout", "2s",
+            "pekko.http.server.websocket.periodic-keep-alive-max-idle", "500ms"));
+        try (TestNode keepAlive = TestNode.start(dir, Map.of("PULSE_HEARTBEAT_MS", "60000"), config)) {
+            PulseConnection c = connect(keepAlive, "idle-user");
+
+            assertStaysOpen(c, Duration.ofSeconds(5));
+
+            c.send(new ClientFrame.Ping("still-there"));
+            assertThat(c.await(ServerFrame.Pong.class, T).ref()).isEqualTo("still-there");
+            c.close();
+        }
+    }
+
+    // ================================================================== 10. shutdown
+
+    @Test
+    void nodeShutdownClosesOpenSocketsWith1001(@TempDir Path dir) throws Exception {
+        TestNode stopping = TestNode.start(dir);
+        CompletableFuture<Void> stopped = null;
+        try {
+            PulseConnection idle = connect(stopping, "shutdown-a");
+            PulseConnection member = connect(stopping, "shutdown-b");
+            member.send(new ClientFrame.Join("j", "shutdown-room", null));
+            member.await(ServerFrame.Joined.class, T);
+
+            stopped = CompletableFuture.runAsync(stopping::close);
+
+            assertThat(idle.awaitClosed(Duration.ofSeconds(30)).code()).isEqualTo(1001);
+            assertThat(member.awaitClosed(Duration.ofSeconds(30)).code()).isEqualTo(1001);
+            stopped.get(60, TimeUnit.SECONDS);
+        } finally {
+            if (stopped == null) {
+                stopping.close();
+            }
+        }
+    }
+
+    // ================================================================== 11. health and UI
+
+    @Test
+    void healthIsOkAndTheRootServesHtml() throws IOException {
+        eventually(T, "GET /health answers 200", () -> node.client().get("/health").statusCode() == 200);
+        HttpResponse<String> health = node.client().get("/health");
+        assertThat(health.statusCode()).isEqualTo(200);
+        JsonNode body = JSON.readTree(health.body());
+        assertThat(body.isObject()).as("health body %s", health.body()).isTrue();
+        assertThat(body.path("status").textValue()).isEqualTo("ok");
+
+        HttpResponse<String> root = node.client().get("/");
+        assertThat(root.statusCode()).isEqualTo(200);
+        assertThat(root.headers().firstValue("Content-Type")).hasValueSatisfying(
+            type -> assertThat(type).startsWith("text/html"));
+        assertThat(root.body()).containsIgnoringCase("<html");
+    }
+
+    // ================================================================== helpers
+
+    private static String send(String ref, String room, String id, String text) {
+        return JSON.createObjectNode().put("type", "send").put("ref", ref).put("room", room).put("id", id)
+            .put("text", text).toString();
+    }
+
+    /** A ping padded with an unknown field to exactly {@code bytes} UTF-8 bytes, padding with {@code fill}. */
+    private static String pingOfBytes(String ref, int bytes, char fill) {
+        String head = "{\"type\":\"ping\",\"ref\":\"" + ref + "\",\"pad\":\"";
+        String tail = "\"}";
+        int room = bytes - head.length() - tail.length();
+        int fillBytes = String.valueOf(fill).getBytes(StandardCharsets.UTF_8).length;
+        StringBuilder pad = new StringBuilder(String.valueOf(fill).repeat(room / fillBytes));
+        pad.append("a".repeat(room % fillBytes));
+        String frame = head + pad + tail;
+        assertThat(frame.getBytes(StandardCharsets.UTF_8)).hasSize(bytes);
+        return frame;
+    }
+
+    private static String refOf(ServerFrame frame) {
+        if (frame instanceof ServerFrame.Ack ack) {
+            return ack.ref();
+        }
+        if (frame instanceof ServerFrame.Error error) {
+            return error.ref();
+        }
+        return null;
+    }
+
+    /** Sends {@code frame} and checks that the next frame is an error with {@code ref} and {@code code}. */
+    private static void assertError(PulseConnection c, String frame, String ref, String code) {
+        c.sendRaw(frame);
+        JsonNode error = json(c.nextRaw(T));
+        assertThat(error.path("type").textValue()).as("answer to %s: %s", frame, error).isEqualTo("error");
+        assertThat(error.path("code").textValue()).as("answer to %s: %s", frame, error).isEqualTo(code);
+        assertThat(error.path("ref").textValue()).as("ref echoed in %s", error).isEqualTo(ref);
+        assertThat(error.path("message").isTextual()).as("message in %s", error).isTrue();
+        assertThat(c.isOpen()).as("socket open after %s", frame).isTrue();
+    }
+
+    private static void assertTooLarge(PulseConnection c, String what) {
+        JsonNode error = json(c.nextRaw(T));
+        assertThat(error.path("type").textValue()).as("answer to %s: %s", what, error).isEqualTo("error");
+        assertThat(error.path("code").textValue()).as("answer to %s: %s", what, error).isEqualTo("too_large");
+    }
+
+    private static final AtomicLong PINGS = new AtomicLong();
+
+    /** The socket is open and still answers a ping. */
+    private static void assertOpenAndAlive(PulseConnection c) {
+        assertThat(c.isOpen()).as("socket open").isTrue();
+        String ref = "alive-" + PINGS.incrementAndGet();
+        c.send(new ClientFrame.Ping(ref));
+        c.await(ServerFrame.Pong.class, p -> ref.equals(p.ref()), T);
+    }
+
+    private static void assertRefused(String token, String what) {
+        assertThatThrownBy(() -> node.client().connect(token).close())
+            .as(what)
+            .isInstanceOfSatisfying(PulseClient.HttpFailure.class, f -> assertThat(f.status()).as(what).isEqualTo(401));
+    }
+
+    /** The HTTP status of a refused WebSocket handshake; fails if the socket opens. */
+    private static int handshakeStatus(URI uri) {
+        try {
+            WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder()
+                .buildAsync(uri, new WebSocket.Listener() {}).join();
+            socket.abort();
+            return fail("the WebSocket to " + uri + " opened");
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof WebSocketHandshakeException handshake) {
+                return handshake.getResponse().statusCode();
+            }
+            throw e;
+        }
+    }
+
+    private static void assertStaysOpen(PulseConnection c, Duration during) {
+        try {
+            PulseConnection.Closed closed = c.closed().get(during.toMillis(), TimeUnit.MILLISECONDS);
+            fail("socket closed within " + during + ": " + closed);
+        } catch (TimeoutException expected) {
+            assertThat(c.isOpen()).isTrue();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Takes raw frames until one matches (those before it are dropped). */
+    private static JsonNode awaitRaw(PulseConnection c, Predicate<JsonNode> match, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> skipped = new ArrayList<>();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            String raw;
+            try {
+                if (left <= 0) {
+                    throw new AssertionError("timeout");
+                }
+                raw = c.nextRaw(Duration.ofNanos(left));
+            } catch (AssertionError e) {
+                throw new AssertionError("no matching frame within " + timeout + "; skipped: " + skipped
+                    + (c.closed().isDone() ? "; closed: " + c.closed().join() : ""));
+            }
+            JsonNode frame = json(raw);
+            if (match.test(frame)) {
+                return frame;
+            }
+            skipped.add(raw.length() > 200 ? raw.substring(0, 200) + "…" : raw);
+        }
+    }
+
+    private static void eventually(Duration timeout, String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("not within " + timeout + ": " + what);
+            }
+            try {
+                Thread.sleep(50); // polling interval of the wait, not a wait for the condition itself
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private static JsonNode json(String raw) {
+        try {
+            return JSON.readTree(raw);
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + raw, e);
+        }
+    }
+
+    private static Set<String> fields(JsonNode node) {
+        Set<String> names = new LinkedHashSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    private static Instant iso(String text) {
+        assertThat(text).as("ISO-8601 timestamp").isNotNull();
+        try {
+            return OffsetDateTime.parse(text).toInstant();
+        } catch (RuntimeException e) {
+            throw new AssertionError("not an ISO-8601 timestamp: " + text, e);
+        }
+    }
+}

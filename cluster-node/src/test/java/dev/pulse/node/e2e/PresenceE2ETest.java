@@ -1,0 +1,460 @@
+package dev.pulse.node.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pulse.node.TestNode;
+import dev.pulse.protocol.ClientFrame;
+import dev.pulse.protocol.ServerFrame;
+import dev.pulse.protocol.client.PulseConnection;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Black-box tests of presence in the wire contract (PROTOCOL.md): presence pushed to room members,
+ * several sessions per user, the presence query, the heartbeat bound, dropped connections and the
+ * member list of {@code joined}. Real nodes, real sockets.
+ */
+class PresenceE2ETest {
+
+    private static final Duration T = Duration.ofSeconds(10);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int FAST_HEARTBEAT_MS = 400;
+
+    @TempDir
+    static Path defaultData;
+    @TempDir
+    static Path fastData;
+
+    /** Default settings (heartbeat 15 s). */
+    private static TestNode node;
+    /** PULSE_HEARTBEAT_MS=400: sessions silent for 1 s are closed. */
+    private static TestNode fastBeat;
+
+    private final List<PulseConnection> opened = new ArrayList<>();
+    private final List<Pinger> pingers = new ArrayList<>();
+
+    @BeforeAll
+    static void startNodes() {
+        node = TestNode.start(defaultData);
+        fastBeat = TestNode.start(fastData, Map.of("PULSE_HEARTBEAT_MS", String.valueOf(FAST_HEARTBEAT_MS)));
+    }
+
+    @AfterAll
+    static void stopNodes() {
+        if (node != null) {
+            node.close();
+        }
+        if (fastBeat != null) {
+            fastBeat.close();
+        }
+    }
+
+    @AfterEach
+    void closeConnections() {
+        pingers.forEach(Pinger::close);
+        pingers.clear();
+        opened.forEach(PulseConnection::close);
+        opened.clear();
+    }
+
+    private PulseConnection connect(TestNode on, String user) {
+        PulseConnection connection = on.client().connectAs(user);
+        opened.add(connection);
+        connection.await(ServerFrame.Welcome.class, T);
+        return connection;
+    }
+
+    private PulseConnection connectAndJoin(TestNode on, String user, String room) {
+        PulseConnection connection = connect(on, user);
+        join(connection, room);
+        return connection;
+    }
+
+    private static ServerFrame.Joined join(PulseConnection connection, String room) {
+        String ref = "join-" + REFS.incrementAndGet();
+        connection.send(new ClientFrame.Join(ref, room, null));
+        return connection.await(ServerFrame.Joined.class, j -> ref.equals(j.ref()), T);
+    }
+
+    // ================================================================== 1. push on disconnect and rejoin
+
+    @Test
+    void memberSeesOfflineWithLastSeenOnCloseAndOnlineAgainOnRejoin() {
+        String room = "presence-rejoin";
+        PulseConnection alice = connectAndJoin(node, "p1-alice", room);
+        PulseConnection bob = connectAndJoin(node, "p1-bob", room);
+
+        Instant beforeClose = Instant.now();
+        bob.close();
+        JsonNode offline = awaitRaw(alice, presence("p1-bob", "offline"), T);
+        Instant afterOffline = Instant.now();
+
+        assertThat(fields(offline)).containsExactlyInAnyOrder("type", "user", "status", "lastSeen");
+        assertLastSeenBetween(offline.get("lastSeen"), beforeClose, afterOffline);
+
+        PulseConnection bobAgain = connectAndJoin(node, "p1-bob", room);
+        JsonNode online = awaitRaw(alice, presence("p1-bob", "online"), T);
+        assertThat(online).as("online presence carries no lastSeen")
+            .isEqualTo(json("{\"type\":\"presence\",\"user\":\"p1-bob\",\"status\":\"online\"}"));
+        assertThat(bobAgain.isOpen()).isTrue();
+    }
+
+    // ================================================================== 2. several sessions
+
+    @Test
+    void userWithTwoSessionsStaysOnlineUntilBothAreGone() {
+        String room = "presence-two-sessions";
+        PulseConnection alice = connectAndJoin(node, "p2-alice", room);
+        PulseConnection bob1 = connectAndJoin(node, "p2-bob", room);
+        PulseConnection bob2 = connectAndJoin(node, "p2-bob", room);
+
+        bob1.close();
+        // Nothing to await here: the absence of a change is only observable over a window.
+        assertNoFrame(alice, ServerFrame.Presence.class, p -> p.user().equals("p2-bob") && "offline".equals(p.status()),
+            Duration.ofMillis(1500), "bob still has a live session");
+        assertThat(presenceOf(alice, "p2-bob").status()).isEqualTo("online");
+        assertThat(bob2.isOpen()).isTrue();
+
+        Instant beforeClose = Instant.now();
+        bob2.close();
+        ServerFrame.Presence offline = alice.await(ServerFrame.Presence.class,
+            p -> p.user().equals("p2-bob") && "offline".equals(p.status()), T);
+        assertLastSeenBetween(JSON.getNodeFactory().textNode(offline.lastSeen()), beforeClose, Instant.now());
+        ServerFrame.Member queried = presenceOf(alice, "p2-bob");
+        assertThat(queried.status()).isEqualTo("offline");
+        assertThat(queried.lastSeen()).isNotNull();
+    }
+
+    // ================================================================== 3. presence query
+
+    @Test
+    void presenceQueryAnswersOnlineOfflineWithLastSeenAndNeverSeenUsers() {
+        connect(node, "pq-on");
+        Instant beforeClose = Instant.now();
+        PulseConnection off = connect(node, "pq-off");
+        off.close();
+        PulseConnection asker = connect(node, "pq-asker");
+        eventually(T, "pq-off is reported offline after its only socket closed",
+            () -> "offline".equals(presenceOf(asker, "pq-off").status()));
+        Instant afterOffline = Instant.now();
+
+        asker.sendRaw("{\"type\":\"presence\",\"ref\":\"q-all\",\"users\":[\"pq-on\",\"pq-off\",\"pq-never-seen\",\"pq-asker\"]}");
+        JsonNode answer = awaitRaw(asker, f -> "q-all".equals(f.path("ref").textValue()), T);
+
+        assertThat(fields(answer)).as("answer %s", answer).containsExactlyInAnyOrder("type", "ref", "users");
+        assertThat(answer.get("type").textValue()).isEqualTo("presence");
+        JsonNode users = answer.get("users");
+        assertThat(users.isArray()).isTrue();
+        assertThat(users).as("one entry per user asked, in the order asked").hasSize(4);
+        assertThat(users.get(0)).isEqualTo(json("{\"user\":\"pq-on\",\"status\":\"online\"}"));
+        assertThat(fields(users.get(1))).containsExactlyInAnyOrder("user", "status", "lastSeen");
+        assertThat(users.get(1).get("user").textValue()).isEqualTo("pq-off");
+        assertThat(users.get(1).get("status").textValue()).isEqualTo("offline");
+        assertLastSeenBetween(users.get(1).get("lastSeen"), beforeClose, afterOffline);
+        assertThat(users.get(2)).as("a user never seen is offline, with no lastSeen")
+            .isEqualTo(json("{\"user\":\"pq-never-seen\",\"status\":\"offline\"}"));
+        assertThat(users.get(3)).isEqualTo(json("{\"user\":\"pq-asker\",\"status\":\"online\"}"));
+    }
+
+    @Test
+    void presenceQueryWithInvalidUserNamesIsInvalid() {
+        PulseConnection c = connect(node, "pq-invalid");
+        List<String> bad = List.of(
+            "{\"type\":\"presence\",\"ref\":\"%s\",\"users\":[\"Bob\"]}",
+            "{\"type\":\"presence\",\"ref\":\"%s\",\"users\":[\"bob\",\"no way\"]}",
+            "{\"type\":\"presence\",\"ref\":\"%s\",\"users\":[\"abcdefghijklmnopqrstuvwxyz0123456\"]}",
+            "{\"type\":\"presence\",\"ref\":\"%s\",\"users\":[\"\"]}",
+            "{\"type\":\"presence\",\"ref\":\"%s\",\"users\":[42]}",
+            "{\"type\":\"presence\",\"ref\":\"%s\",\"users\":[null]}",
+            "{\"type\":\"presence\",\"ref\":\"%s\",\"users\":\"bob\"}",
+            "{\"type\":\"presence\",\"ref\":\"%s\"}");
+        for (int i = 0; i < bad.size(); i++) {
+            String ref = "bad-" + i;
+            String frame = String.format(bad.get(i), ref);
+            c.sendRaw(frame);
+            JsonNode error = awaitRaw(c, f -> ref.equals(f.path("ref").textValue()), T);
+            assertThat(error.path("type").textValue()).as("answer to %s: %s", frame, error).isEqualTo("error");
+            assertThat(error.path("code").textValue()).as("answer to %s: %s", frame, error).isEqualTo("invalid");
+            assertThat(c.isOpen()).isTrue();
+        }
+        assertThat(presenceOf(c, "pq-invalid").status()).as("the socket still answers").isEqualTo("online");
+    }
+
+    // ================================================================== 4. heartbeat
+
+    @Test
+    void clientThatPingsEvery200msStaysConnected() {
+        PulseConnection c = fastBeat.client().connectAs("hb-pinger");
+        opened.add(c);
+        JsonNode welcome = json(c.nextRaw(T));
+        assertThat(welcome.path("type").textValue()).isEqualTo("welcome");
+        assertThat(welcome.path("heartbeatMs").isIntegralNumber()).isTrue();
+        assertThat(welcome.path("heartbeatMs").longValue()).isEqualTo(FAST_HEARTBEAT_MS);
+
+        long start = System.nanoTime();
+        int pings = 0;
+        while (System.nanoTime() - start < Duration.ofSeconds(3).toNanos()) {
+            long sent = System.nanoTime();
+            String ref = "hb-" + (++pings);
+            c.send(new ClientFrame.Ping(ref));
+            c.await(ServerFrame.Pong.class, p -> ref.equals(p.ref()), Duration.ofSeconds(2));
+            pace(sent, Duration.ofMillis(200));
+        }
+        assertThat(pings).isGreaterThanOrEqualTo(10);
+        assertThat(c.isOpen()).as("socket open after 3 s of pings every 200 ms; closed: %s",
+            c.closed().getNow(null)).isTrue();
+        c.send(new ClientFrame.Ping("last"));
+        c.await(ServerFrame.Pong.class, p -> "last".equals(p.ref()), T);
+    }
+
+    @Test
+    void silentClientIsClosedAfterTwoAndAHalfHeartbeatsAndMembersSeeItOffline() {
+        String room = "hb-room";
+        PulseConnection alice = connectAndJoin(fastBeat, "hb-alice", room);
+        pingers.add(new Pinger(alice, Duration.ofMillis(150)));
+
+        PulseConnection carol = connect(fastBeat, "hb-carol");
+        long lastFrame = System.nanoTime(); // taken before carol's last frame, so the server heard it later
+        carol.send(new ClientFrame.Join("j", room, null));
+        carol.await(ServerFrame.Joined.class, T);
+
+        PulseConnection.Closed closed = carol.awaitClosed(Duration.ofSeconds(6));
+        long silentMs = (System.nanoTime() - lastFrame) / 1_000_000;
+
+        assertThat(silentMs).as("closed after %d ms of silence; 2.5 x %d ms = 1000 ms", silentMs, FAST_HEARTBEAT_MS)
+            .isGreaterThan(1000).isLessThan(3000);
+        assertThat(closed.code()).as("a close frame with a code, not a dropped connection: %s", closed)
+            .isNotEqualTo(1006);
+        assertThat(closed.reason()).as("close reason").isNotBlank();
+
+        ServerFrame.Presence offline = alice.await(ServerFrame.Presence.class,
+            p -> p.user().equals("hb-carol") && "offline".equals(p.status()), Duration.ofSeconds(3));
+        assertThat(offline.lastSeen()).isNotNull();
+        assertThat(alice.isOpen()).as("the pinging member is still connected").isTrue();
+    }
+
+    // ================================================================== 5. dropped connection
+
+    @Test
+    void userWhoseConnectionDropsIsSeenOffline() {
+        String room = "presence-dropped";
+        PulseConnection alice = connectAndJoin(node, "p5-alice", room);
+        PulseConnection eve = connectAndJoin(node, "p5-eve", room);
+
+        Instant beforeDrop = Instant.now();
+        eve.abort();
+
+        // The TCP connection is closed without a WebSocket close; the node sees the socket end at once
+        // (well inside the 2.5 x 15 s heartbeat bound that covers connections that vanish silently).
+        JsonNode offline = awaitRaw(alice, presence("p5-eve", "offline"), T);
+        assertThat(fields(offline)).containsExactlyInAnyOrder("type", "user", "status", "lastSeen");
+        assertLastSeenBetween(offline.get("lastSeen"), beforeDrop, Instant.now());
+        assertThat(presenceOf(alice, "p5-eve").status()).isEqualTo("offline");
+    }
+
+    // ================================================================== 6. joined.members
+
+    @Test
+    void joinedListsMembersWithTheirStatusIncludingOfflineOnes() {
+        String room = "presence-members";
+        PulseConnection dave = connectAndJoin(node, "p6-dave", room);
+        PulseConnection alice = connect(node, "p6-alice");
+        ServerFrame.Joined aliceJoined = join(alice, room);
+        assertThat(aliceJoined.members()).as("members seen by alice's join")
+            .contains(new ServerFrame.Member("p6-dave", "online", null));
+
+        Instant beforeClose = Instant.now();
+        dave.close();
+        alice.await(ServerFrame.Presence.class, p -> p.user().equals("p6-dave") && "offline".equals(p.status()), T);
+        Instant afterOffline = Instant.now();
+
+        PulseConnection erin = connect(node, "p6-erin");
+        erin.sendRaw("{\"type\":\"join\",\"ref\":\"erin-join\",\"room\":\"" + room + "\"}");
+        JsonNode joined = awaitRaw(erin, f -> "erin-join".equals(f.path("ref").textValue()), T);
+
+        assertThat(joined.path("type").textValue()).as("answer %s", joined).isEqualTo("joined");
+        JsonNode members = joined.get("members");
+        assertThat(members != null && members.isArray()).as("members in %s", joined).isTrue();
+        List<String> names = new ArrayList<>();
+        members.forEach(m -> names.add(m.path("user").textValue()));
+        assertThat(names).as("members of %s", room).doesNotHaveDuplicates().contains("p6-alice", "p6-dave");
+        for (JsonNode member : members) {
+            switch (member.path("user").textValue()) {
+                case "p6-alice" -> assertThat(member).isEqualTo(json("{\"user\":\"p6-alice\",\"status\":\"online\"}"));
+                case "p6-dave" -> {
+                    assertThat(fields(member)).as("offline member %s", member)
+                        .containsExactlyInAnyOrder("user", "status", "lastSeen");
+                    assertThat(member.get("status").textValue()).isEqualTo("offline");
+                    assertLastSeenBetween(member.get("lastSeen"), beforeClose, afterOffline);
+                }
+                default -> assertThat(member.path("status").textValue()).isIn("online", "offline", "away");
+            }
+        }
+    }
+
+    // ================================================================== helpers
+
+    private static final AtomicLong REFS = new AtomicLong();
+
+    /** Asks the node for one user's presence over {@code c}. */
+    private static ServerFrame.Member presenceOf(PulseConnection c, String user) {
+        String ref = "q-" + REFS.incrementAndGet();
+        c.send(new ClientFrame.PresenceQuery(ref, List.of(user)));
+        ServerFrame.PresenceList answer = c.await(ServerFrame.PresenceList.class, p -> ref.equals(p.ref()), T);
+        assertThat(answer.users()).as("presence of %s", user).hasSize(1);
+        assertThat(answer.users().get(0).user()).isEqualTo(user);
+        return answer.users().get(0);
+    }
+
+    private static Predicate<JsonNode> presence(String user, String status) {
+        return f -> "presence".equals(f.path("type").textValue()) && user.equals(f.path("user").textValue())
+            && status.equals(f.path("status").textValue());
+    }
+
+    private static void assertLastSeenBetween(JsonNode lastSeen, Instant from, Instant to) {
+        assertThat(lastSeen != null && lastSeen.isTextual()).as("lastSeen is a string: %s", lastSeen).isTrue();
+        Instant seen = iso(lastSeen.textValue());
+        // One clock, but the server may round to its own precision: allow a second either side.
+        assertThat(seen).as("lastSeen %s", lastSeen.textValue())
+            .isBetween(from.minusSeconds(1), to.plusSeconds(1));
+    }
+
+    /** Takes raw frames until one matches (those before it are dropped). */
+    private static JsonNode awaitRaw(PulseConnection c, Predicate<JsonNode> match, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> skipped = new ArrayList<>();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            String raw;
+            try {
+                if (left <= 0) {
+                    throw new AssertionError("timeout");
+                }
+                raw = c.nextRaw(Duration.ofNanos(left));
+            } catch (AssertionError e) {
+                throw new AssertionError("no matching frame within " + timeout + "; skipped: " + skipped
+                    + (c.closed().isDone() ? "; closed: " + c.closed().join() : ""));
+            }
+            JsonNode frame = json(raw);
+            if (match.test(frame)) {
+                return frame;
+            }
+            skipped.add(raw.length() > 200 ? raw.substring(0, 200) + "…" : raw);
+        }
+    }
+
+    /** Fails if a matching frame arrives within {@code window}; frames are left in the inbox. */
+    private static <F extends ServerFrame> void assertNoFrame(PulseConnection c, Class<F> type, Predicate<? super F> match,
+                                                             Duration window, String why) {
+        long deadline = System.nanoTime() + window.toNanos();
+        do {
+            for (ServerFrame frame : c.pending()) {
+                if (type.isInstance(frame) && match.test(type.cast(frame))) {
+                    fail("unexpected " + frame + " (" + why + ")");
+                }
+            }
+            pause(Duration.ofMillis(50));
+        } while (System.nanoTime() < deadline);
+    }
+
+    private static void eventually(Duration timeout, String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("not within " + timeout + ": " + what);
+            }
+            pause(Duration.ofMillis(50));
+        }
+    }
+
+    /** Waits until {@code interval} has passed since {@code sinceNanos}: the pace of a periodic client. */
+    private static void pace(long sinceNanos, Duration interval) {
+        long left = sinceNanos + interval.toNanos() - System.nanoTime();
+        if (left > 0) {
+            pause(Duration.ofNanos(left));
+        }
+    }
+
+    private static void pause(Duration duration) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(duration.toNanos());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static JsonNode json(String raw) {
+        try {
+            return JSON.readTree(raw);
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + raw, e);
+        }
+    }
+
+    private static Set<String> fields(JsonNode node) {
+        Set<String> names = new LinkedHashSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    private static Instant iso(String text) {
+        try {
+            return OffsetDateTime.parse(text).toInstant();
+        } catch (RuntimeException e) {
+            throw new AssertionError("not an ISO-8601 timestamp: " + text, e);
+        }
+    }
+
+    /**
+     * Keeps a client alive the way a real one does: a ping at a fixed rate from its own thread. Only the
+     * pinger may send on the connection while it runs (a WebSocket allows one send at a time).
+     */
+    private static final class Pinger implements AutoCloseable {
+        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+
+        Pinger(PulseConnection connection, Duration every) {
+            timer.scheduleAtFixedRate(() -> {
+                try {
+                    if (connection.isOpen()) {
+                        connection.sendRaw("{\"type\":\"ping\"}");
+                    }
+                } catch (RuntimeException closedMeanwhile) {
+                    // the test sees the close itself
+                }
+            }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+            try {
+                timer.awaitTermination(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
