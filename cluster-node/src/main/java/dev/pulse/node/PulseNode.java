@@ -78,7 +78,7 @@ public final class PulseNode {
         String node = self.host().get() + ":" + self.port().get();
 
         RoomSettings roomSettings = RoomSettings.from(settings.config());
-        RoomEntity.init(system, roomSettings, new HistoryReader(system));
+        RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system));
         UserEntity.init(system, settings.heartbeat());
 
         ActorRef<LocalRooms.Command> localRooms =

@@ -5,17 +5,24 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
 import org.apache.pekko.stream.javadsl.Sink;
 
 /** Reads committed messages straight from the journal, for pages older than a room's window. */
 public final class HistoryReader {
 
-    private final JdbcReadJournal journal;
+    private final CurrentEventsByPersistenceIdQuery journal;
     private final ActorSystem<?> system;
 
-    public HistoryReader(ActorSystem<?> system) {
+    public HistoryReader(ActorSystem<?> system, CurrentEventsByPersistenceIdQuery journal) {
         this.system = system;
-        this.journal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+        this.journal = journal;
+    }
+
+    /** The reader of the node's JDBC journal. */
+    public static HistoryReader jdbc(ActorSystem<?> system) {
+        return new HistoryReader(system,
+            PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier()));
     }
 
     /** Messages with seq {@code from..to} inclusive, ascending. */

@@ -25,10 +25,12 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * A chat room: sharded and event-sourced. Persist, then ack, then fan out — one message per node
@@ -69,6 +71,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     record Flush() implements Command {}
 
     record HubTerminated(ActorRef<RoomHub.Command> hub) implements Command {}
+
+    /** Messages a returning hub missed that are older than the window, read from the journal. */
+    record CatchUpRead(ActorRef<RoomHub.Command> hub, List<StoredMessage> messages, long readTo) implements Command {}
 
     public sealed interface PostResult extends CborSerializable {}
 
@@ -129,7 +134,20 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     @Override
     public RoomState emptyState() {
-        return new RoomState();
+        return RoomState.emptyTemplate();
+    }
+
+    @Override
+    public SignalHandler<RoomState> signalHandler() {
+        return newSignalHandlerBuilder()
+            .onSignal(RecoveryCompleted.instance(), state -> {
+                // After a failed write the stash (and any Flush in it) is gone: start a fresh batch.
+                flushScheduled = !pending.isEmpty();
+                if (flushScheduled) {
+                    context.getSelf().tell(new Flush());
+                }
+            })
+            .build();
     }
 
     @Override
@@ -147,6 +165,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
                 removeHub(unsubscribe.hub());
                 return Effect().noReply();
             })
+            .onCommand(CatchUpRead.class, this::onCatchUpRead)
             .onCommand(HubTerminated.class, (state, gone) -> {
                 removeHub(gone.hub());
                 return Effect().noReply();
@@ -234,14 +253,39 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     }
 
     private ReplyEffect<RoomEvent, RoomState> onSubscribe(RoomState state, Subscribe subscribe) {
-        if (!hubs.contains(subscribe.hub())) {
-            // A hub we lost (we restarted, or it is new): first the messages it missed, then live ones.
-            if (subscribe.knownSeq() >= 0 && subscribe.knownSeq() < state.lastSeq()) {
-                long from = Math.max(subscribe.knownSeq() + 1, state.windowStart());
-                subscribe.hub().tell(new RoomHub.Publish(state.windowSlice(from, state.lastSeq())));
-            }
-            addHub(subscribe.hub());
+        ActorRef<RoomHub.Command> hub = subscribe.hub();
+        if (hubs.contains(hub)) {
+            return Effect().noReply();
         }
+        // A hub we lost (we restarted, or it is new): first the messages it missed, then live ones.
+        long from = subscribe.knownSeq() + 1;
+        if (subscribe.knownSeq() < 0 || from > state.lastSeq()) {
+            addHub(hub);
+        } else if (from >= state.windowStart()) {
+            hub.tell(new RoomHub.Publish(state.windowSlice(from, state.lastSeq())));
+            addHub(hub);
+        } else {
+            // Older than the window: read the journal; the hub stays unregistered (and retries) until then.
+            long readTo = state.lastSeq();
+            context.pipeToSelf(reader.read(persistenceId, from, readTo),
+                (messages, failure) -> new CatchUpRead(hub, failure == null ? messages : null, readTo));
+        }
+        return Effect().noReply();
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> onCatchUpRead(RoomState state, CatchUpRead read) {
+        if (read.messages() == null || hubs.contains(read.hub())) {
+            return Effect().noReply();
+        }
+        if (read.readTo() + 1 < state.windowStart()) {
+            return Effect().noReply(); // the room moved on past the window meanwhile; the hub asks again
+        }
+        List<StoredMessage> missed = new ArrayList<>(read.messages());
+        if (state.lastSeq() > read.readTo()) {
+            missed.addAll(state.windowSlice(read.readTo() + 1, state.lastSeq()));
+        }
+        read.hub().tell(new RoomHub.Publish(missed));
+        addHub(read.hub());
         return Effect().noReply();
     }
 

@@ -14,12 +14,16 @@ import java.util.Map;
  * The journaled state of a room: the last seq, a bounded window of recent messages (fast resume and
  * history) and a bounded map of recent client ids (idempotent send). Mutated in place by the event
  * handler only; rooms take no snapshots, so the state is never shared with another thread.
+ *
+ * <p>Pekko keeps the {@code emptyState()} object across the restarts that follow a failed write,
+ * so the empty state is a template that is never mutated: the first event starts a fresh state.
  */
 public final class RoomState implements CborSerializable {
 
     /** Where an already-committed client id landed, so a retry gets the very same ack. */
     public record Committed(long seq, long ts) {}
 
+    private final boolean template;
     private long lastSeq;
     private long lastTs;
     private final ArrayDeque<StoredMessage> window;
@@ -29,10 +33,22 @@ public final class RoomState implements CborSerializable {
         this(0, 0, List.of(), Map.of());
     }
 
+    /** The empty state handed to Pekko: recovery always starts from it, so it stays empty. */
+    public static RoomState emptyTemplate() {
+        return new RoomState(true);
+    }
+
+    private RoomState(boolean template) {
+        this.template = template;
+        this.window = new ArrayDeque<>();
+        this.recentIds = new LinkedHashMap<>();
+    }
+
     @JsonCreator
     RoomState(@JsonProperty("lastSeq") long lastSeq, @JsonProperty("lastTs") long lastTs,
               @JsonProperty("window") List<StoredMessage> window,
               @JsonProperty("recentIds") Map<String, Committed> recentIds) {
+        this.template = false;
         this.lastSeq = lastSeq;
         this.lastTs = lastTs;
         this.window = new ArrayDeque<>(window);
@@ -45,6 +61,9 @@ public final class RoomState implements CborSerializable {
     }
 
     RoomState apply(RoomEvent.MessagePosted event, int windowSize, int rememberedIds) {
+        if (template) {
+            return new RoomState().apply(event, windowSize, rememberedIds);
+        }
         lastSeq++;
         lastTs = event.ts();
         window.addLast(new StoredMessage(lastSeq, event.id(), event.from(), event.text(), event.ts()));

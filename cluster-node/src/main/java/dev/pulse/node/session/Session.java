@@ -166,7 +166,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
             .onMessage(Shutdown.class, shutdown -> closeWith(CLOSE_GOING_AWAY, "server shutting down"))
             .onMessageEquals(Tick.CHECK_SILENCE, this::onCheckSilence)
             .onMessageEquals(Tick.HEARTBEAT, () -> {
-                userEntity.tell(new UserEntity.Heartbeat(sessionId));
+                userEntity.tell(new UserEntity.Heartbeat(sessionId, getContext().getSelf(), List.copyOf(rooms.keySet())));
                 return this;
             })
             .onSignal(PostStop.class, stop -> onStop())

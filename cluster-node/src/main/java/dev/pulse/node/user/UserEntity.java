@@ -7,6 +7,7 @@ import dev.pulse.protocol.PresenceStatus;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -34,7 +35,11 @@ public final class UserEntity extends AbstractBehavior<UserEntity.Command> {
 
     public record SessionOpened(String sessionId, ActorRef<Session.Command> session) implements Command {}
 
-    public record Heartbeat(String sessionId) implements Command {}
+    /**
+     * Sent by a live session every heartbeat interval. It names the session and its rooms, so an
+     * entity that was re-created elsewhere (rebalance, node loss) learns them again.
+     */
+    public record Heartbeat(String sessionId, ActorRef<Session.Command> session, List<String> rooms) implements Command {}
 
     public record SessionClosed(String sessionId) implements Command {}
 
@@ -90,7 +95,12 @@ public final class UserEntity extends AbstractBehavior<UserEntity.Command> {
                 return this;
             })
             .onMessage(Heartbeat.class, beat -> {
-                sessions.computeIfPresent(beat.sessionId(), (id, s) -> new LiveSession(s.ref(), System.nanoTime()));
+                boolean wasOnline = isOnline();
+                if (sessions.put(beat.sessionId(), new LiveSession(beat.session(), System.nanoTime())) == null) {
+                    getContext().watchWith(beat.session(), new SessionTerminated(beat.sessionId()));
+                }
+                rooms.addAll(beat.rooms());
+                announceIfChanged(wasOnline);
                 return this;
             })
             .onMessage(SessionClosed.class, closed -> removeSession(closed.sessionId()))

@@ -1,0 +1,161 @@
+package dev.pulse.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class NodeSettingsTest {
+
+    private static final String SLICK = "pekko-persistence-jdbc.shared-databases.slick.";
+
+    private static NodeSettings settings(Map<String, String> env) {
+        return NodeSettings.fromEnvironment(env, ConfigFactory.empty());
+    }
+
+    private static String h2Url(Path dataDir) {
+        return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("pulse") + ";WRITE_DELAY=0";
+    }
+
+    @Test
+    void defaults() {
+        NodeSettings settings = settings(Map.of());
+        Config config = settings.config();
+
+        assertThat(settings.httpHost()).isEqualTo("127.0.0.1");
+        assertThat(settings.httpPort()).isEqualTo(8080);
+        assertThat(config.getString("pekko.remote.artery.canonical.hostname")).isEqualTo("127.0.0.1");
+        assertThat(config.getInt("pekko.remote.artery.canonical.port")).isEqualTo(7355);
+        assertThat(settings.heartbeat()).isEqualTo(Duration.ofMillis(15000));
+        assertThat(settings.seedNodes()).isEmpty();
+        assertThat(config.getStringList("pekko.cluster.seed-nodes")).isEmpty();
+
+        assertThat(settings.dataDir()).isEqualTo(Path.of("./data"));
+        assertThat(settings.database()).isEqualTo(new NodeSettings.Database(h2Url(Path.of("./data")), "sa", "", true));
+        assertThat(config.getString(SLICK + "db.url")).isEqualTo(h2Url(Path.of("data")));
+        assertThat(config.getString(SLICK + "profile")).isEqualTo("slick.jdbc.H2Profile$");
+        assertThat(config.getString(SLICK + "db.driver")).isEqualTo("org.h2.Driver");
+
+        assertThat(settings.tokenSecret()).isEmpty();
+        assertThat(settings.tokenTtl()).isEqualTo(Duration.ofHours(24));
+        assertThat(settings.loginPassword()).isEmpty();
+        assertThat(settings.limits().sendBurst()).isEqualTo(20);
+        assertThat(settings.limits().sendWindow()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(settings.limits().maxFrameBytes()).isEqualTo(65536);
+        assertThat(settings.limits().maxTextChars()).isEqualTo(4000);
+        assertThat(config.getString("pekko.actor.provider")).isEqualTo("cluster");
+        assertThat(config.getString("pekko.actor.serialization-bindings.\"dev.pulse.node.CborSerializable\""))
+            .isEqualTo("jackson-cbor");
+        assertThat(config.getString("pekko.persistence.journal.plugin")).isEqualTo("jdbc-journal");
+    }
+
+    @Test
+    void httpAndClusterAddressesComeFromTheEnvironment() {
+        NodeSettings settings = settings(Map.of(
+            "PULSE_HTTP_HOST", "0.0.0.0",
+            "PULSE_HTTP_PORT", "9090",
+            "PULSE_CLUSTER_HOST", "10.0.0.7",
+            "PULSE_CLUSTER_PORT", "25520"));
+
+        assertThat(settings.httpHost()).isEqualTo("0.0.0.0");
+        assertThat(settings.httpPort()).isEqualTo(9090);
+        assertThat(settings.config().getString("pekko.remote.artery.canonical.hostname")).isEqualTo("10.0.0.7");
+        assertThat(settings.config().getInt("pekko.remote.artery.canonical.port")).isEqualTo(25520);
+    }
+
+    @Test
+    void seedNodesBecomePekkoAddresses() {
+        NodeSettings settings = settings(Map.of("PULSE_SEED_NODES", "a:1,b:2"));
+
+        assertThat(settings.seedNodes()).containsExactly("a:1", "b:2");
+        assertThat(settings.config().getStringList("pekko.cluster.seed-nodes"))
+            .containsExactly("pekko://pulse@a:1", "pekko://pulse@b:2");
+    }
+
+    @Test
+    void seedNodesAreTrimmedAndBlanksSkipped() {
+        NodeSettings settings = settings(Map.of("PULSE_SEED_NODES", " a:1 , ,b:2,"));
+
+        assertThat(settings.config().getStringList("pekko.cluster.seed-nodes"))
+            .containsExactly("pekko://pulse@a:1", "pekko://pulse@b:2");
+    }
+
+    @Test
+    void emptySeedNodesMeanNoSeeds() {
+        for (String empty : new String[] {"", "  ", ","}) {
+            NodeSettings settings = settings(Map.of("PULSE_SEED_NODES", empty));
+            assertThat(settings.seedNodes()).as("PULSE_SEED_NODES=[%s]", empty).isEmpty();
+            assertThat(settings.config().getStringList("pekko.cluster.seed-nodes")).isEmpty();
+        }
+    }
+
+    @Test
+    void aDatabaseUrlSelectsPostgres() {
+        NodeSettings settings = settings(Map.of(
+            "PULSE_DB_URL", "jdbc:postgresql://db:5432/pulse",
+            "PULSE_DB_USER", "pulse",
+            "PULSE_DB_PASSWORD", "s3cret"));
+        Config config = settings.config();
+
+        assertThat(settings.database())
+            .isEqualTo(new NodeSettings.Database("jdbc:postgresql://db:5432/pulse", "pulse", "s3cret", false));
+        assertThat(config.getString(SLICK + "profile")).isEqualTo("slick.jdbc.PostgresProfile$");
+        assertThat(config.getString(SLICK + "db.driver")).isEqualTo("org.postgresql.Driver");
+        assertThat(config.getString(SLICK + "db.url")).isEqualTo("jdbc:postgresql://db:5432/pulse");
+        assertThat(config.getString(SLICK + "db.user")).isEqualTo("pulse");
+        assertThat(config.getString(SLICK + "db.password")).isEqualTo("s3cret");
+        // Journal, snapshots and the read journal all use that shared database.
+        assertThat(config.getString("jdbc-journal.use-shared-db")).isEqualTo("slick");
+        assertThat(config.getString("jdbc-snapshot-store.use-shared-db")).isEqualTo("slick");
+        assertThat(config.getString("jdbc-read-journal.use-shared-db")).isEqualTo("slick");
+    }
+
+    @Test
+    void aBlankDatabaseUrlKeepsTheEmbeddedDatabase() {
+        NodeSettings settings = settings(Map.of("PULSE_DB_URL", "  ", "PULSE_DATA_DIR", "/var/lib/pulse"));
+
+        assertThat(settings.database().embedded()).isTrue();
+        assertThat(settings.dataDir()).isEqualTo(Path.of("/var/lib/pulse"));
+        assertThat(settings.database().url()).isEqualTo(h2Url(Path.of("/var/lib/pulse")));
+        assertThat(settings.config().getString(SLICK + "db.url")).isEqualTo(h2Url(Path.of("/var/lib/pulse")));
+        assertThat(settings.config().getString(SLICK + "profile")).isEqualTo("slick.jdbc.H2Profile$");
+    }
+
+    @Test
+    void heartbeatSecretAndPasswordComeFromTheEnvironment() {
+        NodeSettings settings = settings(Map.of(
+            "PULSE_HEARTBEAT_MS", "5000",
+            "PULSE_TOKEN_SECRET", "shared-secret",
+            "PULSE_LOGIN_PASSWORD", "letmein"));
+
+        assertThat(settings.heartbeat()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(settings.tokenSecret()).isEqualTo("shared-secret");
+        assertThat(settings.loginPassword()).isEqualTo("letmein");
+    }
+
+    @Test
+    void blankVariablesAreIgnoredAndValuesTrimmed() {
+        NodeSettings settings = settings(Map.of("PULSE_HTTP_PORT", " ", "PULSE_HTTP_HOST", " 0.0.0.0 "));
+
+        assertThat(settings.httpPort()).isEqualTo(8080);
+        assertThat(settings.httpHost()).isEqualTo("0.0.0.0");
+    }
+
+    @Test
+    void overridesWinOverTheEnvironment() {
+        Map<String, String> env = new HashMap<>();
+        env.put("PULSE_HTTP_PORT", "9090");
+        env.put("PULSE_CLUSTER_PORT", "25520");
+        NodeSettings settings = NodeSettings.fromEnvironment(env,
+            ConfigFactory.parseString("pulse.http.port = 1234\npulse.cluster.port = 0\npulse.limits.send-burst = 5"));
+
+        assertThat(settings.httpPort()).isEqualTo(1234);
+        assertThat(settings.config().getInt("pekko.remote.artery.canonical.port")).isZero();
+        assertThat(settings.limits().sendBurst()).isEqualTo(5);
+    }
+}

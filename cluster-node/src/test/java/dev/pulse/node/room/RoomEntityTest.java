@@ -1,0 +1,580 @@
+package dev.pulse.node.room;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.PresenceStatus;
+import dev.pulse.protocol.ServerFrame;
+import dev.pulse.protocol.Timestamps;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.testkit.JournalOperation;
+import org.apache.pekko.persistence.testkit.ProcessingPolicy;
+import org.apache.pekko.persistence.testkit.ProcessingResult;
+import org.apache.pekko.persistence.testkit.ProcessingSuccess;
+import org.apache.pekko.persistence.testkit.WriteEvents;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * RoomEntity against the persistence testkit journal. Serialization of commands, events, replies and
+ * state is verified by {@link EventSourcedBehaviorTestKit} on every command (its default).
+ * <p>
+ * Reads older than the window go through a {@link HistoryReader} on the testkit's read journal.
+ */
+class RoomEntityTest {
+
+    private static final Config CONFIG = ConfigFactory.parseString("""
+            pekko.loglevel = WARNING
+            pekko.actor.serialization-bindings {
+              "dev.pulse.node.CborSerializable" = jackson-cbor
+            }
+            """)
+        .withFallback(EventSourcedBehaviorTestKit.config());
+
+    private static final Duration NONE = Duration.ofMillis(300);
+
+    private static ActorTestKit testKit;
+    private static HistoryReader reader;
+    private static final AtomicInteger ROOMS = new AtomicInteger();
+
+    @BeforeAll
+    static void start() {
+        testKit = ActorTestKit.create("RoomEntityTest", CONFIG);
+        reader = new HistoryReader(testKit.system(), PersistenceQuery.get(testKit.system())
+            .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()));
+    }
+
+    @AfterAll
+    static void stop() {
+        testKit.shutdownTestKit();
+    }
+
+    @AfterEach
+    void resetJournalPolicy() {
+        PersistenceTestKit.create(testKit.system()).resetPolicy();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private record Room(String id, PersistenceId persistenceId,
+                        EventSourcedBehaviorTestKit<RoomEntity.Command, RoomEvent, RoomState> kit) {}
+
+    private static Room room(int window) {
+        String id = "room-" + ROOMS.incrementAndGet();
+        PersistenceId pid = PersistenceId.of("Room", id);
+        RoomSettings settings = new RoomSettings(window, 100, Duration.ofSeconds(3));
+        return new Room(id, pid, EventSourcedBehaviorTestKit.create(testKit.system(),
+            RoomEntity.create(id, pid, settings, reader)));
+    }
+
+    private static EventSourcedBehaviorTestKit.CommandResultWithReply<RoomEntity.Command, RoomEvent, RoomState, RoomEntity.PostResult>
+    post(Room room, String user, String id, String text) {
+        return room.kit().<RoomEntity.PostResult>runCommand(replyTo -> new RoomEntity.Post(user, id, text, replyTo));
+    }
+
+    private static RoomEntity.Posted posted(Room room, String user, String id, String text) {
+        return post(room, user, id, text).replyOfType(RoomEntity.Posted.class);
+    }
+
+    private static RoomEntity.Messages range(Room room, long from, long to) {
+        return room.kit().<RoomEntity.ReadResult>runCommand(replyTo -> new RoomEntity.GetRange(from, to, replyTo))
+            .replyOfType(RoomEntity.Messages.class);
+    }
+
+    private static RoomEntity.Messages history(Room room, Long before, int limit) {
+        return room.kit().<RoomEntity.ReadResult>runCommand(replyTo -> new RoomEntity.GetHistory(before, limit, replyTo))
+            .replyOfType(RoomEntity.Messages.class);
+    }
+
+    private static RoomEntity.JoinResult join(Room room, String user, Long since, ActorRef<RoomHub.Command> hub) {
+        return room.kit().<RoomEntity.JoinResult>runCommand(replyTo -> new RoomEntity.Join(user, since, hub, replyTo)).reply();
+    }
+
+    private static List<Long> seqs(List<StoredMessage> messages) {
+        return messages.stream().map(StoredMessage::seq).toList();
+    }
+
+    /** Everything the probe receives within {@code window} (possibly nothing). */
+    private static <T> List<T> receivedWithin(TestProbe<T> probe, Duration window) {
+        List<T> received = new ArrayList<>();
+        long deadline = System.nanoTime() + window.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return received;
+            }
+            try {
+                received.add(probe.receiveMessage(Duration.ofNanos(left)));
+            } catch (AssertionError timeout) {
+                return received;
+            }
+        }
+    }
+
+    private static TestProbe<RoomHub.Command> hub() {
+        return testKit.createTestProbe(RoomHub.Command.class);
+    }
+
+    // ------------------------------------------------------------------ posting
+
+    @Test
+    void postsGetGapFreeSequenceNumbersAndAreJournaledInOrder() {
+        Room room = room(100);
+        long before = System.currentTimeMillis();
+        List<RoomEntity.Posted> acks = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            var result = post(room, "alice", "m" + i, "text " + i);
+            RoomEntity.Posted ack = result.replyOfType(RoomEntity.Posted.class);
+            acks.add(ack);
+            assertThat(ack.id()).isEqualTo("m" + i);
+            assertThat(result.events()).containsExactly(new RoomEvent.MessagePosted("m" + i, "alice", "text " + i, ack.ts()));
+            assertThat(result.state().lastSeq()).isEqualTo(i);
+        }
+        long after = System.currentTimeMillis();
+
+        assertThat(acks).extracting(RoomEntity.Posted::seq).containsExactly(1L, 2L, 3L);
+        assertThat(acks).extracting(RoomEntity.Posted::ts).isSorted().allSatisfy(ts -> assertThat(ts).isBetween(before, after));
+        assertThat(room.kit().persistenceTestKit().persistedInStorage(room.persistenceId().id())).hasSize(3);
+        assertThat(range(room, 1, 3).messages()).containsExactly(
+            new StoredMessage(1, "m1", "alice", "text 1", acks.get(0).ts()),
+            new StoredMessage(2, "m2", "alice", "text 2", acks.get(1).ts()),
+            new StoredMessage(3, "m3", "alice", "text 3", acks.get(2).ts()));
+    }
+
+    @Test
+    void retryWithTheSameUserAndIdGetsTheSameAckAndPersistsNothing() {
+        Room room = room(100);
+        RoomEntity.Posted first = posted(room, "alice", "uuid-1", "hello");
+        posted(room, "bob", "uuid-2", "hi");
+
+        var retry = post(room, "alice", "uuid-1", "hello (sent again)");
+
+        assertThat(retry.reply()).isEqualTo(new RoomEntity.Posted("uuid-1", first.seq(), first.ts()));
+        assertThat(retry.hasNoEvents()).isTrue();
+        assertThat(retry.state().lastSeq()).isEqualTo(2);
+        assertThat(range(room, 1, 2).messages()).extracting(StoredMessage::text).containsExactly("hello", "hi");
+    }
+
+    @Test
+    void theSameIdFromAnotherUserIsANewMessage() {
+        Room room = room(100);
+        RoomEntity.Posted alice = posted(room, "alice", "same-id", "from alice");
+
+        var bob = post(room, "bob", "same-id", "from bob");
+
+        assertThat(bob.replyOfType(RoomEntity.Posted.class).seq()).isEqualTo(alice.seq() + 1);
+        assertThat(bob.events()).hasSize(1);
+        assertThat(range(room, 1, 2).messages()).extracting(StoredMessage::from).containsExactly("alice", "bob");
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    @Test
+    void theWindowHoldsOnlyTheNewestMessages() {
+        Room room = room(3);
+        for (int i = 1; i <= 5; i++) {
+            posted(room, "alice", "m" + i, "text " + i);
+        }
+
+        RoomEntity.Messages messages = range(room, 3, 5);
+        assertThat(seqs(messages.messages())).containsExactly(3L, 4L, 5L);
+        assertThat(messages.messages()).extracting(StoredMessage::text).containsExactly("text 3", "text 4", "text 5");
+        assertThat(messages.lastSeq()).isEqualTo(5);
+        assertThat(messages.hasMore()).isTrue();
+
+        RoomState state = room.kit().getState();
+        assertThat(state.windowStart()).isEqualTo(3);
+        assertThat(state.windowList()).hasSize(3);
+        // "to" beyond lastSeq is clamped.
+        assertThat(seqs(range(room, 4, 99).messages())).containsExactly(4L, 5L);
+        // The newest page is served from the window.
+        RoomEntity.Messages newest = history(room, null, 3);
+        assertThat(seqs(newest.messages())).containsExactly(3L, 4L, 5L);
+        assertThat(newest.hasMore()).isTrue();
+    }
+
+    @Test
+    void historyPagesBackwardsWithHasMore() {
+        Room room = room(100);
+        for (int i = 1; i <= 7; i++) {
+            posted(room, "alice", "m" + i, "text " + i);
+        }
+
+        RoomEntity.Messages newest = history(room, null, 3);
+        assertThat(seqs(newest.messages())).containsExactly(5L, 6L, 7L);
+        assertThat(newest.hasMore()).isTrue();
+        assertThat(newest.lastSeq()).isEqualTo(7);
+
+        RoomEntity.Messages older = history(room, 5L, 3);
+        assertThat(seqs(older.messages())).containsExactly(2L, 3L, 4L);
+        assertThat(older.hasMore()).isTrue();
+
+        RoomEntity.Messages oldest = history(room, 2L, 3);
+        assertThat(seqs(oldest.messages())).containsExactly(1L);
+        assertThat(oldest.hasMore()).isFalse();
+
+        RoomEntity.Messages all = history(room, null, 50);
+        assertThat(seqs(all.messages())).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+        assertThat(all.hasMore()).isFalse();
+
+        RoomEntity.Messages nothingBeforeFirst = history(room, 1L, 10);
+        assertThat(nothingBeforeFirst.messages()).isEmpty();
+        assertThat(nothingBeforeFirst.hasMore()).isFalse();
+
+        RoomEntity.Messages beyondLast = history(room, 100L, 2);
+        assertThat(seqs(beyondLast.messages())).containsExactly(6L, 7L);
+        assertThat(beyondLast.hasMore()).isTrue();
+    }
+
+    @Test
+    void historyOfAnEmptyRoomIsEmpty() {
+        Room room = room(100);
+        RoomEntity.Messages page = history(room, null, 50);
+        assertThat(page.messages()).isEmpty();
+        assertThat(page.hasMore()).isFalse();
+        assertThat(page.lastSeq()).isZero();
+    }
+
+    // ------------------------------------------------------------------ joining
+
+    @Test
+    void joinWithSinceBeyondLastSeqIsRejectedAsInvalid() {
+        Room room = room(100);
+        posted(room, "alice", "m1", "one");
+        posted(room, "alice", "m2", "two");
+        TestProbe<RoomHub.Command> hub = hub();
+
+        RoomEntity.JoinResult rejected = join(room, "carol", 3L, hub.ref());
+        assertThat(rejected).isInstanceOf(RoomEntity.JoinRejected.class);
+        assertThat(((RoomEntity.JoinRejected) rejected).code()).isEqualTo(ErrorCode.INVALID);
+
+        assertThat(join(room, "bob", 2L, hub.ref())).isEqualTo(new RoomEntity.Joined(2,
+            List.of(new ServerFrame.Member("bob", PresenceStatus.ONLINE, null))));
+        // The rejected user did not become a member.
+        assertThat(((RoomEntity.Joined) join(room, "dave", 0L, hub.ref())).members())
+            .extracting(ServerFrame.Member::user).containsExactly("bob", "dave");
+    }
+
+    @Test
+    void joinAnswersLastSeqAndTheMembers() {
+        Room room = room(100);
+        TestProbe<RoomHub.Command> hub = hub();
+        posted(room, "alice", "m1", "one");
+
+        assertThat(join(room, "alice", null, hub.ref())).isEqualTo(new RoomEntity.Joined(1,
+            List.of(new ServerFrame.Member("alice", PresenceStatus.ONLINE, null))));
+        assertThat(join(room, "bob", null, hub.ref())).isEqualTo(new RoomEntity.Joined(1, List.of(
+            new ServerFrame.Member("alice", PresenceStatus.ONLINE, null),
+            new ServerFrame.Member("bob", PresenceStatus.ONLINE, null))));
+
+        room.kit().runCommand(new RoomEntity.Leave("alice"));
+        assertThat(((RoomEntity.Joined) join(room, "carol", null, hub.ref())).members())
+            .extracting(ServerFrame.Member::user).containsExactly("bob", "carol");
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    @Test
+    void stateAndIdempotencySurviveARestart() {
+        Room room = room(100);
+        RoomEntity.Posted a1 = posted(room, "alice", "a1", "one");
+        RoomEntity.Posted b1 = posted(room, "bob", "b1", "two");
+        RoomEntity.Posted a2 = posted(room, "alice", "a2", "three");
+        List<StoredMessage> beforeRestart = range(room, 1, 3).messages();
+
+        RoomState recovered = room.kit().restart().state();
+
+        assertThat(recovered.lastSeq()).isEqualTo(3);
+        assertThat(recovered.lastTs()).isEqualTo(a2.ts());
+        assertThat(recovered.committed("alice", "a1")).isEqualTo(new RoomState.Committed(a1.seq(), a1.ts()));
+        assertThat(recovered.committed("bob", "b1")).isEqualTo(new RoomState.Committed(b1.seq(), b1.ts()));
+        assertThat(recovered.committed("alice", "a2")).isEqualTo(new RoomState.Committed(a2.seq(), a2.ts()));
+        assertThat(recovered.committed("bob", "a1")).isNull();
+        assertThat(range(room, 1, 3).messages()).isEqualTo(beforeRestart);
+
+        var retry = post(room, "bob", "b1", "two");
+        assertThat(retry.reply()).isEqualTo(b1);
+        assertThat(retry.hasNoEvents()).isTrue();
+
+        RoomEntity.Posted next = posted(room, "carol", "c1", "four");
+        assertThat(next.seq()).isEqualTo(4);
+        assertThat(next.ts()).isGreaterThanOrEqualTo(a2.ts());
+    }
+
+    // ------------------------------------------------------------------ hubs
+
+    @Test
+    void aSubscribingHubIsCaughtUpWithWhatItMissedThenGetsLiveMessages() {
+        Room room = room(100);
+        for (int i = 1; i <= 3; i++) {
+            posted(room, "alice", "m" + i, "text " + i);
+        }
+        TestProbe<RoomHub.Command> hub = hub();
+
+        room.kit().runCommand(new RoomEntity.Subscribe(hub.ref(), 1));
+        RoomHub.Publish catchUp = hub.expectMessageClass(RoomHub.Publish.class);
+        assertThat(seqs(catchUp.messages())).containsExactly(2L, 3L);
+        assertThat(catchUp.messages()).extracting(StoredMessage::text).containsExactly("text 2", "text 3");
+
+        RoomEntity.Posted live = posted(room, "bob", "b1", "live");
+        assertThat(hub.expectMessageClass(RoomHub.Publish.class).messages())
+            .containsExactly(new StoredMessage(4, "b1", "bob", "live", live.ts()));
+
+        // A refresh of a hub the room already knows repeats nothing.
+        room.kit().runCommand(new RoomEntity.Subscribe(hub.ref(), 1));
+        hub.expectNoMessage(NONE);
+    }
+
+    @Test
+    void aHubThatHasSeenEverythingOrNothingGetsNoCatchUp() {
+        Room room = room(100);
+        posted(room, "alice", "m1", "one");
+        posted(room, "alice", "m2", "two");
+        TestProbe<RoomHub.Command> upToDate = hub();
+        TestProbe<RoomHub.Command> fresh = hub();
+
+        room.kit().runCommand(new RoomEntity.Subscribe(upToDate.ref(), 2));
+        room.kit().runCommand(new RoomEntity.Subscribe(fresh.ref(), -1));
+        upToDate.expectNoMessage(NONE);
+        fresh.expectNoMessage(Duration.ZERO);
+
+        posted(room, "alice", "m3", "three");
+        assertThat(seqs(upToDate.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(3L);
+        assertThat(seqs(fresh.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(3L);
+    }
+
+    /**
+     * A hub's knownSeq may be older than the window (the room restarted and more than {@code window}
+     * messages were posted before the hub's next refresh). The hub must never be handed a batch that
+     * skips messages: RoomHub and Session deliver any seq above the last one and would silently lose
+     * the gap, although PROTOCOL.md promises every message exactly once.
+     */
+    @Test
+    void aCatchUpNeverSkipsMessagesOlderThanTheWindow() {
+        Room room = room(3);
+        for (int i = 1; i <= 5; i++) {
+            posted(room, "alice", "m" + i, "text " + i);
+        }
+        TestProbe<RoomHub.Command> hub = hub();
+
+        room.kit().runCommand(new RoomEntity.Subscribe(hub.ref(), 1));
+
+        // 2 is older than the window (3..5): it comes from the journal, in the same catch-up batch.
+        RoomHub.Publish catchUp = hub.expectMessageClass(RoomHub.Publish.class, Duration.ofSeconds(5));
+        assertThat(seqs(catchUp.messages())).containsExactly(2L, 3L, 4L, 5L);
+        // and the hub is registered only now: the next post reaches it live
+        posted(room, "alice", "m6", "text 6");
+        assertThat(seqs(hub.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(6L);
+    }
+
+    @Test
+    void postsAreFannedOutToEveryHubUntilItUnsubscribes() {
+        Room room = room(100);
+        TestProbe<RoomHub.Command> first = hub();
+        TestProbe<RoomHub.Command> second = hub();
+        room.kit().runCommand(new RoomEntity.Subscribe(first.ref(), -1));
+        room.kit().runCommand(new RoomEntity.Subscribe(second.ref(), -1));
+
+        RoomEntity.Posted ack = posted(room, "alice", "m1", "hello");
+        StoredMessage message = new StoredMessage(1, "m1", "alice", "hello", ack.ts());
+        assertThat(first.expectMessageClass(RoomHub.Publish.class).messages()).containsExactly(message);
+        assertThat(second.expectMessageClass(RoomHub.Publish.class).messages()).containsExactly(message);
+
+        room.kit().runCommand(new RoomEntity.Unsubscribe(second.ref()));
+        posted(room, "alice", "m2", "again");
+        assertThat(seqs(first.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(2L);
+        second.expectNoMessage(NONE);
+    }
+
+    @Test
+    void typingIsForwardedToSubscribedHubs() {
+        Room room = room(100);
+        TestProbe<RoomHub.Command> first = hub();
+        TestProbe<RoomHub.Command> second = hub();
+        room.kit().runCommand(new RoomEntity.Subscribe(first.ref(), -1));
+        room.kit().runCommand(new RoomEntity.Subscribe(second.ref(), -1));
+
+        var result = room.kit().runCommand(new RoomEntity.Typing("alice"));
+
+        assertThat(result.hasNoEvents()).isTrue();
+        first.expectMessage(new RoomHub.TypingNotice("alice"));
+        second.expectMessage(new RoomHub.TypingNotice("alice"));
+    }
+
+    @Test
+    void presenceChangesOfMembersAreForwardedAndShownInMembers() {
+        Room room = room(100);
+        TestProbe<RoomHub.Command> hub = hub();
+        join(room, "alice", null, hub.ref());
+        long lastSeen = 1_700_000_000_123L;
+
+        room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, lastSeen));
+        hub.expectMessage(new RoomHub.PresenceNotice("alice", PresenceStatus.OFFLINE, lastSeen));
+
+        assertThat(((RoomEntity.Joined) join(room, "bob", null, hub.ref())).members()).containsExactly(
+            new ServerFrame.Member("alice", PresenceStatus.OFFLINE, Timestamps.format(lastSeen)),
+            new ServerFrame.Member("bob", PresenceStatus.ONLINE, null));
+
+        room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.ONLINE, null));
+        hub.expectMessage(new RoomHub.PresenceNotice("alice", PresenceStatus.ONLINE, null));
+    }
+
+    @Test
+    void presenceOfNonMembersIsNotForwarded() {
+        Room room = room(100);
+        TestProbe<RoomHub.Command> hub = hub();
+        join(room, "alice", null, hub.ref());
+
+        room.kit().runCommand(new RoomEntity.PresenceChanged("stranger", PresenceStatus.OFFLINE, 1L));
+        hub.expectNoMessage(NONE);
+
+        room.kit().runCommand(new RoomEntity.Leave("alice"));
+        room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, 2L));
+        hub.expectNoMessage(NONE);
+    }
+
+    // ------------------------------------------------------------------ batching (spawned directly)
+
+    /** Blocks the first write of one persistence id until released, and records every write's size. */
+    private static final class GateFirstWrite implements ProcessingPolicy<JournalOperation> {
+        final String persistenceId;
+        final CountDownLatch firstWriteStarted = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final List<Integer> batchSizes = Collections.synchronizedList(new ArrayList<>());
+
+        GateFirstWrite(String persistenceId) {
+            this.persistenceId = persistenceId;
+        }
+
+        @Override
+        public ProcessingResult tryProcess(String pid, JournalOperation operation) {
+            if (pid.equals(persistenceId) && operation instanceof WriteEvents write) {
+                batchSizes.add(write.getBatch().size());
+                if (batchSizes.size() == 1) {
+                    firstWriteStarted.countDown();
+                    try {
+                        release.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+            return ProcessingSuccess.getInstance();
+        }
+    }
+
+    @Test
+    void postsArrivingWhileAWriteIsInFlightAreWrittenAsOneBatch() throws InterruptedException {
+        String id = "room-batch-" + ROOMS.incrementAndGet();
+        PersistenceId pid = PersistenceId.of("Room", id);
+        PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+        GateFirstWrite gate = new GateFirstWrite(pid.id());
+        journal.withPolicy(gate);
+        ActorRef<RoomEntity.Command> room = testKit.spawn(
+            RoomEntity.create(id, pid, new RoomSettings(100, 100, Duration.ofSeconds(3)), reader));
+        TestProbe<RoomHub.Command> hub = hub();
+        room.tell(new RoomEntity.Subscribe(hub.ref(), -1));
+
+        TestProbe<RoomEntity.PostResult> a1 = testKit.createTestProbe();
+        room.tell(new RoomEntity.Post("alice", "a1", "first", a1.ref()));
+        assertThat(gate.firstWriteStarted.await(5, TimeUnit.SECONDS)).isTrue();
+
+        // All of these reach the room while the first write is in flight.
+        TestProbe<RoomEntity.PostResult> a2 = testKit.createTestProbe();
+        TestProbe<RoomEntity.PostResult> b1 = testKit.createTestProbe();
+        TestProbe<RoomEntity.PostResult> a2again = testKit.createTestProbe();
+        TestProbe<RoomEntity.PostResult> a1again = testKit.createTestProbe();
+        TestProbe<RoomEntity.PostResult> c1 = testKit.createTestProbe();
+        room.tell(new RoomEntity.Post("alice", "a2", "second", a2.ref()));
+        room.tell(new RoomEntity.Post("bob", "b1", "third", b1.ref()));
+        room.tell(new RoomEntity.Post("alice", "a2", "second", a2again.ref()));
+        room.tell(new RoomEntity.Post("alice", "a1", "first", a1again.ref()));
+        room.tell(new RoomEntity.Post("carol", "c1", "fourth", c1.ref()));
+        a1.expectNoMessage(Duration.ofMillis(100)); // no ack before the write commits
+        gate.release.countDown();
+
+        RoomEntity.Posted first = (RoomEntity.Posted) a1.receiveMessage();
+        assertThat(first.seq()).isEqualTo(1);
+        assertThat(a1again.receiveMessage()).isEqualTo(first);
+        RoomEntity.Posted second = (RoomEntity.Posted) a2.receiveMessage();
+        assertThat(second.seq()).isEqualTo(2);
+        assertThat(a2again.receiveMessage()).isEqualTo(second);
+        assertThat(((RoomEntity.Posted) b1.receiveMessage()).seq()).isEqualTo(3);
+        assertThat(((RoomEntity.Posted) c1.receiveMessage()).seq()).isEqualTo(4);
+
+        assertThat(gate.batchSizes).containsExactly(1, 3);
+        assertThat(journal.persistedInStorage(pid.id())).extracting(e -> ((RoomEvent.MessagePosted) e).id())
+            .containsExactly("a1", "a2", "b1", "c1");
+        assertThat(seqs(hub.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(1L);
+        assertThat(seqs(hub.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(2L, 3L, 4L);
+        testKit.stop(room);
+    }
+
+    private static RoomEntity.Posted postAndAwaitAck(ActorRef<RoomEntity.Command> room, String user, String id, String text) {
+        TestProbe<RoomEntity.PostResult> probe = testKit.createTestProbe();
+        room.tell(new RoomEntity.Post(user, id, text, probe.ref()));
+        return probe.expectMessageClass(RoomEntity.Posted.class);
+    }
+
+    /**
+     * A journal write fails: the room restarts with back-off (onPersistFailure) and recovers from the
+     * journal. The unacknowledged post is retried with the same id, as a client does after a lost ack.
+     * It must then really be written, at the next gap-free seq, and the room's seqs must keep matching
+     * the journal's sequence numbers.
+     */
+    @Test
+    void afterAFailedWriteTheRoomRecoversExactlyWhatTheJournalHolds() {
+        String id = "room-fail-" + ROOMS.incrementAndGet();
+        PersistenceId pid = PersistenceId.of("Room", id);
+        PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+        ActorRef<RoomEntity.Command> room = testKit.spawn(
+            RoomEntity.create(id, pid, new RoomSettings(100, 100, Duration.ofSeconds(3)), reader));
+        assertThat(postAndAwaitAck(room, "alice", "a1", "one").seq()).isEqualTo(1);
+        assertThat(postAndAwaitAck(room, "alice", "a2", "two").seq()).isEqualTo(2);
+
+        journal.failNextPersisted(pid.id());
+        TestProbe<RoomEntity.PostResult> lost = testKit.createTestProbe();
+        room.tell(new RoomEntity.Post("alice", "x", "three", lost.ref()));
+
+        // The client retries with the same id until it is acked.
+        RoomEntity.Posted ack = lost.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
+            TestProbe<RoomEntity.PostResult> retry = testKit.createTestProbe();
+            room.tell(new RoomEntity.Post("alice", "x", "three", retry.ref()));
+            return (RoomEntity.Posted) retry.receiveMessage(Duration.ofMillis(500));
+        });
+        // The post whose write failed was never acknowledged as committed (a rejection would be fine).
+        assertThat(receivedWithin(lost, Duration.ofMillis(100))).noneMatch(RoomEntity.Posted.class::isInstance);
+
+        assertThat(journal.persistedInStorage(pid.id()))
+            .as("an acked message is in the journal")
+            .extracting(e -> ((RoomEvent.MessagePosted) e).id()).containsExactly("a1", "a2", "x");
+        assertThat(ack.seq()).isEqualTo(3);
+
+        RoomEntity.Posted next = postAndAwaitAck(room, "bob", "b1", "four");
+        assertThat(next.seq()).as("seq of the 4th journaled message").isEqualTo(4);
+        TestProbe<RoomEntity.ReadResult> read = testKit.createTestProbe();
+        room.tell(new RoomEntity.GetRange(1, 10, read.ref()));
+        RoomEntity.Messages messages = read.expectMessageClass(RoomEntity.Messages.class);
+        assertThat(messages.lastSeq()).isEqualTo(4);
+        assertThat(messages.messages()).extracting(StoredMessage::id).containsExactly("a1", "a2", "x", "b1");
+        testKit.stop(room);
+    }
+}

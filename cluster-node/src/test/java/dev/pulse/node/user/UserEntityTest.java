@@ -1,0 +1,264 @@
+package dev.pulse.node.user;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.pulse.node.room.RoomEntity;
+import dev.pulse.node.session.Session;
+import dev.pulse.protocol.PresenceStatus;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * UserEntity spawned directly (not sharded). It resolves {@link ClusterSharding} in its constructor and
+ * tells rooms about presence changes through it, so the test system is a real one-node cluster
+ * (provider = cluster, joined to itself). The room entity type is registered with a stub that hands
+ * every command to a probe, which lets the tests assert what the user announces to its rooms.
+ */
+class UserEntityTest {
+
+    private static final Config CONFIG = ConfigFactory.parseString("""
+        pekko.loglevel = WARNING
+        pekko.actor.provider = cluster
+        pekko.remote.artery.canonical.hostname = "127.0.0.1"
+        pekko.remote.artery.canonical.port = 0
+        pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+        pekko.actor.serialization-bindings {
+          "dev.pulse.node.CborSerializable" = jackson-cbor
+        }
+        """);
+
+    private static final Duration LONG_HEARTBEAT = Duration.ofSeconds(30);
+    private static final Duration NONE = Duration.ofMillis(300);
+
+    /** A command the stub room entity received, with the room's id. */
+    record RoomCall(String room, RoomEntity.Command command) {}
+
+    private static ActorTestKit testKit;
+    private static TestProbe<RoomCall> rooms;
+    private static final AtomicInteger USERS = new AtomicInteger();
+
+    @BeforeAll
+    static void start() {
+        testKit = ActorTestKit.create("UserEntityTest", CONFIG);
+        Cluster cluster = Cluster.get(testKit.system());
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+        TestProbe<Object> probe = testKit.createTestProbe();
+        probe.awaitAssert(Duration.ofSeconds(10), () -> {
+            assertThat(cluster.selfMember().status()).isEqualTo(MemberStatus.up());
+            return null;
+        });
+        rooms = testKit.createTestProbe(RoomCall.class);
+        ActorRef<RoomCall> roomsRef = rooms.ref();
+        ClusterSharding.get(testKit.system()).init(Entity.of(RoomEntity.ENTITY_KEY, entity ->
+            Behaviors.receiveMessage(command -> {
+                roomsRef.tell(new RoomCall(entity.getEntityId(), command));
+                return Behaviors.same();
+            })));
+    }
+
+    @AfterAll
+    static void stop() {
+        testKit.shutdownTestKit();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static String newUser() {
+        return "user" + USERS.incrementAndGet();
+    }
+
+    private static ActorRef<UserEntity.Command> spawn(String user, Duration heartbeat) {
+        return testKit.spawn(UserEntity.create(user, heartbeat));
+    }
+
+    private static UserEntity.Presence presence(ActorRef<UserEntity.Command> entity) {
+        TestProbe<UserEntity.Presence> probe = testKit.createTestProbe();
+        entity.tell(new UserEntity.GetPresence(probe.ref()));
+        return probe.receiveMessage();
+    }
+
+    private static TestProbe<Session.Command> session() {
+        return testKit.createTestProbe(Session.Command.class);
+    }
+
+    private static UserEntity.Presence awaitPresence(ActorRef<UserEntity.Command> entity, String status, Duration max) {
+        TestProbe<UserEntity.Presence> probe = testKit.createTestProbe();
+        return probe.awaitAssert(max, Duration.ofMillis(20), () -> {
+            UserEntity.Presence now = presence(entity);
+            assertThat(now.status()).isEqualTo(status);
+            return now;
+        });
+    }
+
+    // ------------------------------------------------------------------ tests
+
+    @Test
+    void aUserNeverSeenIsOfflineWithoutLastSeen() {
+        String user = newUser();
+        assertThat(presence(spawn(user, LONG_HEARTBEAT)))
+            .isEqualTo(new UserEntity.Presence(user, PresenceStatus.OFFLINE, null));
+    }
+
+    @Test
+    void onlineWhileASessionIsOpenThenOfflineWithLastSeenAfterItCloses() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref()));
+        assertThat(presence(entity)).isEqualTo(new UserEntity.Presence(user, PresenceStatus.ONLINE, null));
+
+        long before = System.currentTimeMillis();
+        entity.tell(new UserEntity.SessionClosed("s1"));
+        UserEntity.Presence offline = presence(entity);
+        long after = System.currentTimeMillis();
+
+        assertThat(offline.user()).isEqualTo(user);
+        assertThat(offline.status()).isEqualTo(PresenceStatus.OFFLINE);
+        assertThat(offline.lastSeen()).isNotNull().isBetween(before, after);
+    }
+
+    @Test
+    void aSessionActorThatStopsCountsAsGone() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        TestProbe<Session.Command> session = session();
+        entity.tell(new UserEntity.SessionOpened("s1", session.ref()));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
+
+        long before = System.currentTimeMillis();
+        session.stop();
+
+        UserEntity.Presence offline = awaitPresence(entity, PresenceStatus.OFFLINE, Duration.ofSeconds(5));
+        assertThat(offline.lastSeen()).isNotNull().isGreaterThanOrEqualTo(before);
+    }
+
+    @Test
+    void aSessionSilentBeyondTheHeartbeatBoundCountsAsGone() {
+        String user = newUser();
+        Duration heartbeat = Duration.ofMillis(100); // bound: 2.5 x 100 ms
+        ActorRef<UserEntity.Command> entity = spawn(user, heartbeat);
+        long opened = System.nanoTime();
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref()));
+
+        awaitPresence(entity, PresenceStatus.OFFLINE, Duration.ofSeconds(5));
+        assertThat(Duration.ofNanos(System.nanoTime() - opened)).isGreaterThanOrEqualTo(Duration.ofMillis(250));
+    }
+
+    @Test
+    void heartbeatsKeepASessionOnline() throws InterruptedException {
+        String user = newUser();
+        Duration heartbeat = Duration.ofMillis(300); // bound: 750 ms
+        ActorRef<UserEntity.Command> entity = spawn(user, heartbeat);
+        ActorRef<Session.Command> session = session().ref();
+        entity.tell(new UserEntity.SessionOpened("s1", session));
+
+        // 1.5 s of heartbeats every 100 ms: twice the silence bound, never silent for long.
+        long end = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+        while (System.nanoTime() < end) {
+            entity.tell(new UserEntity.Heartbeat("s1", session, List.of()));
+            assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
+            Thread.sleep(100); // the client's heartbeat interval: the passage of time is what is tested
+        }
+
+        // Silence: the bound catches it.
+        awaitPresence(entity, PresenceStatus.OFFLINE, Duration.ofSeconds(5));
+    }
+
+    @Test
+    void onlineUntilEverySessionIsGone() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        TestProbe<Session.Command> second = session();
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref()));
+        entity.tell(new UserEntity.SessionOpened("s2", second.ref()));
+
+        entity.tell(new UserEntity.SessionClosed("s1"));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
+        // A second close of the same session changes nothing.
+        entity.tell(new UserEntity.SessionClosed("s1"));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
+
+        second.stop();
+        awaitPresence(entity, PresenceStatus.OFFLINE, Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aClosedSessionsLaterDeathDoesNotAffectANewSession() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        TestProbe<Session.Command> old = session();
+        entity.tell(new UserEntity.SessionOpened("s1", old.ref()));
+        entity.tell(new UserEntity.SessionClosed("s1"));
+        entity.tell(new UserEntity.SessionOpened("s2", session().ref()));
+
+        old.stop();
+        TestProbe<Object> watcher = testKit.createTestProbe();
+        watcher.expectTerminated(old.ref(), Duration.ofSeconds(3));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
+    }
+
+    @Test
+    void presenceChangesGoToTheTrackedRoomsOnly() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        entity.tell(new UserEntity.TrackRoom("lobby"));
+        entity.tell(new UserEntity.TrackRoom("dev"));
+        entity.tell(new UserEntity.TrackRoom("old"));
+        entity.tell(new UserEntity.UntrackRoom("old"));
+
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref()));
+        var online = rooms.receiveSeveralMessages(2, Duration.ofSeconds(10));
+        assertThat(online).extracting(RoomCall::room).containsExactlyInAnyOrder("lobby", "dev");
+        assertThat(online).extracting(RoomCall::command)
+            .containsOnly(new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null));
+
+        // A second session is no change of presence.
+        entity.tell(new UserEntity.SessionOpened("s2", session().ref()));
+        entity.tell(new UserEntity.SessionClosed("s2"));
+        rooms.expectNoMessage(NONE);
+
+        entity.tell(new UserEntity.SessionClosed("s1"));
+        var offline = rooms.receiveSeveralMessages(2, Duration.ofSeconds(5));
+        Long lastSeen = presence(entity).lastSeen();
+        assertThat(offline).extracting(RoomCall::room).containsExactlyInAnyOrder("lobby", "dev");
+        assertThat(offline).extracting(RoomCall::command)
+            .containsOnly(new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, lastSeen));
+        rooms.expectNoMessage(NONE);
+    }
+
+    /**
+     * A sharded user entity is re-created empty when its shard moves (rebalance when a node joins, or
+     * its node leaves) while the user's sessions on other nodes live on. Those sessions only send
+     * heartbeats from then on (SessionOpened is sent once, at connect), so a heartbeat from a session
+     * the entity does not know must count it as live again; otherwise the user shows offline although
+     * a session is alive (PROTOCOL.md: online while at least one session, on any node, is alive).
+     */
+    @Test
+    void aHeartbeatOfASessionUnknownAfterARestartCountsAsOnline() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> fresh = spawn(user, LONG_HEARTBEAT);
+
+        TestProbe<Session.Command> session = session();
+        fresh.tell(new UserEntity.Heartbeat("s1", session.ref(), List.of()));
+
+        assertThat(presence(fresh).status()).isEqualTo(PresenceStatus.ONLINE);
+        // and the session is watched again: when it stops, the user goes offline
+        session.stop();
+        awaitPresence(fresh, PresenceStatus.OFFLINE, Duration.ofSeconds(5));
+    }
+}
