@@ -9,7 +9,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A real Pulse node for tests: real sockets on free ports, a real H2 database in {@code dataDir}.
+ * A real Pulse node for tests: real sockets on free ports, a real database ({@link TestDatabase}:
+ * H2 in {@code dataDir}, or PostgreSQL).
  * Start another one on the same {@code dataDir} after {@link #close()} to test a restart.
  */
 public final class TestNode implements AutoCloseable {
@@ -43,6 +44,7 @@ public final class TestNode implements AutoCloseable {
         all.put("PULSE_CLUSTER_PORT", "0");
         all.put("PULSE_DATA_DIR", dataDir.toString());
         all.put("PULSE_TOKEN_SECRET", "test-secret-of-at-least-32-bytes!!");
+        all.putAll(TestDatabase.environment(dataDir));
         all.putAll(env);
         Config quiet = ConfigFactory.parseString(
             "pekko.loglevel = WARNING\npekko.cluster.jmx.multi-mbeans-in-same-jvm = on");

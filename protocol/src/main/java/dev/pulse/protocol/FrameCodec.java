@@ -52,6 +52,9 @@ public final class FrameCodec {
 
     /** Decodes and validates one client frame. Never throws. */
     public Decoded decodeClient(String json) {
+        if (json == null) {
+            return new Decoded.Rejected(null, ErrorCode.INVALID, "empty frame");
+        }
         if (json.length() > limits.maxFrameBytes() || utf8Length(json) > limits.maxFrameBytes()) {
             return new Decoded.Rejected(null, ErrorCode.TOO_LARGE,
                 "frame exceeds " + limits.maxFrameBytes() + " bytes");
@@ -68,7 +71,8 @@ public final class FrameCodec {
         JsonNode refNode = root.get("ref");
         String ref = null;
         if (refNode != null && !refNode.isNull()) {
-            if (!refNode.isTextual() || refNode.textValue().length() > Limits.MAX_REF_CHARS) {
+            if (!refNode.isTextual() || refNode.textValue().length() > Limits.MAX_REF_CHARS
+                || !isWellFormed(refNode.textValue())) {
                 return new Decoded.Rejected(null, ErrorCode.INVALID,
                     "ref must be a string of at most " + Limits.MAX_REF_CHARS + " characters");
             }
@@ -115,7 +119,7 @@ public final class FrameCodec {
     private static String messageId(JsonNode root) {
         JsonNode node = root.get("id");
         if (node == null || !node.isTextual() || node.textValue().isEmpty()
-            || node.textValue().length() > Limits.MAX_ID_CHARS) {
+            || node.textValue().length() > Limits.MAX_ID_CHARS || !isWellFormed(node.textValue())) {
             throw new Invalid("id must be a string of 1-" + Limits.MAX_ID_CHARS + " characters");
         }
         return node.textValue();
@@ -127,6 +131,9 @@ public final class FrameCodec {
             throw new Invalid("text must be a string");
         }
         String text = node.textValue();
+        if (!isWellFormed(text)) {
+            throw new Invalid("text must be valid Unicode (it holds a lone surrogate)");
+        }
         String trimmed = text.strip();
         int chars = trimmed.codePointCount(0, trimmed.length());
         if (chars < 1 || chars > limits.maxTextChars()) {
@@ -173,8 +180,22 @@ public final class FrameCodec {
         return List.copyOf(users);
     }
 
+    /** At most 80 code points of client input for an error message, never half a character. */
     private static String abbreviate(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 80) + "…";
+        return s.codePointCount(0, s.length()) <= 80 ? s : s.substring(0, s.offsetByCodePoints(0, 80)) + "…";
+    }
+
+    /** False when the string holds a lone surrogate, which has no UTF-8 form to store or send. */
+    private static boolean isWellFormed(String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** UTF-8 length without allocating a byte array. */

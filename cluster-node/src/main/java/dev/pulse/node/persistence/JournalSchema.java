@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 public final class JournalSchema {
 
     private static final Pattern INDEX_WITHOUT_GUARD =
-        Pattern.compile("(?i)CREATE\\s+(UNIQUE\\s+)?INDEX\\s+(?!IF\\s+NOT\\s+EXISTS)");
+        Pattern.compile("(?i)CREATE\\s+(UNIQUE\\s+)?INDEX\\s+(CONCURRENTLY\\s+)?(?!IF\\s+NOT\\s+EXISTS)");
 
     private JournalSchema() {}
 
@@ -27,7 +27,7 @@ public final class JournalSchema {
         try (Connection connection = DriverManager.getConnection(database.url(), database.user(), database.password());
              Statement statement = connection.createStatement()) {
             for (String sql : script.split(";")) {
-                String guarded = INDEX_WITHOUT_GUARD.matcher(stripComments(sql)).replaceAll("CREATE $1INDEX IF NOT EXISTS ").trim();
+                String guarded = INDEX_WITHOUT_GUARD.matcher(stripComments(sql)).replaceAll("CREATE $1INDEX $2IF NOT EXISTS ").trim();
                 if (!guarded.isEmpty()) {
                     statement.execute(guarded);
                 }
