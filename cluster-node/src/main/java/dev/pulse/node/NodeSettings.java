@@ -26,7 +26,8 @@ public final class NodeSettings {
         "PULSE_DATA_DIR", "pulse.data-dir",
         "PULSE_TOKEN_SECRET", "pulse.token.secret",
         "PULSE_LOGIN_PASSWORD", "pulse.login-password",
-        "PULSE_HEARTBEAT_MS", "pulse.heartbeat-ms");
+        "PULSE_HEARTBEAT_MS", "pulse.heartbeat-ms",
+        "PULSE_DB_POOL_SIZE", "pulse.db.pool-size");
 
     private final Config config;
     private final List<String> seedNodes;

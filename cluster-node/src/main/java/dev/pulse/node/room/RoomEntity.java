@@ -18,6 +18,8 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -26,6 +28,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
@@ -117,6 +121,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     private final Set<ActorRef<RoomHub.Command>> hubs = new HashSet<>();
     private final Map<String, ServerFrame.Member> members = new TreeMap<>();
     private final LinkedHashMap<String, PendingPost> pending = new LinkedHashMap<>();
+    /** The batch being written: answered "unavailable" if the write fails. */
+    private List<PendingPost> writing = List.of();
     private boolean flushScheduled;
 
     /** A post waiting for the next journal write, with everyone waiting on its ack. */
@@ -138,8 +144,32 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     }
 
     @Override
+    public RetentionCriteria retentionCriteria() {
+        // Events are never deleted: they are the history. Snapshots only shorten recovery.
+        return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+    }
+
+    /** The snapshot store serializes on its own thread: hand it a copy, never the live state. */
+    @Override
+    public SnapshotAdapter<RoomState> snapshotAdapter() {
+        return new SnapshotAdapter<>() {
+            @Override
+            public Object toJournal(RoomState state) {
+                return state.copy();
+            }
+
+            @Override
+            public RoomState fromJournal(Object snapshot) {
+                return (RoomState) snapshot;
+            }
+        };
+    }
+
+    @Override
     public SignalHandler<RoomState> signalHandler() {
         return newSignalHandlerBuilder()
+            .onSignal(PreRestart.class, (state, restart) -> rejectWaiting())
+            .onSignal(PostStop.class, (state, stop) -> rejectWaiting())
             .onSignal(RecoveryCompleted.instance(), state -> {
                 // After a failed write the stash (and any Flush in it) is gone: start a fresh batch.
                 flushScheduled = !pending.isEmpty();
@@ -222,6 +252,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         }
         List<PendingPost> batch = new ArrayList<>(pending.values());
         pending.clear();
+        writing = batch;
         long ts = Math.max(System.currentTimeMillis(), state.lastTs());
         List<RoomEvent> events = new ArrayList<>(batch.size());
         for (PendingPost post : batch) {
@@ -229,6 +260,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             events.add(new RoomEvent.MessagePosted(e.id(), e.from(), e.text(), ts));
         }
         return Effect().persist(events).thenRun(committed -> {
+            writing = List.of();
             long firstSeq = committed.lastSeq() - batch.size() + 1;
             List<StoredMessage> published = new ArrayList<>(batch.size());
             for (int i = 0; i < batch.size(); i++) {
@@ -240,6 +272,19 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             RoomHub.Publish publish = new RoomHub.Publish(published);
             hubs.forEach(hub -> hub.tell(publish));
         }).thenNoReply();
+    }
+
+    /**
+     * The journal failed (or the room stops): nobody waits in vain for an ack. The posts were not
+     * committed; clients retry them with the same id.
+     */
+    private void rejectWaiting() {
+        PostRejected rejected = new PostRejected(ErrorCode.UNAVAILABLE, "the message store is unavailable; retry with the same id");
+        writing.forEach(post -> post.waiters().forEach(waiter -> waiter.tell(rejected)));
+        pending.values().forEach(post -> post.waiters().forEach(waiter -> waiter.tell(rejected)));
+        writing = List.of();
+        pending.clear();
+        flushScheduled = false;
     }
 
     private ReplyEffect<RoomEvent, RoomState> onJoin(RoomState state, Join join) {

@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * The journaled state of a room: the last seq, a bounded window of recent messages (fast resume and
  * history) and a bounded map of recent client ids (idempotent send). Mutated in place by the event
- * handler only; rooms take no snapshots, so the state is never shared with another thread.
+ * handler only; snapshots get a {@link #copy()}, so the live state is never shared with another thread.
  *
  * <p>Pekko keeps the {@code emptyState()} object across the restarts that follow a failed write,
  * so the empty state is a template that is never mutated: the first event starts a fresh state.
@@ -53,6 +53,11 @@ public final class RoomState implements CborSerializable {
         this.lastTs = lastTs;
         this.window = new ArrayDeque<>(window);
         this.recentIds = new LinkedHashMap<>(recentIds);
+    }
+
+    /** A deep copy, for the snapshot store. */
+    public RoomState copy() {
+        return new RoomState(lastSeq, lastTs, windowList(), new LinkedHashMap<>(recentIds));
     }
 
     /** The key under which a user's client id is remembered: ids are per sender. */
