@@ -1,0 +1,108 @@
+package dev.pulse.node.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import dev.pulse.node.TestNode;
+import dev.pulse.protocol.ClientFrame;
+import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.ServerFrame;
+import dev.pulse.protocol.client.PulseConnection;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * PostgreSQL goes away under a running node and comes back: sends are answered "unavailable"
+ * quickly (no hang, no ack), the node stays up, and it recovers by itself.
+ */
+class DatabaseOutageTest {
+
+    private static final Duration T = Duration.ofSeconds(20);
+
+    @TempDir
+    Path nodeData;
+    @TempDir
+    Path pgData;
+
+    private EmbeddedPostgres postgres;
+    private TestNode node;
+
+    @AfterEach
+    void stop() throws IOException {
+        if (node != null) {
+            node.close();
+        }
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+
+    private EmbeddedPostgres startPostgres(int port) throws IOException {
+        return EmbeddedPostgres.builder().setPort(port).setDataDirectory(pgData).setCleanDataDirectory(false).start();
+    }
+
+    @Test
+    void sendsFailFastWhileTheDatabaseIsDownAndSucceedOnceItIsBack() throws IOException {
+        int port = freePort();
+        postgres = startPostgres(port);
+        node = TestNode.start(nodeData, Map.of(
+                "PULSE_DB_URL", "jdbc:postgresql://localhost:" + port + "/postgres",
+                "PULSE_DB_USER", "postgres", "PULSE_DB_PASSWORD", "postgres"),
+            ConfigFactory.parseString("pulse.limits.send-burst = 1000"));
+
+        PulseConnection alice = node.client().connectAs("alice");
+        alice.send(new ClientFrame.Join("j", "ops", null));
+        alice.await(ServerFrame.Joined.class, T);
+        alice.send(new ClientFrame.Send("s1", "ops", "before", "before the outage"));
+        assertThat(alice.await(ServerFrame.Ack.class, a -> "s1".equals(a.ref()), T).seq()).isEqualTo(1);
+
+        postgres.close();
+        postgres = null;
+
+        long start = System.nanoTime();
+        alice.send(new ClientFrame.Send("s2", "ops", "during", "during the outage"));
+        ServerFrame.Error error = alice.await(ServerFrame.Error.class, e -> "s2".equals(e.ref()), T);
+        long answeredMs = (System.nanoTime() - start) / 1_000_000;
+        System.out.println("{\"test\":\"database-outage\",\"unavailableAfterMs\":" + answeredMs + "}");
+        assertThat(error.code()).isEqualTo(ErrorCode.UNAVAILABLE.wire());
+        assertThat(answeredMs).as("answered without hanging").isLessThan(6_000);
+        assertThat(alice.pending()).noneMatch(f -> f instanceof ServerFrame.Ack);
+        assertThat(node.client().get("/health").statusCode()).as("the node stays up").isEqualTo(200);
+        assertThat(alice.isOpen()).isTrue();
+
+        postgres = startPostgres(port);
+
+        // The client retries with the same id until the room is back; exactly one message results.
+        ServerFrame.Ack ack = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        for (int attempt = 0; ack == null && System.nanoTime() < deadline; attempt++) {
+            String ref = "retry-" + attempt;
+            alice.send(new ClientFrame.Send(ref, "ops", "during", "during the outage"));
+            ServerFrame reply = alice.await(ServerFrame.class, f -> f instanceof ServerFrame.Ack a && ref.equals(a.ref())
+                || f instanceof ServerFrame.Error e && ref.equals(e.ref()), T);
+            if (reply instanceof ServerFrame.Ack a) {
+                ack = a;
+            }
+        }
+        assertThat(ack).as("acked after the database returned").isNotNull();
+        assertThat(ack.seq()).isEqualTo(2);
+
+        alice.send(new ClientFrame.History("h", "ops", null, 50));
+        ServerFrame.History history = alice.await(ServerFrame.History.class, T);
+        assertThat(history.messages()).extracting(ServerFrame.Message::id).containsExactly("before", "during");
+        alice.close();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
