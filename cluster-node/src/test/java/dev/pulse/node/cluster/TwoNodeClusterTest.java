@@ -1,5 +1,6 @@
 package dev.pulse.node.cluster;
 
+import static dev.pulse.node.e2e.Wire.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pulse.node.TestNode;
@@ -48,20 +49,14 @@ class TwoNodeClusterTest {
     }
 
     private static void awaitMembers(int count) {
-        long deadline = System.nanoTime() + T.toNanos();
-        while (System.nanoTime() < deadline) {
-            String health = second.client().get("/health").body();
-            if (health.contains("\"members\":" + count) && health.contains("\"status\":\"ok\"")) {
-                return;
-            }
-            try {
-                Thread.sleep(100); // polling interval of the condition above
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
+        try {
+            awaitUntil("/health of the second node reports " + count + " members and status ok", T, () -> {
+                String health = second.client().get("/health").body();
+                return health.contains("\"members\":" + count) && health.contains("\"status\":\"ok\"");
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError("cluster did not form: " + second.client().get("/health").body(), e);
         }
-        throw new AssertionError("cluster did not form: " + second.client().get("/health").body());
     }
 
     @Test

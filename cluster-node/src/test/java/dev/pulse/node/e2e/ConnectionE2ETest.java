@@ -1,5 +1,10 @@
 package dev.pulse.node.e2e;
 
+import static dev.pulse.node.e2e.Wire.awaitRaw;
+import static dev.pulse.node.e2e.Wire.awaitUntil;
+import static dev.pulse.node.e2e.Wire.fields;
+import static dev.pulse.node.e2e.Wire.iso;
+import static dev.pulse.node.e2e.Wire.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
@@ -25,20 +30,15 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
-import java.util.function.Predicate;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -701,7 +701,7 @@ class ConnectionE2ETest {
 
     @Test
     void healthIsOkAndTheRootServesHtml() throws IOException {
-        eventually(T, "GET /health answers 200", () -> node.client().get("/health").statusCode() == 200);
+        awaitUntil("GET /health answers 200", T, () -> node.client().get("/health").statusCode() == 200);
         HttpResponse<String> health = node.client().get("/health");
         assertThat(health.statusCode()).isEqualTo(200);
         JsonNode body = JSON.readTree(health.body());
@@ -801,68 +801,6 @@ class ConnectionE2ETest {
             assertThat(c.isOpen()).isTrue();
         } catch (Exception e) {
             throw new AssertionError(e);
-        }
-    }
-
-    /** Takes raw frames until one matches (those before it are dropped). */
-    private static JsonNode awaitRaw(PulseConnection c, Predicate<JsonNode> match, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<String> skipped = new ArrayList<>();
-        while (true) {
-            long left = deadline - System.nanoTime();
-            String raw;
-            try {
-                if (left <= 0) {
-                    throw new AssertionError("timeout");
-                }
-                raw = c.nextRaw(Duration.ofNanos(left));
-            } catch (AssertionError e) {
-                throw new AssertionError("no matching frame within " + timeout + "; skipped: " + skipped
-                    + (c.closed().isDone() ? "; closed: " + c.closed().join() : ""));
-            }
-            JsonNode frame = json(raw);
-            if (match.test(frame)) {
-                return frame;
-            }
-            skipped.add(raw.length() > 200 ? raw.substring(0, 200) + "…" : raw);
-        }
-    }
-
-    private static void eventually(Duration timeout, String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("not within " + timeout + ": " + what);
-            }
-            try {
-                Thread.sleep(50); // polling interval of the wait, not a wait for the condition itself
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-    }
-
-    private static JsonNode json(String raw) {
-        try {
-            return JSON.readTree(raw);
-        } catch (IOException e) {
-            throw new AssertionError("not JSON: " + raw, e);
-        }
-    }
-
-    private static Set<String> fields(JsonNode node) {
-        Set<String> names = new LinkedHashSet<>();
-        node.fieldNames().forEachRemaining(names::add);
-        return names;
-    }
-
-    private static Instant iso(String text) {
-        assertThat(text).as("ISO-8601 timestamp").isNotNull();
-        try {
-            return OffsetDateTime.parse(text).toInstant();
-        } catch (RuntimeException e) {
-            throw new AssertionError("not an ISO-8601 timestamp: " + text, e);
         }
     }
 }

@@ -1,5 +1,11 @@
 package dev.pulse.node.e2e;
 
+import static dev.pulse.node.e2e.Wire.awaitRaw;
+import static dev.pulse.node.e2e.Wire.awaitUntil;
+import static dev.pulse.node.e2e.Wire.fields;
+import static dev.pulse.node.e2e.Wire.iso;
+import static dev.pulse.node.e2e.Wire.json;
+import static dev.pulse.node.e2e.Wire.pause;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -9,21 +15,16 @@ import dev.pulse.node.TestNode;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.client.PulseConnection;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -108,11 +109,7 @@ class PresenceE2ETest {
 
         Instant beforeClose = Instant.now();
         bob.close();
-        JsonNode offline = awaitRaw(alice, presence("p1-bob", "offline"), T);
-        Instant afterOffline = Instant.now();
-
-        assertThat(fields(offline)).containsExactlyInAnyOrder("type", "user", "status", "lastSeen");
-        assertLastSeenBetween(offline.get("lastSeen"), beforeClose, afterOffline);
+        awaitOfflinePush(alice, "p1-bob", beforeClose);
 
         PulseConnection bobAgain = connectAndJoin(node, "p1-bob", room);
         JsonNode online = awaitRaw(alice, presence("p1-bob", "online"), T);
@@ -156,7 +153,7 @@ class PresenceE2ETest {
         PulseConnection off = connect(node, "pq-off");
         off.close();
         PulseConnection asker = connect(node, "pq-asker");
-        eventually(T, "pq-off is reported offline after its only socket closed",
+        awaitUntil("pq-off is reported offline after its only socket closed", T,
             () -> "offline".equals(presenceOf(asker, "pq-off").status()));
         Instant afterOffline = Instant.now();
 
@@ -268,9 +265,7 @@ class PresenceE2ETest {
 
         // The TCP connection is closed without a WebSocket close; the node sees the socket end at once
         // (well inside the 2.5 x 15 s heartbeat bound that covers connections that vanish silently).
-        JsonNode offline = awaitRaw(alice, presence("p5-eve", "offline"), T);
-        assertThat(fields(offline)).containsExactlyInAnyOrder("type", "user", "status", "lastSeen");
-        assertLastSeenBetween(offline.get("lastSeen"), beforeDrop, Instant.now());
+        awaitOfflinePush(alice, "p5-eve", beforeDrop);
         assertThat(presenceOf(alice, "p5-eve").status()).isEqualTo("offline");
     }
 
@@ -333,36 +328,23 @@ class PresenceE2ETest {
             && status.equals(f.path("status").textValue());
     }
 
+    /**
+     * Awaits the push telling {@code watcher} that {@code user} went offline: exactly type, user, status
+     * and a lastSeen between {@code since} and the push's arrival.
+     */
+    private static void awaitOfflinePush(PulseConnection watcher, String user, Instant since) {
+        JsonNode offline = awaitRaw(watcher, presence(user, "offline"), T);
+        Instant arrived = Instant.now();
+        assertThat(fields(offline)).containsExactlyInAnyOrder("type", "user", "status", "lastSeen");
+        assertLastSeenBetween(offline.get("lastSeen"), since, arrived);
+    }
+
     private static void assertLastSeenBetween(JsonNode lastSeen, Instant from, Instant to) {
         assertThat(lastSeen != null && lastSeen.isTextual()).as("lastSeen is a string: %s", lastSeen).isTrue();
         Instant seen = iso(lastSeen.textValue());
         // One clock, but the server may round to its own precision: allow a second either side.
         assertThat(seen).as("lastSeen %s", lastSeen.textValue())
             .isBetween(from.minusSeconds(1), to.plusSeconds(1));
-    }
-
-    /** Takes raw frames until one matches (those before it are dropped). */
-    private static JsonNode awaitRaw(PulseConnection c, Predicate<JsonNode> match, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<String> skipped = new ArrayList<>();
-        while (true) {
-            long left = deadline - System.nanoTime();
-            String raw;
-            try {
-                if (left <= 0) {
-                    throw new AssertionError("timeout");
-                }
-                raw = c.nextRaw(Duration.ofNanos(left));
-            } catch (AssertionError e) {
-                throw new AssertionError("no matching frame within " + timeout + "; skipped: " + skipped
-                    + (c.closed().isDone() ? "; closed: " + c.closed().join() : ""));
-            }
-            JsonNode frame = json(raw);
-            if (match.test(frame)) {
-                return frame;
-            }
-            skipped.add(raw.length() > 200 ? raw.substring(0, 200) + "…" : raw);
-        }
     }
 
     /** Fails if a matching frame arrives within {@code window}; frames are left in the inbox. */
@@ -379,52 +361,11 @@ class PresenceE2ETest {
         } while (System.nanoTime() < deadline);
     }
 
-    private static void eventually(Duration timeout, String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("not within " + timeout + ": " + what);
-            }
-            pause(Duration.ofMillis(50));
-        }
-    }
-
     /** Waits until {@code interval} has passed since {@code sinceNanos}: the pace of a periodic client. */
     private static void pace(long sinceNanos, Duration interval) {
         long left = sinceNanos + interval.toNanos() - System.nanoTime();
         if (left > 0) {
             pause(Duration.ofNanos(left));
-        }
-    }
-
-    private static void pause(Duration duration) {
-        try {
-            TimeUnit.NANOSECONDS.sleep(duration.toNanos());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
-
-    private static JsonNode json(String raw) {
-        try {
-            return JSON.readTree(raw);
-        } catch (IOException e) {
-            throw new AssertionError("not JSON: " + raw, e);
-        }
-    }
-
-    private static Set<String> fields(JsonNode node) {
-        Set<String> names = new LinkedHashSet<>();
-        node.fieldNames().forEachRemaining(names::add);
-        return names;
-    }
-
-    private static Instant iso(String text) {
-        try {
-            return OffsetDateTime.parse(text).toInstant();
-        } catch (RuntimeException e) {
-            throw new AssertionError("not an ISO-8601 timestamp: " + text, e);
         }
     }
 

@@ -1,5 +1,8 @@
 package dev.pulse.node.e2e;
 
+import static dev.pulse.node.e2e.Wire.fields;
+import static dev.pulse.node.e2e.Wire.iso;
+import static dev.pulse.node.e2e.Wire.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,17 +12,13 @@ import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.TestNode;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.client.PulseConnection;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -809,7 +808,7 @@ class RoomsE2ETest {
     private static void assertIsoTimestamp(JsonNode ts) {
         assertThat(ts).isNotNull();
         assertThat(ts.isTextual()).as("ts is a string: %s", ts).isTrue();
-        Instant instant = OffsetDateTime.parse(ts.asText()).toInstant();
+        Instant instant = iso(ts.asText());
         assertThat(Duration.between(instant, Instant.now()).abs()).as("ts %s is now", ts).isLessThan(Duration.ofMinutes(2));
     }
 
@@ -863,12 +862,6 @@ class RoomsE2ETest {
             assertThat(member.path("status").asText()).as("status of %s", member).isIn("online", "offline", "away");
             assertThat(users.add(member.get("user").asText())).as("%s listed twice in %s", member, joined).isTrue();
         }
-    }
-
-    private static Set<String> fields(JsonNode frame) {
-        Set<String> names = new LinkedHashSet<>();
-        frame.fieldNames().forEachRemaining(names::add);
-        return names;
     }
 
     private static List<Long> seqs(List<JsonNode> messages) {
@@ -1039,12 +1032,7 @@ class RoomsE2ETest {
             } catch (AssertionError timeout) {
                 return false;
             }
-            JsonNode frame;
-            try {
-                frame = JSON.readTree(raw);
-            } catch (IOException e) {
-                throw new UncheckedIOException("not JSON: " + raw, e);
-            }
+            JsonNode frame = json(raw);
             assertThat(frame).as("frame %s", raw).isInstanceOf(ObjectNode.class);
             inbox.add(frame);
             received.add(frame);
