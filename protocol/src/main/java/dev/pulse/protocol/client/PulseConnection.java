@@ -148,7 +148,7 @@ public final class PulseConnection implements AutoCloseable {
                     }
                 }
                 long left = deadline - System.nanoTime();
-                if (left <= 0) {
+                if (left <= 0 || closed.isDone()) {
                     throw new AssertionError("no " + type.getSimpleName() + " matching within " + timeout
                         + "; inbox: " + inbox + (closed.isDone() ? "; closed: " + closed.join() : ""));
                 }
@@ -169,6 +169,47 @@ public final class PulseConnection implements AutoCloseable {
     /** Takes the next frame whatever it is. */
     public ServerFrame next(Duration timeout) {
         return await(ServerFrame.class, timeout);
+    }
+
+    /**
+     * Takes the next frame, or null when none arrives within {@code timeout} or the socket is closed
+     * (frames received before the close are handed out first): a stream reader's view.
+     */
+    public ServerFrame poll(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (inbox) {
+            while (inbox.isEmpty()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || closed.isDone()) {
+                    return null;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(inbox, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError("interrupted", e);
+                }
+            }
+            rawInbox.remove(0);
+            return inbox.remove(0);
+        }
+    }
+
+    /** True once the socket is closed and every frame received before has been taken. */
+    public boolean ended() {
+        synchronized (inbox) {
+            return closed.isDone() && inbox.isEmpty();
+        }
+    }
+
+    /** Sends a frame; false (instead of an exception) when the socket is gone. */
+    public boolean trySend(ClientFrame frame) {
+        try {
+            socket.sendText(FrameCodec.encode(frame), true).get(5, TimeUnit.SECONDS);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
     }
 
     /** Takes the raw JSON text of the next frame. */
