@@ -49,8 +49,12 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     public sealed interface Command extends CborSerializable {}
 
-    /** Post a message; answered with {@link Posted} once it is committed. */
-    public record Post(String user, String id, String text, ActorRef<PostResult> replyTo) implements Command {}
+    /**
+     * Post a message; answered with {@link Posted} once it is committed. {@code tag} is the
+     * sender's correlation number, echoed in the answer, so a session can take every answer
+     * through one message adapter instead of an ask (a future and a scheduled timeout) per post.
+     */
+    public record Post(String user, String id, String text, long tag, ActorRef<PostResult> replyTo) implements Command {}
 
     /** A member joins through a local hub; {@code since} (nullable) is checked against lastSeq. */
     public record Join(String user, Long since, ActorRef<RoomHub.Command> hub, ActorRef<JoinResult> replyTo) implements Command {}
@@ -79,11 +83,14 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     /** Messages a returning hub missed that are older than the window, read from the journal. */
     record CatchUpRead(ActorRef<RoomHub.Command> hub, List<StoredMessage> messages, long readTo) implements Command {}
 
-    public sealed interface PostResult extends CborSerializable {}
+    public sealed interface PostResult extends CborSerializable {
+        /** The {@link Post#tag()} this answers. */
+        long tag();
+    }
 
-    public record Posted(String id, long seq, long ts) implements PostResult {}
+    public record Posted(long tag, String id, long seq, long ts) implements PostResult {}
 
-    public record PostRejected(ErrorCode code, String message) implements PostResult {}
+    public record PostRejected(long tag, ErrorCode code, String message) implements PostResult {}
 
     public sealed interface JoinResult extends CborSerializable {}
 
@@ -125,8 +132,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     private List<PendingPost> writing = List.of();
     private boolean flushScheduled;
 
-    /** A post waiting for the next journal write, with everyone waiting on its ack. */
-    private record PendingPost(RoomEvent.MessagePosted event, List<ActorRef<PostResult>> waiters) {}
+    /** A post waiting for the next journal write, with every request (retries included) waiting on its ack. */
+    private record PendingPost(RoomEvent.MessagePosted event, List<Post> waiters) {}
 
     private RoomEntity(ActorContext<Command> context, String roomId, PersistenceId persistenceId,
                        RoomSettings settings, HistoryReader reader) {
@@ -226,16 +233,16 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         RoomState.Committed committed = state.committed(post.user(), post.id());
         if (committed != null) {
             // A retry of a committed post: the same ack, and no second message.
-            return Effect().reply(post.replyTo(), new Posted(post.id(), committed.seq(), committed.ts()));
+            return Effect().reply(post.replyTo(), new Posted(post.tag(), post.id(), committed.seq(), committed.ts()));
         }
         String key = RoomState.idKey(post.user(), post.id());
         PendingPost waiting = pending.get(key);
         if (waiting != null) {
-            waiting.waiters().add(post.replyTo());
+            waiting.waiters().add(post);
             return Effect().noReply();
         }
-        List<ActorRef<PostResult>> waiters = new ArrayList<>(1);
-        waiters.add(post.replyTo());
+        List<Post> waiters = new ArrayList<>(1);
+        waiters.add(post);
         pending.put(key, new PendingPost(new RoomEvent.MessagePosted(post.id(), post.user(), post.text(), 0), waiters));
         if (!flushScheduled) {
             // Everything that reaches the mailbox before this Flush is written in the same batch.
@@ -266,8 +273,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             for (int i = 0; i < batch.size(); i++) {
                 RoomEvent.MessagePosted e = batch.get(i).event();
                 published.add(new StoredMessage(firstSeq + i, e.id(), e.from(), e.text(), ts));
-                Posted ack = new Posted(e.id(), firstSeq + i, ts);
-                batch.get(i).waiters().forEach(waiter -> waiter.tell(ack));
+                long seq = firstSeq + i;
+                batch.get(i).waiters().forEach(waiter -> waiter.replyTo().tell(new Posted(waiter.tag(), e.id(), seq, ts)));
             }
             RoomHub.Publish publish = new RoomHub.Publish(published);
             hubs.forEach(hub -> hub.tell(publish));
@@ -279,12 +286,16 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
      * committed; clients retry them with the same id.
      */
     private void rejectWaiting() {
-        PostRejected rejected = new PostRejected(ErrorCode.UNAVAILABLE, "the message store is unavailable; retry with the same id");
-        writing.forEach(post -> post.waiters().forEach(waiter -> waiter.tell(rejected)));
-        pending.values().forEach(post -> post.waiters().forEach(waiter -> waiter.tell(rejected)));
+        writing.forEach(post -> post.waiters().forEach(RoomEntity::rejectUnavailable));
+        pending.values().forEach(post -> post.waiters().forEach(RoomEntity::rejectUnavailable));
         writing = List.of();
         pending.clear();
         flushScheduled = false;
+    }
+
+    private static void rejectUnavailable(Post post) {
+        post.replyTo().tell(new PostRejected(post.tag(), ErrorCode.UNAVAILABLE,
+            "the message store is unavailable; retry with the same id"));
     }
 
     private ReplyEffect<RoomEvent, RoomState> onJoin(RoomState state, Join join) {

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -65,7 +66,10 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     private record JoinDone(String room, RoomEntity.JoinResult result, Throwable failure) implements Command {}
 
-    private record PostDone(String ref, String room, RoomEntity.PostResult result, Throwable failure) implements Command {}
+    private record PostAnswered(RoomEntity.PostResult result) implements Command {}
+
+    /** A send posted to its room and not yet answered; answered "unavailable" at {@code deadlineNanos}. */
+    private record AwaitingAck(String ref, String room, long deadlineNanos) {}
 
     /** {@code replayGeneration} tells an answer of the current replay from one of an abandoned replay. */
     private record ReadDone(String ref, String room, boolean history, int replayGeneration, RoomEntity.ReadResult result,
@@ -75,7 +79,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     private record ContinueReplay(String room) implements Command {}
 
-    private enum Tick implements Command { CHECK_SILENCE, HEARTBEAT }
+    private enum Tick implements Command { CHECK_SILENCE, HEARTBEAT, ACK_DEADLINE }
 
     public static final int CLOSE_GOING_AWAY = 1001;
     public static final int CLOSE_POLICY_VIOLATION = 1008;
@@ -122,6 +126,10 @@ public final class Session extends AbstractBehavior<Session.Command> {
     private final EntityRef<UserEntity.Command> userEntity;
     private final Map<String, RoomSub> rooms = new HashMap<>();
     private final Map<String, String> lastNotice = new HashMap<>();
+    /** Sends awaiting their room's answer by tag, in deadline order (one timeout for all). */
+    private final LinkedHashMap<Long, AwaitingAck> awaitingAck = new LinkedHashMap<>();
+    private final ActorRef<RoomEntity.PostResult> postAnswers;
+    private long lastPostTag;
     private final long silenceBoundNanos;
     private long lastHeardNanos = System.nanoTime();
     private ActorRef<StreamAck> streamAck;
@@ -136,6 +144,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         this.outbound = outbound;
         this.deps = deps;
         this.userEntity = deps.sharding().entityRefFor(UserEntity.ENTITY_KEY, user);
+        this.postAnswers = context.messageAdapter(RoomEntity.PostResult.class, PostAnswered::new);
         this.silenceBoundNanos = deps.heartbeat().toNanos() * 5 / 2;
         Duration check = deps.heartbeat().dividedBy(4).isZero() ? Duration.ofMillis(1) : deps.heartbeat().dividedBy(4);
         timers.startTimerWithFixedDelay(Tick.CHECK_SILENCE, check);
@@ -159,12 +168,13 @@ public final class Session extends AbstractBehavior<Session.Command> {
             .onMessage(Notice.class, this::onNotice)
             .onMessage(Attached.class, this::onAttached)
             .onMessage(JoinDone.class, this::onJoinDone)
-            .onMessage(PostDone.class, this::onPostDone)
+            .onMessage(PostAnswered.class, this::onPostAnswered)
             .onMessage(ReadDone.class, this::onReadDone)
             .onMessage(PresenceDone.class, this::onPresenceDone)
             .onMessage(ContinueReplay.class, this::onContinueReplay)
             .onMessage(Shutdown.class, shutdown -> closeWith(CLOSE_GOING_AWAY, "server shutting down"))
             .onMessageEquals(Tick.CHECK_SILENCE, this::onCheckSilence)
+            .onMessageEquals(Tick.ACK_DEADLINE, this::onAckDeadline)
             .onMessageEquals(Tick.HEARTBEAT, () -> {
                 userEntity.tell(new UserEntity.Heartbeat(sessionId, getContext().getSelf(), List.copyOf(rooms.keySet())));
                 return this;
@@ -456,19 +466,45 @@ public final class Session extends AbstractBehavior<Session.Command> {
         }
     }
 
+    /**
+     * Posts are the hot path, so they are not asks: every answer comes through one message
+     * adapter, matched by tag, and one timer serves all deadlines.
+     */
     private void post(ClientFrame.Send sendFrame) {
-        getContext().ask(RoomEntity.PostResult.class, roomRef(sendFrame.room()), deps.entityTimeout(),
-            replyTo -> new RoomEntity.Post(user, sendFrame.id(), sendFrame.text(), replyTo),
-            (result, failure) -> new PostDone(sendFrame.ref(), sendFrame.room(), result, failure));
+        long tag = ++lastPostTag;
+        awaitingAck.put(tag, new AwaitingAck(sendFrame.ref(), sendFrame.room(),
+            System.nanoTime() + deps.entityTimeout().toNanos()));
+        roomRef(sendFrame.room()).tell(new RoomEntity.Post(user, sendFrame.id(), sendFrame.text(), tag, postAnswers));
+        if (!timers.isTimerActive(Tick.ACK_DEADLINE)) {
+            timers.startSingleTimer(Tick.ACK_DEADLINE, deps.entityTimeout());
+        }
     }
 
-    private Behavior<Command> onPostDone(PostDone done) {
-        if (done.result() instanceof RoomEntity.Posted posted) {
-            send(new ServerFrame.Ack(done.ref(), done.room(), posted.id(), posted.seq(), Timestamps.format(posted.ts())));
-        } else if (done.result() instanceof RoomEntity.PostRejected rejected) {
-            send(ServerFrame.Error.of(done.ref(), rejected.code(), rejected.message()));
-        } else {
-            send(ServerFrame.Error.of(done.ref(), ErrorCode.UNAVAILABLE,
+    private Behavior<Command> onPostAnswered(PostAnswered answered) {
+        AwaitingAck awaiting = awaitingAck.remove(answered.result().tag());
+        if (awaiting == null) {
+            return next(); // answered after its deadline: the client was told to retry with the same id
+        }
+        if (answered.result() instanceof RoomEntity.Posted posted) {
+            send(new ServerFrame.Ack(awaiting.ref(), awaiting.room(), posted.id(), posted.seq(), Timestamps.format(posted.ts())));
+        } else if (answered.result() instanceof RoomEntity.PostRejected rejected) {
+            send(ServerFrame.Error.of(awaiting.ref(), rejected.code(), rejected.message()));
+        }
+        return next();
+    }
+
+    private Behavior<Command> onAckDeadline() {
+        long now = System.nanoTime();
+        var oldest = awaitingAck.values().iterator();
+        while (oldest.hasNext()) {
+            AwaitingAck awaiting = oldest.next();
+            long left = awaiting.deadlineNanos() - now;
+            if (left > 0) {
+                timers.startSingleTimer(Tick.ACK_DEADLINE, Duration.ofNanos(left));
+                break;
+            }
+            oldest.remove();
+            send(ServerFrame.Error.of(awaiting.ref(), ErrorCode.UNAVAILABLE,
                 "the message was not confirmed in time; retry with the same id"));
         }
         return next();

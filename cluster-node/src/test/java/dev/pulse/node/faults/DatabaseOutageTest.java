@@ -100,6 +100,71 @@ class DatabaseOutageTest {
         alice.close();
     }
 
+    /**
+     * A database that hangs instead of refusing (a stalled network path): no journal answer comes,
+     * so the session's own deadline answers "unavailable"; once the path is back, the retry with the
+     * same id is committed exactly once.
+     */
+    @Test
+    void sendsAreAnsweredAtTheDeadlineWhileTheDatabaseHangs() throws IOException {
+        int port = freePort();
+        postgres = startPostgres(port);
+        try (FaultProxy path = FaultProxy.to(port)) {
+            node = TestNode.start(nodeData, Map.of(
+                    "PULSE_DB_URL", "jdbc:postgresql://localhost:" + path.port() + "/postgres",
+                    "PULSE_DB_USER", "postgres", "PULSE_DB_PASSWORD", "postgres"),
+                ConfigFactory.parseString("pulse.limits.send-burst = 1000\npulse.session.entity-timeout = 1s"));
+            PulseConnection alice = node.client().connectAs("alice");
+            alice.send(new ClientFrame.Join("j", "hang", null));
+            alice.await(ServerFrame.Joined.class, T);
+            alice.send(new ClientFrame.Send("s1", "hang", "before", "before the stall"));
+            assertThat(alice.await(ServerFrame.Ack.class, a -> "s1".equals(a.ref()), T).seq()).isEqualTo(1);
+
+            path.stallAll();
+            long start = System.nanoTime();
+            alice.send(new ClientFrame.Send("s2", "hang", "stalled", "while the database hangs"));
+            alice.send(new ClientFrame.Send("s3", "hang", "stalled-2", "also while it hangs"));
+            ServerFrame.Error first = alice.await(ServerFrame.Error.class, e -> "s2".equals(e.ref()), T);
+            ServerFrame.Error second = alice.await(ServerFrame.Error.class, e -> "s3".equals(e.ref()), T);
+            long answeredMs = (System.nanoTime() - start) / 1_000_000;
+            System.out.println("{\"test\":\"database-hang\",\"unavailableAfterMs\":" + answeredMs + "}");
+            assertThat(first.code()).isEqualTo(ErrorCode.UNAVAILABLE.wire());
+            assertThat(second.code()).isEqualTo(ErrorCode.UNAVAILABLE.wire());
+            assertThat(answeredMs).as("answered at the 1 s deadline, not left hanging").isBetween(900L, 5_000L);
+            assertThat(alice.pending()).noneMatch(f -> f instanceof ServerFrame.Ack);
+            assertOpen(alice);
+
+            path.resume();
+            ServerFrame.Ack ack = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            for (int attempt = 0; ack == null && System.nanoTime() < deadline; attempt++) {
+                String ref = "retry-" + attempt;
+                alice.send(new ClientFrame.Send(ref, "hang", "stalled", "while the database hangs"));
+                ServerFrame reply = alice.await(ServerFrame.class, f -> f instanceof ServerFrame.Ack a && ref.equals(a.ref())
+                    || f instanceof ServerFrame.Error e && ref.equals(e.ref()), T);
+                if (reply instanceof ServerFrame.Ack a) {
+                    ack = a;
+                }
+            }
+            assertThat(ack).as("acked after the database path returned").isNotNull();
+
+            alice.send(new ClientFrame.History("h", "hang", null, 50));
+            ServerFrame.History history = alice.await(ServerFrame.History.class, T);
+            assertThat(history.messages()).extracting(ServerFrame.Message::id)
+                .as("the stalled write may have landed before the retry, but only once")
+                .containsOnlyOnce("stalled")
+                .startsWith("before");
+            assertThat(history.messages()).extracting(ServerFrame.Message::seq)
+                .as("gap-free").containsExactly(java.util.stream.LongStream.rangeClosed(1, history.messages().size()).boxed().toArray(Long[]::new));
+            alice.close();
+        }
+    }
+
+    private void assertOpen(PulseConnection c) {
+        assertThat(node.client().get("/health").statusCode()).as("the node stays up").isEqualTo(200);
+        assertThat(c.isOpen()).isTrue();
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();

@@ -91,7 +91,7 @@ class RoomEntityTest {
 
     private static EventSourcedBehaviorTestKit.CommandResultWithReply<RoomEntity.Command, RoomEvent, RoomState, RoomEntity.PostResult>
     post(Room room, String user, String id, String text) {
-        return room.kit().<RoomEntity.PostResult>runCommand(replyTo -> new RoomEntity.Post(user, id, text, replyTo));
+        return room.kit().<RoomEntity.PostResult>runCommand(replyTo -> new RoomEntity.Post(user, id, text, 0, replyTo));
     }
 
     private static RoomEntity.Posted posted(Room room, String user, String id, String text) {
@@ -171,7 +171,7 @@ class RoomEntityTest {
 
         var retry = post(room, "alice", "uuid-1", "hello (sent again)");
 
-        assertThat(retry.reply()).isEqualTo(new RoomEntity.Posted("uuid-1", first.seq(), first.ts()));
+        assertThat(retry.reply()).isEqualTo(new RoomEntity.Posted(0, "uuid-1", first.seq(), first.ts()));
         assertThat(retry.hasNoEvents()).isTrue();
         assertThat(retry.state().lastSeq()).isEqualTo(2);
         assertThat(range(room, 1, 2).messages()).extracting(StoredMessage::text).containsExactly("hello", "hi");
@@ -519,7 +519,7 @@ class RoomEntityTest {
         room.tell(new RoomEntity.Subscribe(hub.ref(), -1));
 
         TestProbe<RoomEntity.PostResult> a1 = testKit.createTestProbe();
-        room.tell(new RoomEntity.Post("alice", "a1", "first", a1.ref()));
+        room.tell(new RoomEntity.Post("alice", "a1", "first", 11, a1.ref()));
         assertThat(gate.firstWriteStarted.await(5, TimeUnit.SECONDS)).isTrue();
 
         // All of these reach the room while the first write is in flight.
@@ -528,22 +528,23 @@ class RoomEntityTest {
         TestProbe<RoomEntity.PostResult> a2again = testKit.createTestProbe();
         TestProbe<RoomEntity.PostResult> a1again = testKit.createTestProbe();
         TestProbe<RoomEntity.PostResult> c1 = testKit.createTestProbe();
-        room.tell(new RoomEntity.Post("alice", "a2", "second", a2.ref()));
-        room.tell(new RoomEntity.Post("bob", "b1", "third", b1.ref()));
-        room.tell(new RoomEntity.Post("alice", "a2", "second", a2again.ref()));
-        room.tell(new RoomEntity.Post("alice", "a1", "first", a1again.ref()));
-        room.tell(new RoomEntity.Post("carol", "c1", "fourth", c1.ref()));
+        room.tell(new RoomEntity.Post("alice", "a2", "second", 21, a2.ref()));
+        room.tell(new RoomEntity.Post("bob", "b1", "third", 31, b1.ref()));
+        room.tell(new RoomEntity.Post("alice", "a2", "second", 22, a2again.ref()));
+        room.tell(new RoomEntity.Post("alice", "a1", "first", 12, a1again.ref()));
+        room.tell(new RoomEntity.Post("carol", "c1", "fourth", 41, c1.ref()));
         a1.expectNoMessage(Duration.ofMillis(100)); // no ack before the write commits
         gate.release.countDown();
 
         RoomEntity.Posted first = (RoomEntity.Posted) a1.receiveMessage();
-        assertThat(first.seq()).isEqualTo(1);
-        assertThat(a1again.receiveMessage()).isEqualTo(first);
+        assertThat(first).isEqualTo(new RoomEntity.Posted(11, "a1", 1, first.ts()));
+        // A retry waiting on the same write gets the same ack, under its own tag.
+        assertThat(a1again.receiveMessage()).isEqualTo(new RoomEntity.Posted(12, "a1", 1, first.ts()));
         RoomEntity.Posted second = (RoomEntity.Posted) a2.receiveMessage();
-        assertThat(second.seq()).isEqualTo(2);
-        assertThat(a2again.receiveMessage()).isEqualTo(second);
-        assertThat(((RoomEntity.Posted) b1.receiveMessage()).seq()).isEqualTo(3);
-        assertThat(((RoomEntity.Posted) c1.receiveMessage()).seq()).isEqualTo(4);
+        assertThat(second).isEqualTo(new RoomEntity.Posted(21, "a2", 2, second.ts()));
+        assertThat(a2again.receiveMessage()).isEqualTo(new RoomEntity.Posted(22, "a2", 2, second.ts()));
+        assertThat(b1.receiveMessage()).isEqualTo(new RoomEntity.Posted(31, "b1", 3, second.ts()));
+        assertThat(c1.receiveMessage()).isEqualTo(new RoomEntity.Posted(41, "c1", 4, second.ts()));
 
         assertThat(gate.batchSizes).containsExactly(1, 3);
         assertThat(journal.persistedInStorage(pid.id())).extracting(e -> ((RoomEvent.MessagePosted) e).id())
@@ -555,7 +556,7 @@ class RoomEntityTest {
 
     private static RoomEntity.Posted postAndAwaitAck(ActorRef<RoomEntity.Command> room, String user, String id, String text) {
         TestProbe<RoomEntity.PostResult> probe = testKit.createTestProbe();
-        room.tell(new RoomEntity.Post(user, id, text, probe.ref()));
+        room.tell(new RoomEntity.Post(user, id, text, 0, probe.ref()));
         return probe.expectMessageClass(RoomEntity.Posted.class);
     }
 
@@ -577,16 +578,18 @@ class RoomEntityTest {
 
         journal.failNextPersisted(pid.id());
         TestProbe<RoomEntity.PostResult> lost = testKit.createTestProbe();
-        room.tell(new RoomEntity.Post("alice", "x", "three", lost.ref()));
+        room.tell(new RoomEntity.Post("alice", "x", "three", 7, lost.ref()));
 
         // The client retries with the same id until it is acked.
         RoomEntity.Posted ack = lost.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
             TestProbe<RoomEntity.PostResult> retry = testKit.createTestProbe();
-            room.tell(new RoomEntity.Post("alice", "x", "three", retry.ref()));
+            room.tell(new RoomEntity.Post("alice", "x", "three", 0, retry.ref()));
             return (RoomEntity.Posted) retry.receiveMessage(Duration.ofMillis(500));
         });
         // The post whose write failed was never acknowledged as committed: it was answered "unavailable".
-        assertThat(lost.expectMessageClass(RoomEntity.PostRejected.class).code()).isEqualTo(ErrorCode.UNAVAILABLE);
+        RoomEntity.PostRejected rejected = lost.expectMessageClass(RoomEntity.PostRejected.class);
+        assertThat(rejected.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+        assertThat(rejected.tag()).as("the rejection answers the lost post's tag").isEqualTo(7);
 
         assertThat(journal.persistedInStorage(pid.id()))
             .as("an acked message is in the journal")
