@@ -1,0 +1,328 @@
+package dev.pulse.node.ui;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.BrowserType;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
+import com.microsoft.playwright.assertions.LocatorAssertions;
+import com.microsoft.playwright.options.ScreenshotAnimations;
+import com.microsoft.playwright.assertions.PlaywrightAssertions;
+import com.typesafe.config.ConfigFactory;
+import dev.pulse.node.TestNode;
+import dev.pulse.protocol.ClientFrame;
+import dev.pulse.protocol.ServerFrame;
+import dev.pulse.protocol.client.PulseConnection;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The browser chat (web-ui/, served by the node at /) driven in Debian's Chromium through Playwright:
+ * two users in two browser contexts, presence, typing, scroll-back, a node restart mid-conversation,
+ * and HTML in messages shown as text. Screenshots go to target/ui-screenshots/.
+ */
+class ChatUiTest {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path SHOTS = Path.of("target", "ui-screenshots");
+    private static final Duration T = Duration.ofSeconds(10);
+
+    @TempDir
+    Path data;
+
+    private TestNode node;
+    private Playwright playwright;
+    private Browser browser;
+    private final List<BrowserContext> contexts = new ArrayList<>();
+
+    @BeforeAll
+    static void chromium() throws Exception {
+        // A missing browser fails the build rather than skipping silently; skipping takes a decision.
+        assumeFalse(Boolean.getBoolean("pulse.skipBrowserTests"), "browser tests skipped by -Dpulse.skipBrowserTests=true");
+        assertThat(CHROMIUM).as("browser tests need Debian's Chromium: apt-get install -y chromium "
+            + "(.ci/run installs it), or run with -Dpulse.skipBrowserTests=true").isExecutable();
+        Files.createDirectories(SHOTS);
+        PlaywrightAssertions.setDefaultAssertionTimeout(15_000);
+    }
+
+    @BeforeEach
+    void start() {
+        node = TestNode.start(data, Map.of(), ConfigFactory.parseString("pulse.limits.send-burst = 500"));
+        playwright = Playwright.create();
+        browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
+            .setExecutablePath(CHROMIUM)
+            .setHeadless(true)
+            .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync")));
+    }
+
+    @AfterEach
+    void stop(TestInfo info) {
+        for (BrowserContext c : contexts) {
+            try {
+                c.close();
+            } catch (RuntimeException ignored) {
+                // already closed by the test
+            }
+        }
+        if (browser != null) browser.close();
+        if (playwright != null) playwright.close();
+        if (node != null) node.close();
+    }
+
+    // ------------------------------------------------------------------ tests
+
+    @Test
+    void twoUsersChatBothWaysWithTypingAndPresence() {
+        Page alice = signIn("alice");
+        Page bob = signIn("bob");
+        assertThat(alice.locator(".node")).hasText(Pattern.compile("node 127\\.0\\.0\\.1:\\d+"));
+
+        send(alice, "hi bob, how are you?");
+        assertThat(message(bob, "hi bob, how are you?")).isVisible();
+        assertThat(ownMessage(alice, "hi bob, how are you?")).hasAttribute("data-state", "acked");
+
+        send(bob, "fine thanks\nand you?");
+        Locator multiLine = alice.locator(".msg-text").filter(new Locator.FilterOptions().setHasText("fine thanks"));
+        assertThat(multiLine).isVisible();
+        assertThat(multiLine.evaluate("el => el.textContent")).isEqualTo("fine thanks\nand you?");
+        send(bob, "second line from bob, grouped");
+        assertThat(alice.locator(".msg.cont", new Page.LocatorOptions().setHasText("second line from bob"))).isVisible();
+
+        // typing: bob types without sending
+        bob.locator("#composer").pressSequentially("I am typing");
+        assertThat(alice.locator(".typing")).hasText("bob is typing…");
+        // Shift+Enter makes a newline, not a send
+        bob.locator("#composer").press("Shift+Enter");
+        assertThat(bob.locator("#composer")).hasValue("I am typing\n");
+
+        // members: both online
+        assertThat(member(alice, "bob")).hasAttribute("data-status", "online");
+        shot(alice, "chat-desktop");
+
+        // DM: alice opens a conversation with bob from the member list
+        member(alice, "bob").locator("button").click();
+        assertThat(alice.locator(".room-title")).hasText("bob");
+        send(alice, "a private hello");
+        bob.locator("#dm-user").fill("alice");
+        bob.locator("#dm-user").press("Enter");
+        assertThat(message(bob, "a private hello")).isVisible();
+
+        // unread badge: bob writes in general while alice looks at the DM
+        bob.locator(".room-link[data-room=general]").click();
+        send(bob, "unread for alice");
+        assertThat(alice.locator(".room-link[data-room=general] .badge")).hasText("1");
+        shot(alice, "dm-and-unread");
+        alice.locator(".room-link[data-room=general]").click();
+        assertThat(alice.locator(".room-link[data-room=general] .badge")).hasCount(0);
+
+        // presence: bob closes his browser; alice sees him offline with a last-seen time
+        bob.context().close();
+        assertThat(member(alice, "bob")).hasAttribute("data-status", "offline");
+        assertThat(member(alice, "bob").locator(".member-status")).hasText(Pattern.compile("last seen"));
+        shot(alice, "presence-offline");
+    }
+
+    @Test
+    void htmlInMessagesIsShownAsText() {
+        Page alice = signIn("alice");
+        Page bob = signIn("bob");
+        String evil = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\"> <b>bold?</b>";
+        send(alice, evil);
+        Locator shown = message(bob, evil);
+        assertThat(shown).isVisible();
+        assertThat(shown.locator(".msg-text")).hasText(evil);
+        assertThat(bob.locator(".messages img")).hasCount(0);
+        assertThat(bob.locator(".messages script")).hasCount(0);
+        assertThat(bob.locator(".messages b")).hasCount(0);
+        assertThat(bob.evaluate("() => window.__pwned === undefined")).isEqualTo(true);
+        assertThat(alice.evaluate("() => window.__pwned === undefined")).isEqualTo(true);
+        shot(bob, "html-as-text");
+    }
+
+    @Test
+    void scrollingUpLoadsOlderMessagesAndDoesNotYankTheReader() {
+        seed("general", 130);
+        Page alice = signIn("alice");
+        assertThat(alice.locator(".msg[data-seq='130']")).isVisible();
+        assertThat(alice.locator(".msg[data-seq='1']")).hasCount(0);
+        int loaded = alice.locator(".msg").count();
+        assertThat(loaded).isLessThan(130);
+
+        // scroll to the top until the beginning of the room shows
+        for (int i = 0; i < 10 && alice.locator(".beginning").count() == 0; i++) {
+            int before = alice.locator(".msg").count();
+            alice.locator(".messages").evaluate("el => el.scrollTop = 0");
+            alice.waitForCondition(() -> alice.locator(".msg").count() > before || alice.locator(".beginning").count() > 0,
+                new Page.WaitForConditionOptions().setTimeout(T.toMillis()));
+        }
+        assertThat(alice.locator(".beginning")).isVisible();
+        assertThat(alice.locator(".msg")).hasCount(130);
+        List<String> seqs = alice.locator(".msg").evaluateAll("els => els.map(e => e.dataset.seq)") instanceof List<?> l
+            ? l.stream().map(String::valueOf).toList() : List.of();
+        assertThat(seqs).hasSize(130);
+        for (int i = 0; i < 130; i++) assertThat(seqs.get(i)).isEqualTo(String.valueOf(i + 1));
+        shot(alice, "scroll-back");
+
+        // a reader scrolled up is not pulled down by a new message; a button offers the jump
+        alice.locator(".messages").evaluate("el => el.scrollTop = 0");
+        seed("general", 1);
+        assertThat(alice.locator(".new-below")).isVisible();
+        assertThat(alice.locator(".messages").evaluate("el => el.scrollTop < 50")).isEqualTo(true);
+        alice.locator(".new-below").click();
+        assertThat(alice.locator(".msg[data-seq='131']")).isInViewport();
+    }
+
+    @Test
+    void pageRecoversByItselfFromANodeRestartWithoutLosingOrDuplicatingMessages() {
+        Page alice = signIn("alice");
+        Page bob = signIn("bob");
+        send(alice, "before restart 1");
+        send(bob, "before restart 2");
+        assertThat(message(alice, "before restart 2")).isVisible();
+        assertThat(message(bob, "before restart 1")).isVisible();
+
+        int port = node.httpPort();
+        node.close();
+        node = null;
+        assertThat(alice.locator(".banner")).isVisible();
+        assertThat(alice.locator(".banner")).hasAttribute("data-state", Pattern.compile("reconnecting|offline"));
+        // written while the node is down: shown pending, sent after the reconnect with the same id
+        send(alice, "written during the outage");
+        assertThat(ownMessage(alice, "written during the outage")).hasAttribute("data-state", "pending");
+        shot(alice, "reconnecting");
+
+        node = TestNode.start(data, Map.of("PULSE_HTTP_PORT", String.valueOf(port)),
+            ConfigFactory.parseString("pulse.limits.send-burst = 500"));
+        // messages written on the new node by another client while the pages reconnect
+        seed("general", 3);
+
+        assertThat(alice.locator(".banner")).hasCount(0, new LocatorAssertions.HasCountOptions().setTimeout(30_000));
+        assertThat(bob.locator(".banner")).hasCount(0, new LocatorAssertions.HasCountOptions().setTimeout(30_000));
+        assertThat(ownMessage(alice, "written during the outage")).hasAttribute("data-state", "acked");
+        assertThat(message(bob, "written during the outage")).isVisible();
+
+        send(bob, "after restart");
+        assertThat(message(alice, "after restart")).isVisible();
+
+        // every message exactly once, seq 1..7 without gaps, the same on both pages
+        for (Page p : List.of(alice, bob)) {
+            assertThat(p.locator(".msg")).hasCount(7);
+            Object seqs = p.locator(".msg").evaluateAll("els => els.map(e => e.dataset.seq).join(',')");
+            assertThat(seqs).isEqualTo("1,2,3,4,5,6,7");
+            assertThat(message(p, "written during the outage")).hasCount(1);
+            assertThat(message(p, "before restart 1")).hasCount(1);
+        }
+        shot(alice, "after-restart");
+    }
+
+    @Test
+    void phoneSizedLayout() {
+        Page alice = signIn("alice", 390, 844);
+        send(alice, "hello from a phone");
+        assertThat(ownMessage(alice, "hello from a phone")).hasAttribute("data-state", "acked");
+        assertThat(alice.locator(".sidebar")).not().isInViewport();
+        shot(alice, "phone-chat");
+        alice.locator("button[aria-label='Rooms']").click();
+        assertThat(alice.locator(".sidebar")).isInViewport();
+        shot(alice, "phone-rooms");
+        // keyboard only: join a room from the sidebar form
+        alice.locator("#join-room").focus();
+        alice.keyboard().type("Random Stuff");
+        alice.keyboard().press("Enter");
+        assertThat(alice.locator(".room-title")).hasText("# random-stuff");
+    }
+
+    @Test
+    void signInPage() {
+        BrowserContext ctx = browser.newContext();
+        contexts.add(ctx);
+        Page page = ctx.newPage();
+        page.navigate(base());
+        assertThat(page.locator("#signin-name")).isFocused();
+        page.locator("#signin-name").fill("Not Valid!");
+        page.locator("#signin-name").press("Enter");
+        assertThat(page.locator(".error")).isVisible();
+        shot(page, "sign-in");
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private String base() {
+        return "http://127.0.0.1:" + node.httpPort() + "/";
+    }
+
+    private Page signIn(String user) {
+        return signIn(user, 1280, 800);
+    }
+
+    private Page signIn(String user, int width, int height) {
+        BrowserContext ctx = browser.newContext(new Browser.NewContextOptions().setViewportSize(width, height));
+        contexts.add(ctx);
+        Page page = ctx.newPage();
+        page.onPageError(err -> System.err.println("[" + user + "] page error: " + err));
+        page.navigate(base());
+        page.locator("#signin-name").fill(user);
+        page.locator("#signin-name").press("Enter");
+        assertThat(page.locator(".node")).hasText(Pattern.compile("^node "));
+        assertThat(page.locator(".history-edge")).not().hasText("Loading…");
+        return page;
+    }
+
+    private static void send(Page page, String text) {
+        Locator composer = page.locator("#composer");
+        composer.fill(text);
+        composer.press("Enter");
+        assertThat(composer).hasValue("");
+    }
+
+    private static Locator message(Page page, String text) {
+        return page.locator(".msg").filter(new Locator.FilterOptions().setHas(
+            page.locator(".msg-text").filter(new Locator.FilterOptions().setHasText(Pattern.compile("^" + jsRegexQuote(text) + "$")))));
+    }
+
+    /** Pattern.quote's \\Q…\\E does not survive the trip to the browser's RegExp. */
+    private static String jsRegexQuote(String text) {
+        return text.replaceAll("[.*+?^${}()|\\[\\]\\\\/]", "\\\\$0");
+    }
+
+    private static Locator ownMessage(Page page, String text) {
+        return message(page, text).and(page.locator(".msg.mine"));
+    }
+
+    private static Locator member(Page page, String user) {
+        return page.locator(".member[data-user='" + user + "']");
+    }
+
+    /** Messages written by another client (carol) over the Java protocol client. */
+    private void seed(String room, int count) {
+        try (PulseConnection carol = node.client().connectAs("carol")) {
+            carol.await(ServerFrame.Welcome.class, T);
+            for (int i = 0; i < count; i++) {
+                carol.send(new ClientFrame.Send("s" + i, room, "seed-" + System.nanoTime() + "-" + i, "seeded message " + i));
+            }
+            for (int i = 0; i < count; i++) carol.await(ServerFrame.Ack.class, T);
+        }
+    }
+
+    private static void shot(Page page, String name) {
+        page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve(name + ".png"))
+            .setAnimations(ScreenshotAnimations.DISABLED));
+    }
+}

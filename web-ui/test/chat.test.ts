@@ -1,0 +1,285 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ChatClient, LoginError } from '../src/client/chat';
+import { flush, harness, msg } from './fakes';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Signs alice in, opens the socket, answers the join of `general` (lastSeq) and the first history page. */
+async function connected(lastSeq = 0, history = [] as ReturnType<typeof msg>[]) {
+  const h = harness();
+  const c = new ChatClient(h.deps);
+  await c.start('alice', { rooms: ['general'] });
+  const s = h.socket();
+  s.open();
+  const join = s.last('join')!;
+  expect(join).toMatchObject({ room: 'general' });
+  expect(join).not.toHaveProperty('since');
+  s.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq, members: [{ user: 'bob', status: 'online' }] });
+  await flush();
+  const hist = s.last('history')!;
+  expect(hist).toMatchObject({ room: 'general' });
+  expect(hist).not.toHaveProperty('before');
+  s.deliver({ type: 'history', ref: hist.ref, room: 'general', messages: history, hasMore: history.length > 0 && history[0].seq > 1 });
+  await flush();
+  return { h, c, s, room: c.rooms.get('general')! };
+}
+
+describe('ChatClient', () => {
+  it('connects, joins, loads the newest page and tracks the node', async () => {
+    const { c, room } = await connected(2, [msg('general', 1), msg('general', 2)]);
+    expect(c.state).toBe('online');
+    expect(c.node).toBe('127.0.0.1:7355');
+    expect(room.messages().map((m) => m.seq)).toEqual([1, 2]);
+    expect(room.streamSeq).toBe(2);
+    expect(c.membersOf('general').map((m) => [m.user, m.status])).toEqual([
+      ['alice', 'online'],
+      ['bob', 'online'],
+    ]);
+  });
+
+  it('dedupes messages by seq whatever the path they come by', async () => {
+    const { s, room } = await connected(2, [msg('general', 1), msg('general', 2)]);
+    s.deliver(msg('general', 2));
+    s.deliver(msg('general', 3));
+    s.deliver(msg('general', 3));
+    expect(room.messages().map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('shows own messages at once, pending until acked, and never twice', async () => {
+    const { c, s, room } = await connected();
+    const id = c.send('general', 'hello');
+    expect(room.messages()).toMatchObject([{ id, text: 'hello', state: 'pending' }]);
+    const send = s.last('send')!;
+    expect(send).toMatchObject({ room: 'general', id, text: 'hello' });
+    s.deliver({ type: 'ack', ref: send.ref, room: 'general', id, seq: 1, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    s.deliver(msg('general', 1, 'alice', 'hello', id));
+    const shown = room.messages();
+    expect(shown).toHaveLength(1);
+    expect(shown[0]).toMatchObject({ seq: 1, id, state: 'acked' });
+  });
+
+  it('marks a refused send failed and retries it with the same id', async () => {
+    const { c, s, room } = await connected();
+    const id = c.send('general', 'hello');
+    const first = s.last('send')!;
+    s.deliver({ type: 'error', ref: first.ref, code: 'rate_limited', message: 'slow down', retryAfterMs: 500 });
+    await flush();
+    expect(room.messages()[0]).toMatchObject({ id, state: 'failed' });
+    c.retry('general', id);
+    const second = s.last('send')!;
+    expect(second.ref).not.toBe(first.ref);
+    expect(second).toMatchObject({ id, text: 'hello' });
+    expect(room.messages()[0].state).toBe('pending');
+  });
+
+  it('reconnects with back-off and resumes each room with since = highest seq seen', async () => {
+    const { h, c, s, room } = await connected(2, [msg('general', 1), msg('general', 2)]);
+    s.deliver(msg('general', 3));
+    s.drop(1001, 'server shutting down');
+    expect(c.state).toBe('reconnecting');
+    expect(h.sockets).toHaveLength(1);
+    vi.advanceTimersByTime(499); // attempt 1: 250–500 ms (random 0.5 → 375)
+    await flush();
+    expect(h.sockets).toHaveLength(2);
+    const s2 = h.socket();
+    s2.open();
+    expect(c.state).toBe('online');
+    const join = s2.last('join')!;
+    expect(join).toMatchObject({ room: 'general', since: 3 });
+    s2.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 5, members: [] });
+    // replay 4..5, with a duplicate of 3 for good measure
+    s2.deliver(msg('general', 3));
+    s2.deliver(msg('general', 4));
+    s2.deliver(msg('general', 5));
+    s2.deliver({ type: 'synced', room: 'general', lastSeq: 5 });
+    await flush();
+    expect(room.messages().map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(s2.all('history')).toHaveLength(0); // nothing to reload
+  });
+
+  it('does not move the resume point on an ack that overtakes earlier messages', async () => {
+    const { h, c, s, room } = await connected(2, [msg('general', 1), msg('general', 2)]);
+    const id = c.send('general', 'mine');
+    const send = s.last('send')!;
+    s.deliver({ type: 'ack', ref: send.ref, room: 'general', id, seq: 4, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    s.drop();
+    vi.advanceTimersByTime(1000);
+    await flush();
+    const s2 = h.socket();
+    s2.open();
+    expect(s2.last('join')).toMatchObject({ since: 2 }); // 3 (bob's) was not received yet
+    expect(room.messages().map((m) => m.seq)).toEqual([1, 2, 4]);
+  });
+
+  it('resends pending messages with the same id after reconnecting', async () => {
+    const { h, c, s, room } = await connected();
+    const id = c.send('general', 'in flight');
+    expect(s.all('send')).toHaveLength(1);
+    s.drop();
+    await flush();
+    expect(room.messages()[0].state).toBe('pending');
+    const late = c.send('general', 'written while offline');
+    vi.advanceTimersByTime(1000);
+    await flush();
+    const s2 = h.socket();
+    s2.open();
+    const join = s2.last('join')!;
+    s2.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 1, members: [] });
+    await flush();
+    const sends = s2.all('send');
+    expect(sends.map((f) => (f as { id: string }).id)).toEqual([id, late]);
+    // the first one had landed before the drop: the server answers with the same seq
+    s2.deliver({ type: 'ack', ref: sends[0].ref, room: 'general', id, seq: 1, ts: '2026-01-01T00:00:00Z' });
+    s2.deliver(msg('general', 1, 'alice', 'in flight', id));
+    await flush();
+    expect(room.messages().map((m) => [m.seq, m.text])).toEqual([
+      [1, 'in flight'],
+      [undefined, 'written while offline'],
+    ]);
+  });
+
+  it('backs off exponentially and reports offline after repeated failures', async () => {
+    const h = harness();
+    const c = new ChatClient({ ...h.deps, offlineAfter: 3 });
+    await c.start('alice', { rooms: ['general'] });
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = Date.now();
+      h.socket().drop(); // refused before welcome
+      const due = c.nextRetryAt - before;
+      delays.push(due);
+      vi.advanceTimersByTime(due);
+      await flush();
+    }
+    expect(delays).toEqual([375, 750, 1500, 3000, 6000]);
+    expect(c.state).toBe('offline');
+    // failed before welcome: the token may be stale, so each attempt logs in again
+    expect(h.logins.length).toBeGreaterThan(1);
+    h.socket().open();
+    expect(c.state).toBe('online');
+    expect(c.attempt).toBe(0);
+  });
+
+  it('goes back to sign-in when the node refuses the user on re-login', async () => {
+    const h = harness();
+    let calls = 0;
+    const c = new ChatClient({
+      ...h.deps,
+      login: async (user) => {
+        if (++calls > 1) throw new LoginError(401, 'unauthorized', 'password required');
+        return { user, token: 't', expiresAt: '2999-01-01T00:00:00Z' };
+      },
+    });
+    await c.start('alice');
+    h.socket().drop();
+    vi.advanceTimersByTime(1000);
+    await flush();
+    expect(c.authError?.status).toBe(401);
+    expect(c.state).toBe('idle');
+  });
+
+  it('starts over when the node does not know the resume point', async () => {
+    const { h, s, room } = await connected(2, [msg('general', 1), msg('general', 2)]);
+    s.drop();
+    vi.advanceTimersByTime(1000);
+    await flush();
+    const s2 = h.socket();
+    s2.open();
+    const join = s2.last('join')!;
+    s2.deliver({ type: 'error', ref: join.ref, code: 'invalid', message: 'since beyond lastSeq' });
+    await flush();
+    const rejoin = s2.last('join')!;
+    expect(rejoin.ref).not.toBe(join.ref);
+    expect(rejoin).not.toHaveProperty('since');
+    expect(room.size).toBe(0);
+  });
+
+  it('counts unread messages of other rooms and clears them when opened', async () => {
+    const { c, s } = await connected();
+    c.open('random');
+    const join = s.last('join')!;
+    s.deliver({ type: 'joined', ref: join.ref, room: 'random', lastSeq: 0, members: [] });
+    await flush();
+    c.setActive('general');
+    s.deliver(msg('random', 1));
+    s.deliver(msg('random', 2));
+    s.deliver(msg('random', 2));
+    s.deliver(msg('random', 3, 'alice'));
+    expect(c.rooms.get('random')!.unread).toBe(2);
+    c.setActive('random');
+    expect(c.rooms.get('random')!.unread).toBe(0);
+  });
+
+  it('opens DMs under the sorted room name', async () => {
+    const { c, s } = await connected();
+    expect(c.openDm('aaron')).toBe('dm:aaron:alice');
+    expect(s.last('join')).toMatchObject({ room: 'dm:aaron:alice' });
+    expect(c.membersOf('dm:aaron:alice').map((m) => m.user).sort()).toEqual(['aaron', 'alice']);
+  });
+
+  it('loads older pages through history with before = oldest seq', async () => {
+    const page = Array.from({ length: 50 }, (_, i) => msg('general', 51 + i));
+    const { c, s, room } = await connected(100, page);
+    expect(room.hasMore).toBe(true);
+    const p = c.loadOlder('general');
+    const req = s.last('history')!;
+    expect(req).toMatchObject({ before: 51, limit: 50 });
+    s.deliver({ type: 'history', ref: req.ref, room: 'general', messages: Array.from({ length: 50 }, (_, i) => msg('general', 1 + i)), hasMore: false });
+    await p;
+    expect(room.size).toBe(100);
+    expect(room.hasMore).toBe(false);
+    expect(room.streamSeq).toBe(100);
+  });
+
+  it('shows typing users for a few seconds, and presence changes', async () => {
+    const { c, s, room } = await connected();
+    s.deliver({ type: 'typing', room: 'general', user: 'bob' });
+    expect(room.typingUsers(Date.now())).toEqual(['bob']);
+    vi.advanceTimersByTime(5000);
+    expect(room.typingUsers(Date.now())).toEqual([]);
+    s.deliver({ type: 'presence', user: 'bob', status: 'offline', lastSeen: '2026-01-01T00:00:00Z' });
+    expect(c.membersOf('general').find((m) => m.user === 'bob')).toMatchObject({ status: 'offline', lastSeen: '2026-01-01T00:00:00Z' });
+  });
+
+  it('throttles its own typing frames, with a trailing one', async () => {
+    const { c, s } = await connected();
+    c.typing('general');
+    c.typing('general');
+    c.typing('general');
+    expect(s.all('typing')).toHaveLength(1);
+    vi.advanceTimersByTime(1499);
+    expect(s.all('typing')).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(s.all('typing')).toHaveLength(2); // the trailing one, 1.5 s after the first
+    vi.advanceTimersByTime(5000);
+    expect(s.all('typing')).toHaveLength(2);
+  });
+
+  it('drops the trailing typing frame when the message is sent', async () => {
+    const { c, s } = await connected();
+    c.typing('general');
+    c.typing('general');
+    c.send('general', 'done');
+    vi.advanceTimersByTime(5000);
+    expect(s.all('typing')).toHaveLength(1);
+  });
+
+  it('pings on a heartbeat and drops a silent connection', async () => {
+    const { h, c, s } = await connected();
+    vi.advanceTimersByTime(7500);
+    expect(s.all('ping').length).toBeGreaterThanOrEqual(1);
+    vi.advanceTimersByTime(30_000); // no frame from the node for 2 × heartbeat
+    expect(s.closed).toBe(true);
+    expect(c.state).toBe('reconnecting');
+    vi.advanceTimersByTime(1000);
+    await flush();
+    expect(h.sockets).toHaveLength(2);
+  });
+});
