@@ -79,9 +79,12 @@ public final class NodeSettings {
     /**
      * The embedded database: one H2 file under the data directory. WRITE_DELAY=0 hands every commit to
      * the operating system before the commit returns, so an ack survives the process being killed.
+     * LOB_TIMEOUT=1000: H2 keeps every BLOB a query returned (each journal payload) referenced for
+     * LOB_TIMEOUT ms after the read, 5 minutes by default; resumes that read history from the journal
+     * then grew the heap by hundreds of MB (SlowConsumerBenchmark). The reader copies payloads at once.
      */
     static String h2Url(Path dataDir) {
-        return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("pulse") + ";WRITE_DELAY=0";
+        return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("pulse") + ";WRITE_DELAY=0;LOB_TIMEOUT=1000";
     }
 
     private static Config pekkoConfig(Config unresolved, List<String> seeds, Database database) {

@@ -19,7 +19,7 @@ class NodeSettingsTest {
     }
 
     private static String h2Url(Path dataDir) {
-        return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("pulse") + ";WRITE_DELAY=0";
+        return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("pulse") + ";WRITE_DELAY=0;LOB_TIMEOUT=1000";
     }
 
     @Test
