@@ -19,8 +19,6 @@ import org.apache.pekko.http.impl.engine.ws.WebSocket$;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.scaladsl.model.ws.Message;
 import org.apache.pekko.http.scaladsl.settings.WebSocketSettings;
-import org.apache.pekko.japi.Pair;
-import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Graph;
 import org.apache.pekko.stream.Materializer;
@@ -49,6 +47,7 @@ public final class WebSocketBridge {
     private final Duration closeGrace;
     private final WebSocketSettings webSocketSettings;
     private final LoggingAdapter log;
+    private final org.apache.pekko.stream.scaladsl.BidiFlow<FrameEvent, Message, Message, FrameEvent, NotUsed> stack;
 
     public WebSocketBridge(ActorSystem<?> system, ActorRef<Sessions.Command> sessions, int maxFrameBytes,
                            int outboundBuffer, Duration closeGrace) {
@@ -62,20 +61,26 @@ public final class WebSocketBridge {
         this.webSocketSettings = (WebSocketSettings)
             org.apache.pekko.http.javadsl.settings.ServerSettings.create(system.classicSystem()).getWebsocketSettings();
         this.log = system.classicSystem().log();
+        // One blueprint for every connection: a connection keeps its handler graph for its whole
+        // life, and a stack built per connection cost ~15 KB of heap each (traversal builders).
+        this.stack = WebSocket$.MODULE$.stack(true, webSocketSettings, CLOSE_TIMEOUT, log);
     }
 
     /** Starts a session for {@code user} and answers the upgrade request with the switch to WebSocket. */
     public CompletionStage<HttpResponse> open(String user, String sessionId, UpgradeToWebSocketLowLevel upgrade) {
-        Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> out =
-            Source.<Message>queue(outboundBuffer).preMaterialize(materializer);
-        Outbound outbound = new Outbound(out.first(), outboundBuffer);
+        Outbound outbound = new Outbound(outboundBuffer);
         CompletionStage<ActorRef<Session.Command>> session = AskPattern.ask(sessions,
             replyTo -> new Sessions.Spawn(sessionId, user, outbound, replyTo), Duration.ofSeconds(5), system.scheduler());
-        return session.thenApply(ref -> upgrade.handleFrames(asGraph(frames(ref, outbound, out.second())), Option.empty()));
+        return session.thenApply(ref -> upgrade.handleFrames(asGraph(frames(ref, outbound)), Option.empty()));
     }
 
     private org.apache.pekko.stream.scaladsl.Flow<FrameEvent, FrameEvent, ?> frames(
-            ActorRef<Session.Command> session, Outbound outbound, Source<Message, NotUsed> fromSession) {
+            ActorRef<Session.Command> session, Outbound outbound) {
+        Source<Message, NotUsed> fromSession = Source.<Message>queue(outboundBuffer)
+            .mapMaterializedValue(queue -> {
+                outbound.attach(queue);
+                return NotUsed.getInstance();
+            });
         Sink<Message, NotUsed> toSession = Flow.<Message>create()
             .mapAsync(1, this::strict)
             .to(ActorSink.actorRefWithBackpressure(session,
@@ -85,7 +90,7 @@ public final class WebSocketBridge {
                 new Session.ClientGone(),
                 Session.ClientFailed::new));
         Flow<Message, Message, NotUsed> messages = Flow.fromSinkAndSourceCoupled(toSession, fromSession);
-        return WebSocket$.MODULE$.stack(true, webSocketSettings, CLOSE_TIMEOUT, log)
+        return stack
             .join(messages.asScala())
             .via(new CloseWithCodeStage(outbound.closeRequested(), closeGrace));
     }

@@ -1,5 +1,7 @@
 package dev.pulse.node.session;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.scaladsl.model.ws.Message;
@@ -9,6 +11,11 @@ import org.apache.pekko.stream.QueueOfferResult;
 /**
  * The way out of one WebSocket: a bounded queue of frames, and a close with a code and reason.
  * A full queue means the client is not reading fast enough (a slow consumer).
+ *
+ * <p>The session exists (and says welcome) before the socket's stream is materialized, so frames
+ * offered until then wait here, within the same bound, and are handed over in order by
+ * {@link #attach}. Materializing the queue with the socket's own stream, instead of ahead of it,
+ * saves every connection a stream actor and a publisher/subscriber pair.
  */
 public final class Outbound {
 
@@ -17,17 +24,50 @@ public final class Outbound {
 
     public enum Offered { ENQUEUED, FULL, CLOSED }
 
-    private final BoundedSourceQueue<Message> queue;
     private final int capacity;
     private final CompletableFuture<CloseRequest> closeRequest = new CompletableFuture<>();
+    /** Null until the stream is materialized; then every offer goes straight to it. */
+    private volatile BoundedSourceQueue<Message> queue;
+    /** Guarded by this; only used before {@link #attach}. */
+    private List<Message> early = new ArrayList<>(4);
+    private boolean completeRequested;
 
-    public Outbound(BoundedSourceQueue<Message> queue, int capacity) {
-        this.queue = queue;
+    public Outbound(int capacity) {
         this.capacity = capacity;
     }
 
+    /** Called once, when the socket's stream materializes its outbound queue. */
+    public void attach(BoundedSourceQueue<Message> materialized) {
+        synchronized (this) {
+            for (Message frame : early) {
+                materialized.offer(frame);
+            }
+            early = null;
+            queue = materialized;
+            if (completeRequested) {
+                completeQuietly(materialized);
+            }
+        }
+    }
+
     public Offered offer(Message frame) {
-        QueueOfferResult result = queue.offer(frame);
+        BoundedSourceQueue<Message> q = queue;
+        if (q == null) {
+            synchronized (this) {
+                q = queue;
+                if (q == null) {
+                    if (completeRequested) {
+                        return Offered.CLOSED;
+                    }
+                    if (early.size() >= capacity) {
+                        return Offered.FULL;
+                    }
+                    early.add(frame);
+                    return Offered.ENQUEUED;
+                }
+            }
+        }
+        QueueOfferResult result = q.offer(frame);
         if (result == QueueOfferResult.enqueued()) {
             return Offered.ENQUEUED;
         }
@@ -36,7 +76,13 @@ public final class Outbound {
 
     /** Frames queued and not yet written to the socket. */
     public int queued() {
-        return queue.size();
+        BoundedSourceQueue<Message> q = queue;
+        if (q != null) {
+            return q.size();
+        }
+        synchronized (this) {
+            return queue != null ? queue.size() : early.size();
+        }
     }
 
     public int capacity() {
@@ -50,12 +96,25 @@ public final class Outbound {
 
     /** Ends the outbound stream normally (close code 1000) once queued frames are written. */
     public void complete() {
-        if (!closeRequest.isDone()) {
-            try {
-                queue.complete();
-            } catch (IllegalStateException alreadyDone) {
-                // the socket side finished first; nothing left to end
+        if (closeRequest.isDone()) {
+            return;
+        }
+        BoundedSourceQueue<Message> q;
+        synchronized (this) {
+            q = queue;
+            if (q == null) {
+                completeRequested = true; // completed on attach
+                return;
             }
+        }
+        completeQuietly(q);
+    }
+
+    private static void completeQuietly(BoundedSourceQueue<Message> q) {
+        try {
+            q.complete();
+        } catch (IllegalStateException alreadyDone) {
+            // the socket side finished first; nothing left to end
         }
     }
 
