@@ -128,11 +128,31 @@ final class NodeProcess {
     Memory memoryAfterGc() throws IOException, InterruptedException {
         jcmd("GC.run");
         String info = jcmd("GC.heap_info");
+        long rssKb = Math.round(ProcStats.rssMb(pid()) * 1024);
+        // G1, Parallel, Serial: "total 123K, used 45K"
         Matcher m = Pattern.compile("total (\\d+)K, used (\\d+)K").matcher(info);
-        if (!m.find()) {
-            throw new IllegalStateException("unexpected GC.heap_info output: " + info);
+        if (m.find()) {
+            return new Memory(Long.parseLong(m.group(2)), Long.parseLong(m.group(1)), rssKb);
         }
-        return new Memory(Long.parseLong(m.group(2)), Long.parseLong(m.group(1)), Math.round(ProcStats.rssMb(pid()) * 1024));
+        // Shenandoah: "23552K committed, 23489K used"; ZGC: "used 20M, capacity 38M"
+        m = Pattern.compile("(\\d+)([KMG]) committed, (\\d+)([KMG]) used").matcher(info);
+        if (m.find()) {
+            return new Memory(kb(m.group(3), m.group(4)), kb(m.group(1), m.group(2)), rssKb);
+        }
+        m = Pattern.compile("used (\\d+)([KMG]), capacity (\\d+)([KMG])").matcher(info);
+        if (m.find()) {
+            return new Memory(kb(m.group(1), m.group(2)), kb(m.group(3), m.group(4)), rssKb);
+        }
+        throw new IllegalStateException("unexpected GC.heap_info output: " + info);
+    }
+
+    private static long kb(String amount, String unit) {
+        long n = Long.parseLong(amount);
+        return switch (unit) {
+            case "G" -> n * 1024 * 1024;
+            case "M" -> n * 1024;
+            default -> n;
+        };
     }
 
     /** {@code jcmd GC.class_histogram}: live objects by class, largest first (it runs a full GC). */
