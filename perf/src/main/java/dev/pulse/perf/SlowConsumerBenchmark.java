@@ -100,7 +100,6 @@ public final class SlowConsumerBenchmark {
                         long n = sent.incrementAndGet();
                         writer.trySend(new ClientFrame.Send("s" + n, ROOM, "m-" + n, n + " " + filler));
                     } else {
-                        Thread.onSpinWait();
                         sleepMillis(1);
                     }
                 }
@@ -225,9 +224,10 @@ public final class SlowConsumerBenchmark {
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (1024.0 * 1024.0);
     }
 
+    private static final java.util.concurrent.ThreadFactory THREADS = Bench.daemon("slow-consumer-bench");
+
     private static Thread daemon(Runnable task) {
-        Thread thread = new Thread(task, "slow-consumer-bench");
-        thread.setDaemon(true);
+        Thread thread = THREADS.newThread(task);
         thread.start();
         return thread;
     }

@@ -74,23 +74,12 @@ class DatabaseOutageTest {
         assertThat(error.code()).isEqualTo(ErrorCode.UNAVAILABLE.wire());
         assertThat(answeredMs).as("answered without hanging").isLessThan(6_000);
         assertThat(alice.pending()).noneMatch(f -> f instanceof ServerFrame.Ack);
-        assertThat(node.client().get("/health").statusCode()).as("the node stays up").isEqualTo(200);
-        assertThat(alice.isOpen()).isTrue();
+        assertOpen(alice);
 
         postgres = startPostgres(port);
 
         // The client retries with the same id until the room is back; exactly one message results.
-        ServerFrame.Ack ack = null;
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        for (int attempt = 0; ack == null && System.nanoTime() < deadline; attempt++) {
-            String ref = "retry-" + attempt;
-            alice.send(new ClientFrame.Send(ref, "ops", "during", "during the outage"));
-            ServerFrame reply = alice.await(ServerFrame.class, f -> f instanceof ServerFrame.Ack a && ref.equals(a.ref())
-                || f instanceof ServerFrame.Error e && ref.equals(e.ref()), T);
-            if (reply instanceof ServerFrame.Ack a) {
-                ack = a;
-            }
-        }
+        ServerFrame.Ack ack = retryUntilAcked(alice, "ops", "during", "during the outage");
         assertThat(ack).as("acked after the database returned").isNotNull();
         assertThat(ack.seq()).isEqualTo(2);
 
@@ -135,17 +124,7 @@ class DatabaseOutageTest {
             assertOpen(alice);
 
             path.resume();
-            ServerFrame.Ack ack = null;
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            for (int attempt = 0; ack == null && System.nanoTime() < deadline; attempt++) {
-                String ref = "retry-" + attempt;
-                alice.send(new ClientFrame.Send(ref, "hang", "stalled", "while the database hangs"));
-                ServerFrame reply = alice.await(ServerFrame.class, f -> f instanceof ServerFrame.Ack a && ref.equals(a.ref())
-                    || f instanceof ServerFrame.Error e && ref.equals(e.ref()), T);
-                if (reply instanceof ServerFrame.Ack a) {
-                    ack = a;
-                }
-            }
+            ServerFrame.Ack ack = retryUntilAcked(alice, "hang", "stalled", "while the database hangs");
             assertThat(ack).as("acked after the database path returned").isNotNull();
 
             alice.send(new ClientFrame.History("h", "hang", null, 50));
@@ -158,6 +137,21 @@ class DatabaseOutageTest {
                 .as("gap-free").containsExactly(java.util.stream.LongStream.rangeClosed(1, history.messages().size()).boxed().toArray(Long[]::new));
             alice.close();
         }
+    }
+
+    /** Retries a send with the same id, as a client does, until it is acked (null after 60 s). */
+    private static ServerFrame.Ack retryUntilAcked(PulseConnection c, String room, String id, String text) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        for (int attempt = 0; System.nanoTime() < deadline; attempt++) {
+            String ref = "retry-" + attempt;
+            c.send(new ClientFrame.Send(ref, room, id, text));
+            ServerFrame reply = c.await(ServerFrame.class, f -> f instanceof ServerFrame.Ack a && ref.equals(a.ref())
+                || f instanceof ServerFrame.Error e && ref.equals(e.ref()), T);
+            if (reply instanceof ServerFrame.Ack a) {
+                return a;
+            }
+        }
+        return null;
     }
 
     private void assertOpen(PulseConnection c) {
