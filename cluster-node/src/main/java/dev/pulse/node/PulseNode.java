@@ -7,14 +7,15 @@ import dev.pulse.node.http.Routes;
 import dev.pulse.node.http.StaticRoute;
 import dev.pulse.node.http.WebSocketBridge;
 import dev.pulse.node.http.WebSocketRoute;
+import dev.pulse.node.delivery.LocalRooms;
 import dev.pulse.node.persistence.JournalSchema;
 import dev.pulse.node.room.HistoryReader;
-import dev.pulse.node.room.LocalRooms;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomSettings;
 import dev.pulse.node.session.SendRateLimiter;
 import dev.pulse.node.session.SessionDeps;
 import dev.pulse.node.session.Sessions;
+import dev.pulse.node.session.WireFrames;
 import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.FrameCodec;
 import java.io.IOException;
@@ -82,7 +83,7 @@ public final class PulseNode {
         UserEntity.init(system, settings.heartbeat());
 
         ActorRef<LocalRooms.Command> localRooms =
-            system.systemActorOf(LocalRooms.create(roomSettings), "local-rooms", Props.empty());
+            system.systemActorOf(LocalRooms.create(roomSettings, WireFrames.INSTANCE), "local-rooms", Props.empty());
         FrameCodec codec = new FrameCodec(settings.limits());
         SessionDeps deps = new SessionDeps(ClusterSharding.get(system), localRooms, new SendRateLimiter(settings.limits()),
             codec, settings.heartbeat(), settings.entityTimeout(), node);

@@ -12,7 +12,6 @@ import dev.pulse.protocol.ErrorCode;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Optional;
-import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
@@ -39,10 +38,10 @@ public final class WebSocketRoute {
                         : "invalid or expired token: log in again"));
             }
             Optional<WebSocketUpgrade> upgrade = request.getAttribute(AttributeKeys.webSocketUpgrade);
-            if (upgrade.isEmpty() || !(upgrade.get() instanceof UpgradeToWebSocketLowLevel lowLevel)) {
+            if (upgrade.isEmpty() || !bridge.accepts(upgrade.get())) {
                 return complete(JsonResponses.error(StatusCodes.BAD_REQUEST, ErrorCode.INVALID, "expected a WebSocket upgrade"));
             }
-            return onSuccess(bridge.open(user.get(), newSessionId(), lowLevel), response -> complete(response));
+            return onSuccess(bridge.open(user.get(), newSessionId(), upgrade.get()), response -> complete(response));
         }))));
     }
 

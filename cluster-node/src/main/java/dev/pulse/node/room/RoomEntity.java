@@ -2,9 +2,6 @@ package dev.pulse.node.room;
 
 import dev.pulse.node.CborSerializable;
 import dev.pulse.protocol.ErrorCode;
-import dev.pulse.protocol.PresenceStatus;
-import dev.pulse.protocol.ServerFrame;
-import dev.pulse.protocol.Timestamps;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -37,9 +34,15 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * A chat room: sharded and event-sourced. Persist, then ack, then fan out — one message per node
- * hub, never one per member. Posts that arrive while a journal write is in flight are written
- * together in one {@code persist(List)}, so a hot room is not capped at one round trip per message.
+ * A chat room: sharded and event-sourced. Persist, then ack, then fan out — one message per
+ * subscriber (a node's hub), never one per member. Posts that arrive while a journal write is in
+ * flight are written together in one {@code persist(List)}, so a hot room is not capped at one
+ * round trip per message.
+ *
+ * <p>Replies are enforced, but three commands answer later than their command handler returns
+ * ({@code noReply} there, the answer told explicitly): {@link Post} when its batch is committed
+ * (after {@link Flush}), and {@link GetHistory} and {@link GetRange} when the page lies beyond the
+ * in-memory window and is read from the journal.
  */
 public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<RoomEntity.Command, RoomEvent, RoomState> {
 
@@ -56,15 +59,15 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
      */
     public record Post(String user, String id, String text, long tag, ActorRef<PostResult> replyTo) implements Command {}
 
-    /** A member joins through a local hub; {@code since} (nullable) is checked against lastSeq. */
-    public record Join(String user, Long since, ActorRef<RoomHub.Command> hub, ActorRef<JoinResult> replyTo) implements Command {}
+    /** A member joins through its node's subscriber; {@code since} (nullable) is checked against lastSeq. */
+    public record Join(String user, Long since, ActorRef<RoomFeed> subscriber, ActorRef<JoinResult> replyTo) implements Command {}
 
     public record Leave(String user) implements Command {}
 
-    /** A hub (re-)registers; {@code knownSeq} < 0 when it has seen nothing yet. */
-    public record Subscribe(ActorRef<RoomHub.Command> hub, long knownSeq) implements Command {}
+    /** A subscriber (re-)registers; {@code knownSeq} < 0 when it has seen nothing yet. */
+    public record Subscribe(ActorRef<RoomFeed> subscriber, long knownSeq) implements Command {}
 
-    public record Unsubscribe(ActorRef<RoomHub.Command> hub) implements Command {}
+    public record Unsubscribe(ActorRef<RoomFeed> subscriber) implements Command {}
 
     /** The page of {@code limit} messages before {@code before} (null: newest). */
     public record GetHistory(Long before, int limit, ActorRef<ReadResult> replyTo) implements Command {}
@@ -74,14 +77,15 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     public record Typing(String user) implements Command {}
 
-    public record PresenceChanged(String user, String status, Long lastSeen) implements Command {}
+    /** From a member's user entity; {@code lastSeen} (epoch ms) is null while online. */
+    public record PresenceChanged(String user, PresenceStatus status, Long lastSeen) implements Command {}
 
     record Flush() implements Command {}
 
-    record HubTerminated(ActorRef<RoomHub.Command> hub) implements Command {}
+    record SubscriberTerminated(ActorRef<RoomFeed> subscriber) implements Command {}
 
-    /** Messages a returning hub missed that are older than the window, read from the journal. */
-    record CatchUpRead(ActorRef<RoomHub.Command> hub, List<StoredMessage> messages, long readTo) implements Command {}
+    /** Messages a returning subscriber missed that are older than the window, read from the journal. */
+    record CatchUpRead(ActorRef<RoomFeed> subscriber, List<StoredMessage> messages, long readTo) implements Command {}
 
     public sealed interface PostResult extends CborSerializable {
         /** The {@link Post#tag()} this answers. */
@@ -94,7 +98,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     public sealed interface JoinResult extends CborSerializable {}
 
-    public record Joined(long lastSeq, List<ServerFrame.Member> members) implements JoinResult {}
+    public record Joined(long lastSeq, List<Member> members) implements JoinResult {}
 
     public record JoinRejected(ErrorCode code, String message) implements JoinResult {}
 
@@ -124,9 +128,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     private final RoomSettings settings;
     private final HistoryReader reader;
 
-    // Not journaled: rebuilt as hubs and members come back after a restart.
-    private final Set<ActorRef<RoomHub.Command>> hubs = new HashSet<>();
-    private final Map<String, ServerFrame.Member> members = new TreeMap<>();
+    // Not journaled: rebuilt as subscribers and members come back after a restart.
+    private final Set<ActorRef<RoomFeed>> subscribers = new HashSet<>();
+    private final Map<String, Member> members = new TreeMap<>();
     private final LinkedHashMap<String, PendingPost> pending = new LinkedHashMap<>();
     /** The batch being written: answered "unavailable" if the write fails. */
     private List<PendingPost> writing = List.of();
@@ -199,12 +203,12 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             })
             .onCommand(Subscribe.class, this::onSubscribe)
             .onCommand(Unsubscribe.class, (state, unsubscribe) -> {
-                removeHub(unsubscribe.hub());
+                removeSubscriber(unsubscribe.subscriber());
                 return Effect().noReply();
             })
             .onCommand(CatchUpRead.class, this::onCatchUpRead)
-            .onCommand(HubTerminated.class, (state, gone) -> {
-                removeHub(gone.hub());
+            .onCommand(SubscriberTerminated.class, (state, gone) -> {
+                removeSubscriber(gone.subscriber());
                 return Effect().noReply();
             })
             .onCommand(GetHistory.class, this::onGetHistory)
@@ -214,7 +218,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
                 return Effect().noReply();
             })
             .onCommand(Typing.class, (state, typing) -> {
-                hubs.forEach(hub -> hub.tell(new RoomHub.TypingNotice(typing.user())));
+                RoomFeed.Typing notice = new RoomFeed.Typing(typing.user());
+                subscribers.forEach(subscriber -> subscriber.tell(notice));
                 return Effect().noReply();
             })
             .onCommand(PresenceChanged.class, this::onPresenceChanged)
@@ -276,8 +281,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
                 long seq = firstSeq + i;
                 batch.get(i).waiters().forEach(waiter -> waiter.replyTo().tell(new Posted(waiter.tag(), e.id(), seq, ts)));
             }
-            RoomHub.Publish publish = new RoomHub.Publish(published);
-            hubs.forEach(hub -> hub.tell(publish));
+            RoomFeed.Published publish = new RoomFeed.Published(published);
+            subscribers.forEach(subscriber -> subscriber.tell(publish));
         }).thenNoReply();
     }
 
@@ -303,45 +308,45 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             return Effect().reply(join.replyTo(), new JoinRejected(ErrorCode.INVALID,
                 "since " + join.since() + " is beyond the room's lastSeq " + state.lastSeq()));
         }
-        addHub(join.hub());
-        members.put(join.user(), new ServerFrame.Member(join.user(), PresenceStatus.ONLINE, null));
+        addSubscriber(join.subscriber());
+        members.put(join.user(), Member.online(join.user()));
         return Effect().reply(join.replyTo(), new Joined(state.lastSeq(), List.copyOf(members.values())));
     }
 
     private ReplyEffect<RoomEvent, RoomState> onSubscribe(RoomState state, Subscribe subscribe) {
-        ActorRef<RoomHub.Command> hub = subscribe.hub();
-        if (hubs.contains(hub)) {
+        ActorRef<RoomFeed> subscriber = subscribe.subscriber();
+        if (subscribers.contains(subscriber)) {
             return Effect().noReply();
         }
-        // A hub we lost (we restarted, or it is new): first the messages it missed, then live ones.
+        // A subscriber we lost (we restarted, or it is new): first the messages it missed, then live ones.
         long from = subscribe.knownSeq() + 1;
         if (subscribe.knownSeq() < 0 || from > state.lastSeq()) {
-            addHub(hub);
+            addSubscriber(subscriber);
         } else if (from >= state.windowStart()) {
-            hub.tell(new RoomHub.Publish(state.windowSlice(from, state.lastSeq())));
-            addHub(hub);
+            subscriber.tell(new RoomFeed.Published(state.windowSlice(from, state.lastSeq())));
+            addSubscriber(subscriber);
         } else {
-            // Older than the window: read the journal; the hub stays unregistered (and retries) until then.
+            // Older than the window: read the journal; the subscriber stays unregistered (and retries) until then.
             long readTo = state.lastSeq();
             context.pipeToSelf(reader.read(persistenceId, from, readTo),
-                (messages, failure) -> new CatchUpRead(hub, failure == null ? messages : null, readTo));
+                (messages, failure) -> new CatchUpRead(subscriber, failure == null ? messages : null, readTo));
         }
         return Effect().noReply();
     }
 
     private ReplyEffect<RoomEvent, RoomState> onCatchUpRead(RoomState state, CatchUpRead read) {
-        if (read.messages() == null || hubs.contains(read.hub())) {
+        if (read.messages() == null || subscribers.contains(read.subscriber())) {
             return Effect().noReply();
         }
         if (read.readTo() + 1 < state.windowStart()) {
-            return Effect().noReply(); // the room moved on past the window meanwhile; the hub asks again
+            return Effect().noReply(); // the room moved on past the window meanwhile; the subscriber asks again
         }
         List<StoredMessage> missed = new ArrayList<>(read.messages());
         if (state.lastSeq() > read.readTo()) {
             missed.addAll(state.windowSlice(read.readTo() + 1, state.lastSeq()));
         }
-        read.hub().tell(new RoomHub.Publish(missed));
-        addHub(read.hub());
+        read.subscriber().tell(new RoomFeed.Published(missed));
+        addSubscriber(read.subscriber());
         return Effect().noReply();
     }
 
@@ -354,11 +359,10 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     private ReplyEffect<RoomEvent, RoomState> onPresenceChanged(RoomState state, PresenceChanged change) {
         if (members.containsKey(change.user())) {
-            String lastSeen = change.lastSeen() == null ? null : Timestamps.format(change.lastSeen());
-            members.put(change.user(), new ServerFrame.Member(change.user(), change.status(),
-                PresenceStatus.OFFLINE.equals(change.status()) ? lastSeen : null));
-            RoomHub.PresenceNotice notice = new RoomHub.PresenceNotice(change.user(), change.status(), change.lastSeen());
-            hubs.forEach(hub -> hub.tell(notice));
+            Member member = Member.of(change.user(), change.status(), change.lastSeen());
+            members.put(change.user(), member);
+            RoomFeed.PresenceChanged notice = new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen());
+            subscribers.forEach(subscriber -> subscriber.tell(notice));
         }
         return Effect().noReply();
     }
@@ -381,15 +385,15 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         result.thenAccept(replyTo::tell);
     }
 
-    private void addHub(ActorRef<RoomHub.Command> hub) {
-        if (hubs.add(hub)) {
-            context.watchWith(hub, new HubTerminated(hub));
+    private void addSubscriber(ActorRef<RoomFeed> subscriber) {
+        if (subscribers.add(subscriber)) {
+            context.watchWith(subscriber, new SubscriberTerminated(subscriber));
         }
     }
 
-    private void removeHub(ActorRef<RoomHub.Command> hub) {
-        if (hubs.remove(hub)) {
-            context.unwatch(hub);
+    private void removeSubscriber(ActorRef<RoomFeed> subscriber) {
+        if (subscribers.remove(subscriber)) {
+            context.unwatch(subscriber);
         }
     }
 

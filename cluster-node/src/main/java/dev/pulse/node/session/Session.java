@@ -1,22 +1,20 @@
 package dev.pulse.node.session;
 
-import dev.pulse.node.room.LocalRooms;
+import dev.pulse.node.delivery.Delivery;
+import dev.pulse.node.delivery.EncodedFrame;
+import dev.pulse.node.delivery.LocalRooms;
 import dev.pulse.node.room.RoomEntity;
-import dev.pulse.node.room.RoomHub;
-import dev.pulse.node.room.StoredMessage;
+import dev.pulse.node.room.RoomFeed;
 import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.Decoded;
 import dev.pulse.protocol.ErrorCode;
-import dev.pulse.protocol.FrameCodec;
 import dev.pulse.protocol.Names;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.Timestamps;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -31,18 +29,18 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
-import org.apache.pekko.http.scaladsl.model.ws.TextMessage;
 
 /**
- * One WebSocket connection: parses and validates client frames, rate-limits sends, talks to room
- * and user entities, tracks the highest seq delivered per room (so replay and live delivery meet
- * without gaps or duplicates) and pushes frames into the bounded outbound queue.
+ * One client connection: decodes and validates client frames, rate-limits sends, heartbeats to the
+ * user entity, closes idle connections, and routes each room's frames to its
+ * {@link RoomSubscription}; sends in flight are tracked by {@link PendingAcks}. Everything it says
+ * goes out through {@link Outbound}, whatever the transport.
  */
 public final class Session extends AbstractBehavior<Session.Command> {
 
     public sealed interface Command {}
 
-    /** Stream protocol with the inbound ActorSink. */
+    /** Stream protocol with the transport's inbound side: one message at a time, each acked. */
     public enum StreamAck { INSTANCE }
 
     public record StreamStarted(ActorRef<StreamAck> ack) implements Command {}
@@ -53,29 +51,22 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     public record ClientFailed(Throwable cause) implements Command {}
 
-    /** A committed room message, encoded once per node by the room's hub. */
-    public record Deliver(String room, long seq, TextMessage.Strict frame) implements Command {}
-
-    /** A typing or presence frame about {@code user}; {@code dedupeKey} (nullable) suppresses repeats. */
-    public record Notice(String user, String dedupeKey, TextMessage.Strict frame) implements Command {}
-
     /** The node is going down: close with 1001. */
     public record Shutdown() implements Command {}
 
-    private record Attached(String room, ActorRef<RoomHub.Command> hub) implements Command {}
+    private record Delivered(Delivery delivery) implements Command {}
 
-    private record JoinDone(String room, RoomEntity.JoinResult result, Throwable failure) implements Command {}
+    private record Attached(String room, ActorRef<RoomFeed> subscriber) implements Command {}
+
+    private record JoinAnswered(String room, RoomEntity.JoinResult result) implements Command {}
 
     private record PostAnswered(RoomEntity.PostResult result) implements Command {}
 
-    /** A send posted to its room and not yet answered; answered "unavailable" at {@code deadlineNanos}. */
-    private record AwaitingAck(String ref, String room, long deadlineNanos) {}
+    private record ReplayRead(String room, int generation, RoomEntity.ReadResult result) implements Command {}
 
-    /** {@code replayGeneration} tells an answer of the current replay from one of an abandoned replay. */
-    private record ReadDone(String ref, String room, boolean history, int replayGeneration, RoomEntity.ReadResult result,
-                            Throwable failure) implements Command {}
+    private record HistoryRead(String ref, String room, RoomEntity.ReadResult result) implements Command {}
 
-    private record PresenceDone(String ref, List<UserEntity.Presence> presences, Throwable failure) implements Command {}
+    private record PresenceAnswered(String ref, List<UserEntity.Presence> presences, Throwable failure) implements Command {}
 
     private record ContinueReplay(String room) implements Command {}
 
@@ -83,39 +74,10 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     public static final int CLOSE_GOING_AWAY = 1001;
     public static final int CLOSE_POLICY_VIOLATION = 1008;
-    /** Messages asked for per replay round trip. */
-    private static final int REPLAY_CHUNK = 200;
-    /** Live messages held for one room while its join or resume is answered. */
-    private static final int MAX_HELD = 10_000;
-    private static final long TYPING_INTERVAL_NANOS = 1_000_000_000L;
 
     public static Behavior<Command> create(String sessionId, String user, Outbound outbound, SessionDeps deps) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
             new Session(context, timers, sessionId, user, outbound, deps)));
-    }
-
-    /** A room this session has joined or is joining. */
-    private static final class RoomSub {
-        enum Phase { ATTACHING, JOINING, REPLAYING, LIVE }
-
-        Phase phase = Phase.ATTACHING;
-        ActorRef<RoomHub.Command> hub;
-        /** The explicit join being answered; null for an implicit join by send. */
-        ClientFrame.Join join;
-        /** Highest seq delivered to the client; -1 when nothing yet. */
-        long delivered = -1;
-        long replayTo;
-        int replayGeneration;
-        /** Replayed messages fetched from the room and not yet sent. */
-        final ArrayDeque<StoredMessage> fetched = new ArrayDeque<>();
-        boolean fetching;
-        boolean syncedSent;
-        boolean wasLive;
-        /** Live frames that arrived while joining or replaying. */
-        final ArrayDeque<Deliver> held = new ArrayDeque<>();
-        /** Sends waiting for an implicit join to finish. */
-        final List<ClientFrame.Send> waitingSends = new ArrayList<>();
-        long lastTypingNanos;
     }
 
     private final TimerScheduler<Command> timers;
@@ -124,15 +86,14 @@ public final class Session extends AbstractBehavior<Session.Command> {
     private final Outbound outbound;
     private final SessionDeps deps;
     private final EntityRef<UserEntity.Command> userEntity;
-    private final Map<String, RoomSub> rooms = new HashMap<>();
-    private final Map<String, String> lastNotice = new HashMap<>();
-    /** Sends awaiting their room's answer by tag, in deadline order (one timeout for all). */
-    private final LinkedHashMap<Long, AwaitingAck> awaitingAck = new LinkedHashMap<>();
+    private final ActorRef<Delivery> deliveries;
     private final ActorRef<RoomEntity.PostResult> postAnswers;
-    private long lastPostTag;
+    private final Map<String, RoomSubscription> rooms = new HashMap<>();
+    private final SubscriptionPort port = new SubscriptionPort();
+    private final PendingAcks pendingAcks;
+    private final Map<String, String> lastNotice = new HashMap<>();
     private final long silenceBoundNanos;
     private long lastHeardNanos = System.nanoTime();
-    private ActorRef<StreamAck> streamAck;
     private boolean closing;
 
     private Session(ActorContext<Command> context, TimerScheduler<Command> timers, String sessionId, String user,
@@ -144,7 +105,9 @@ public final class Session extends AbstractBehavior<Session.Command> {
         this.outbound = outbound;
         this.deps = deps;
         this.userEntity = deps.sharding().entityRefFor(UserEntity.ENTITY_KEY, user);
+        this.deliveries = context.messageAdapter(Delivery.class, Delivered::new);
         this.postAnswers = context.messageAdapter(RoomEntity.PostResult.class, PostAnswered::new);
+        this.pendingAcks = new PendingAcks(deps.entityTimeout().toNanos());
         this.silenceBoundNanos = deps.heartbeat().toNanos() * 5 / 2;
         Duration check = deps.heartbeat().dividedBy(4).isZero() ? Duration.ofMillis(1) : deps.heartbeat().dividedBy(4);
         timers.startTimerWithFixedDelay(Tick.CHECK_SILENCE, check);
@@ -157,21 +120,20 @@ public final class Session extends AbstractBehavior<Session.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
             .onMessage(StreamStarted.class, started -> {
-                streamAck = started.ack();
                 started.ack().tell(StreamAck.INSTANCE);
                 return this;
             })
             .onMessage(FromClient.class, this::onFromClient)
             .onMessage(ClientGone.class, gone -> Behaviors.stopped())
             .onMessage(ClientFailed.class, failed -> Behaviors.stopped())
-            .onMessage(Deliver.class, this::onDeliver)
-            .onMessage(Notice.class, this::onNotice)
-            .onMessage(Attached.class, this::onAttached)
-            .onMessage(JoinDone.class, this::onJoinDone)
+            .onMessage(Delivered.class, this::onDelivered)
+            .onMessage(Attached.class, attached -> withRoom(attached.room(), sub -> sub.attached(attached.subscriber())))
+            .onMessage(JoinAnswered.class, answer -> withRoom(answer.room(), sub -> sub.joinAnswered(answer.result())))
+            .onMessage(ReplayRead.class, read -> withRoom(read.room(), sub -> sub.fetched(read.generation(), read.result())))
+            .onMessage(ContinueReplay.class, resume -> withRoom(resume.room(), RoomSubscription::continueReplay))
             .onMessage(PostAnswered.class, this::onPostAnswered)
-            .onMessage(ReadDone.class, this::onReadDone)
-            .onMessage(PresenceDone.class, this::onPresenceDone)
-            .onMessage(ContinueReplay.class, this::onContinueReplay)
+            .onMessage(HistoryRead.class, this::onHistoryRead)
+            .onMessage(PresenceAnswered.class, this::onPresenceAnswered)
             .onMessage(Shutdown.class, shutdown -> closeWith(CLOSE_GOING_AWAY, "server shutting down"))
             .onMessageEquals(Tick.CHECK_SILENCE, this::onCheckSilence)
             .onMessageEquals(Tick.ACK_DEADLINE, this::onAckDeadline)
@@ -181,6 +143,14 @@ public final class Session extends AbstractBehavior<Session.Command> {
             })
             .onSignal(PostStop.class, stop -> onStop())
             .build();
+    }
+
+    private Behavior<Command> withRoom(String room, java.util.function.Consumer<RoomSubscription> action) {
+        RoomSubscription subscription = rooms.get(room);
+        if (subscription != null) {
+            action.accept(subscription);
+        }
+        return next();
     }
 
     // ------------------------------------------------------------------ client frames
@@ -235,207 +205,24 @@ public final class Session extends AbstractBehavior<Session.Command> {
         if (forbidden(join.ref(), join.room())) {
             return;
         }
-        RoomSub sub = rooms.get(join.room());
-        if (sub != null && (sub.phase == RoomSub.Phase.ATTACHING || sub.phase == RoomSub.Phase.JOINING)
-            && sub.join != null) {
+        RoomSubscription subscription = rooms.get(join.room());
+        if (subscription == null) {
+            rooms.put(join.room(), RoomSubscription.forJoin(join, port));
+        } else if (subscription.joinInProgress()) {
             send(ServerFrame.Error.of(join.ref(), ErrorCode.INVALID, "a join of " + join.room() + " is in progress"));
-            return;
-        }
-        if (sub == null) {
-            sub = new RoomSub();
-            sub.join = join;
-            rooms.put(join.room(), sub);
-            attach(join.room());
         } else {
-            sub.join = join;
-            if (sub.phase != RoomSub.Phase.ATTACHING) {
-                // Already attached (joined, or an implicit join underway): join again to resync.
-                sub.wasLive = sub.phase == RoomSub.Phase.LIVE;
-                sub.phase = RoomSub.Phase.JOINING;
-                askJoin(join.room(), sub);
-            }
+            // Already joined (or an implicit join underway): join again to resync.
+            subscription.rejoin(join);
         }
-    }
-
-    private void attach(String room) {
-        getContext().ask(ActorRef.class, deps.localRooms(), deps.entityTimeout(),
-            replyTo -> new LocalRooms.Attach(room, getContext().getSelf(), user, castHubReply(replyTo)),
-            (hub, failure) -> new Attached(room, castHub(hub)));
-    }
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static ActorRef<ActorRef<RoomHub.Command>> castHubReply(ActorRef replyTo) {
-        return replyTo;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static ActorRef<RoomHub.Command> castHub(ActorRef<?> hub) {
-        return (ActorRef<RoomHub.Command>) hub;
-    }
-
-    private Behavior<Command> onAttached(Attached attached) {
-        RoomSub sub = rooms.get(attached.room());
-        if (sub == null || sub.phase != RoomSub.Phase.ATTACHING) {
-            return next();
-        }
-        if (attached.hub() == null) {
-            failJoin(attached.room(), sub, ErrorCode.UNAVAILABLE, "the node could not subscribe to " + attached.room());
-            return next();
-        }
-        sub.hub = attached.hub();
-        sub.phase = RoomSub.Phase.JOINING;
-        askJoin(attached.room(), sub);
-        return next();
-    }
-
-    private void askJoin(String room, RoomSub sub) {
-        Long since = sub.join == null ? null : sub.join.since();
-        ActorRef<RoomHub.Command> hub = sub.hub;
-        getContext().ask(RoomEntity.JoinResult.class, roomRef(room), deps.entityTimeout(),
-            replyTo -> new RoomEntity.Join(user, since, hub, replyTo),
-            (result, failure) -> new JoinDone(room, result, failure));
-    }
-
-    private Behavior<Command> onJoinDone(JoinDone done) {
-        RoomSub sub = rooms.get(done.room());
-        if (sub == null || sub.phase != RoomSub.Phase.JOINING) {
-            return next();
-        }
-        String ref = sub.join == null ? null : sub.join.ref();
-        if (done.result() instanceof RoomEntity.JoinRejected rejected) {
-            failJoin(done.room(), sub, rejected.code(), rejected.message());
-            return next();
-        }
-        if (!(done.result() instanceof RoomEntity.Joined joined)) {
-            failJoin(done.room(), sub, ErrorCode.UNAVAILABLE, "room " + done.room() + " did not answer in time; try again");
-            return next();
-        }
-        userEntity.tell(new UserEntity.TrackRoom(done.room()));
-        if (sub.join != null) {
-            send(new ServerFrame.Joined(ref, done.room(), joined.lastSeq(), joined.members()));
-        }
-        Long since = sub.join == null ? null : sub.join.since();
-        sub.join = null;
-        if (since == null) {
-            sub.delivered = Math.max(sub.delivered, joined.lastSeq());
-            goLive(done.room(), sub);
-        } else {
-            sub.phase = RoomSub.Phase.REPLAYING;
-            sub.replayGeneration++;
-            sub.fetched.clear();
-            sub.fetching = false;
-            sub.syncedSent = false;
-            sub.delivered = since;
-            sub.replayTo = joined.lastSeq();
-            continueReplay(done.room(), sub);
-        }
-        List<ClientFrame.Send> waiting = new ArrayList<>(sub.waitingSends);
-        sub.waitingSends.clear();
-        waiting.forEach(this::post);
-        return next();
-    }
-
-    private void failJoin(String room, RoomSub sub, ErrorCode code, String message) {
-        if (sub.join != null) {
-            send(ServerFrame.Error.of(sub.join.ref(), code, message));
-            sub.join = null;
-        }
-        for (ClientFrame.Send waiting : sub.waitingSends) {
-            send(ServerFrame.Error.of(waiting.ref(), ErrorCode.UNAVAILABLE, message));
-        }
-        sub.waitingSends.clear();
-        if (sub.wasLive) {
-            goLive(room, sub);
-        } else {
-            rooms.remove(room);
-            if (sub.hub != null) {
-                deps.localRooms().tell(new LocalRooms.Detach(room, getContext().getSelf()));
-            }
-        }
-    }
-
-    /**
-     * Moves a resume forward as far as the socket has room: first the replayed messages (fetched from
-     * the room in chunks), then {@code synced}, then the live messages held meanwhile. Pausing while
-     * the outbound queue is nearly full keeps a long resume from counting as a slow consumer.
-     */
-    private void continueReplay(String room, RoomSub sub) {
-        while (!sub.fetched.isEmpty() && hasRoomToSend()) {
-            StoredMessage message = sub.fetched.pollFirst();
-            if (message.seq() > sub.delivered) {
-                sub.delivered = message.seq();
-                send(message.toFrame(room));
-            }
-        }
-        if (!sub.fetched.isEmpty()) {
-            waitForRoomToSend(room);
-            return;
-        }
-        if (sub.delivered < sub.replayTo) {
-            if (!sub.fetching) {
-                sub.fetching = true;
-                long from = sub.delivered + 1;
-                long to = Math.min(sub.replayTo, sub.delivered + REPLAY_CHUNK);
-                int generation = sub.replayGeneration;
-                getContext().ask(RoomEntity.ReadResult.class, roomRef(room), deps.entityTimeout(),
-                    replyTo -> new RoomEntity.GetRange(from, to, replyTo),
-                    (result, failure) -> new ReadDone(null, room, false, generation, result, failure));
-            }
-            return;
-        }
-        if (!sub.syncedSent) {
-            sub.syncedSent = true;
-            send(new ServerFrame.Synced(room, sub.replayTo));
-        }
-        while (!sub.held.isEmpty() && hasRoomToSend()) {
-            deliver(sub, sub.held.pollFirst());
-        }
-        if (!sub.held.isEmpty()) {
-            waitForRoomToSend(room);
-            return;
-        }
-        sub.phase = RoomSub.Phase.LIVE;
-        sub.wasLive = false;
-    }
-
-    private boolean hasRoomToSend() {
-        return !closing && outbound.queued() < Math.max(1, outbound.capacity() * 3 / 4);
-    }
-
-    private void waitForRoomToSend(String room) {
-        if (!closing) {
-            timers.startSingleTimer("replay-" + room, new ContinueReplay(room), Duration.ofMillis(10));
-        }
-    }
-
-    private Behavior<Command> onContinueReplay(ContinueReplay resume) {
-        RoomSub sub = rooms.get(resume.room());
-        if (sub != null && sub.phase == RoomSub.Phase.REPLAYING) {
-            continueReplay(resume.room(), sub);
-        }
-        return next();
-    }
-
-    /** Live delivery from {@code sub.delivered} on, after the frames held meanwhile. */
-    private void goLive(String room, RoomSub sub) {
-        sub.phase = RoomSub.Phase.REPLAYING;
-        sub.replayGeneration++;
-        sub.fetched.clear();
-        sub.fetching = false;
-        sub.replayTo = sub.delivered;
-        sub.syncedSent = true;
-        continueReplay(room, sub);
     }
 
     private void onLeave(ClientFrame.Leave leave) {
-        RoomSub sub = rooms.get(leave.room());
-        if (sub == null || sub.phase == RoomSub.Phase.ATTACHING) {
+        RoomSubscription subscription = rooms.get(leave.room());
+        if (subscription == null || !subscription.isAttached()) {
             send(ServerFrame.Error.of(leave.ref(), ErrorCode.NOT_FOUND, "not joined to " + leave.room()));
             return;
         }
-        rooms.remove(leave.room());
-        timers.cancel("replay-" + leave.room());
-        deps.localRooms().tell(new LocalRooms.Detach(leave.room(), getContext().getSelf()));
+        port.ended(leave.room(), true);
         roomRef(leave.room()).tell(new RoomEntity.Leave(user));
         userEntity.tell(new UserEntity.UntrackRoom(leave.room()));
         send(new ServerFrame.Left(leave.ref(), leave.room()));
@@ -452,36 +239,16 @@ public final class Session extends AbstractBehavior<Session.Command> {
                     + deps.codec().limits().sendWindow().toSeconds() + " s", retryAfterMs));
             return;
         }
-        RoomSub sub = rooms.get(sendFrame.room());
-        if (sub == null) {
-            // Sending to a room not joined joins it implicitly, without a joined frame.
-            sub = new RoomSub();
-            rooms.put(sendFrame.room(), sub);
-            sub.waitingSends.add(sendFrame);
-            attach(sendFrame.room());
-        } else if (sub.phase == RoomSub.Phase.ATTACHING || sub.phase == RoomSub.Phase.JOINING) {
-            sub.waitingSends.add(sendFrame);
+        RoomSubscription subscription = rooms.get(sendFrame.room());
+        if (subscription == null) {
+            rooms.put(sendFrame.room(), RoomSubscription.forSend(sendFrame, port));
         } else {
-            post(sendFrame);
-        }
-    }
-
-    /**
-     * Posts are the hot path, so they are not asks: every answer comes through one message
-     * adapter, matched by tag, and one timer serves all deadlines.
-     */
-    private void post(ClientFrame.Send sendFrame) {
-        long tag = ++lastPostTag;
-        awaitingAck.put(tag, new AwaitingAck(sendFrame.ref(), sendFrame.room(),
-            System.nanoTime() + deps.entityTimeout().toNanos()));
-        roomRef(sendFrame.room()).tell(new RoomEntity.Post(user, sendFrame.id(), sendFrame.text(), tag, postAnswers));
-        if (!timers.isTimerActive(Tick.ACK_DEADLINE)) {
-            timers.startSingleTimer(Tick.ACK_DEADLINE, deps.entityTimeout());
+            subscription.send(sendFrame);
         }
     }
 
     private Behavior<Command> onPostAnswered(PostAnswered answered) {
-        AwaitingAck awaiting = awaitingAck.remove(answered.result().tag());
+        PendingAcks.Awaiting awaiting = pendingAcks.answered(answered.result().tag());
         if (awaiting == null) {
             return next(); // answered after its deadline: the client was told to retry with the same id
         }
@@ -495,17 +262,13 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     private Behavior<Command> onAckDeadline() {
         long now = System.nanoTime();
-        var oldest = awaitingAck.values().iterator();
-        while (oldest.hasNext()) {
-            AwaitingAck awaiting = oldest.next();
-            long left = awaiting.deadlineNanos() - now;
-            if (left > 0) {
-                timers.startSingleTimer(Tick.ACK_DEADLINE, Duration.ofNanos(left));
-                break;
-            }
-            oldest.remove();
-            send(ServerFrame.Error.of(awaiting.ref(), ErrorCode.UNAVAILABLE,
+        for (PendingAcks.Awaiting expired : pendingAcks.expire(now)) {
+            send(ServerFrame.Error.of(expired.ref(), ErrorCode.UNAVAILABLE,
                 "the message was not confirmed in time; retry with the same id"));
+        }
+        long next = pendingAcks.nextDeadlineIn(now);
+        if (next >= 0) {
+            timers.startSingleTimer(Tick.ACK_DEADLINE, Duration.ofNanos(next));
         }
         return next();
     }
@@ -516,46 +279,24 @@ public final class Session extends AbstractBehavior<Session.Command> {
         }
         getContext().ask(RoomEntity.ReadResult.class, roomRef(history.room()), deps.entityTimeout(),
             replyTo -> new RoomEntity.GetHistory(history.before(), history.limit(), replyTo),
-            (result, failure) -> new ReadDone(history.ref(), history.room(), true, 0, result, failure));
+            (result, failure) -> new HistoryRead(history.ref(), history.room(), result));
     }
 
-    private Behavior<Command> onReadDone(ReadDone done) {
-        if (done.history()) {
-            if (done.result() instanceof RoomEntity.Messages page) {
-                List<ServerFrame.Message> messages = new ArrayList<>(page.messages().size());
-                page.messages().forEach(m -> messages.add(m.toFrame(done.room())));
-                send(new ServerFrame.History(done.ref(), done.room(), messages, page.hasMore()));
-            } else {
-                send(ServerFrame.Error.of(done.ref(), ErrorCode.UNAVAILABLE, "history of " + done.room() + " is unavailable"));
-            }
-            return next();
-        }
-        RoomSub sub = rooms.get(done.room());
-        if (sub == null || sub.phase != RoomSub.Phase.REPLAYING || sub.replayGeneration != done.replayGeneration()) {
-            return next();
-        }
-        sub.fetching = false;
-        if (done.result() instanceof RoomEntity.Messages chunk && !chunk.messages().isEmpty()) {
-            sub.fetched.addAll(chunk.messages());
-            continueReplay(done.room(), sub);
+    private Behavior<Command> onHistoryRead(HistoryRead read) {
+        if (read.result() instanceof RoomEntity.Messages page) {
+            send(new ServerFrame.History(read.ref(), read.room(), WireFrames.messageFrames(read.room(), page.messages()),
+                page.hasMore()));
         } else {
-            // The journal could not be read: the client resumes again with the same since.
-            send(ServerFrame.Error.of(null, ErrorCode.UNAVAILABLE, "resume of " + done.room() + " failed; join again with since"));
-            rooms.remove(done.room());
-            deps.localRooms().tell(new LocalRooms.Detach(done.room(), getContext().getSelf()));
+            send(ServerFrame.Error.of(read.ref(), ErrorCode.UNAVAILABLE, "history of " + read.room() + " is unavailable"));
         }
         return next();
     }
 
     private void onTyping(ClientFrame.Typing typing) {
-        RoomSub sub = rooms.get(typing.room());
-        if (sub == null) {
+        RoomSubscription subscription = rooms.get(typing.room());
+        if (subscription == null) {
             send(ServerFrame.Error.of(typing.ref(), ErrorCode.NOT_FOUND, "not joined to " + typing.room()));
-            return;
-        }
-        long now = System.nanoTime();
-        if (now - sub.lastTypingNanos >= TYPING_INTERVAL_NANOS) {
-            sub.lastTypingNanos = now;
+        } else if (subscription.typingDue(System.nanoTime())) {
             roomRef(typing.room()).tell(new RoomEntity.Typing(user));
         }
     }
@@ -570,56 +311,39 @@ public final class Session extends AbstractBehavior<Session.Command> {
         }
         CompletableFuture<List<UserEntity.Presence>> all = CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
             .thenApply(ignored -> asks.stream().map(CompletableFuture::join).toList());
-        getContext().pipeToSelf(all, (presences, failure) -> new PresenceDone(query.ref(), presences, failure));
+        getContext().pipeToSelf(all, (presences, failure) -> new PresenceAnswered(query.ref(), presences, failure));
     }
 
-    private Behavior<Command> onPresenceDone(PresenceDone done) {
-        if (done.failure() != null) {
-            send(ServerFrame.Error.of(done.ref(), ErrorCode.UNAVAILABLE, "presence is unavailable; try again"));
-            return next();
+    private Behavior<Command> onPresenceAnswered(PresenceAnswered answered) {
+        if (answered.failure() != null) {
+            send(ServerFrame.Error.of(answered.ref(), ErrorCode.UNAVAILABLE, "presence is unavailable; try again"));
+        } else {
+            send(new ServerFrame.PresenceList(answered.ref(),
+                answered.presences().stream().map(WireFrames::memberFrame).toList()));
         }
-        List<ServerFrame.Member> users = done.presences().stream()
-            .map(p -> new ServerFrame.Member(p.user(), p.status(), p.lastSeen() == null ? null : Timestamps.format(p.lastSeen())))
-            .toList();
-        send(new ServerFrame.PresenceList(done.ref(), users));
         return next();
     }
 
     // ------------------------------------------------------------------ from hubs
 
-    private Behavior<Command> onDeliver(Deliver message) {
-        RoomSub sub = rooms.get(message.room());
-        if (sub == null) {
-            return next();
-        }
-        if (sub.phase == RoomSub.Phase.LIVE) {
-            deliver(sub, message);
-        } else if (sub.held.size() < MAX_HELD) {
-            sub.held.addLast(message);
-        } else {
-            // The room outpaces this session's resume; it will resume again from what it has.
-            closing = true;
-            outbound.close(CLOSE_POLICY_VIOLATION, "slow consumer");
+    private Behavior<Command> onDelivered(Delivered delivered) {
+        if (delivered.delivery() instanceof Delivery.RoomEvent event) {
+            RoomSubscription subscription = rooms.get(event.room());
+            if (subscription != null) {
+                subscription.deliver(event);
+            }
+        } else if (delivered.delivery() instanceof Delivery.Notice notice) {
+            onNotice(notice);
         }
         return next();
     }
 
-    private void deliver(RoomSub sub, Deliver message) {
-        if (message.seq() > sub.delivered) {
-            sub.delivered = message.seq();
-            offer(message.frame());
-        }
-    }
-
-    private Behavior<Command> onNotice(Notice notice) {
-        if (notice.dedupeKey() != null) {
-            // The same presence change arrives once per shared room; the client needs it once.
-            if (notice.dedupeKey().equals(lastNotice.put(notice.user(), notice.dedupeKey()))) {
-                return this;
-            }
+    private void onNotice(Delivery.Notice notice) {
+        // The same presence change arrives once per shared room; the client needs it once.
+        if (notice.dedupeKey() != null && notice.dedupeKey().equals(lastNotice.put(notice.user(), notice.dedupeKey()))) {
+            return;
         }
         offer(notice.frame());
-        return next();
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -631,7 +355,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         return next();
     }
 
-    /** Stay, unless the socket is being closed. */
+    /** Stay, unless the connection is being closed. */
     private Behavior<Command> next() {
         return closing ? Behaviors.stopped() : this;
     }
@@ -643,7 +367,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
     }
 
     private Behavior<Command> onStop() {
-        rooms.forEach((room, sub) -> deps.localRooms().tell(new LocalRooms.Detach(room, getContext().getSelf())));
+        rooms.keySet().forEach(room -> deps.localRooms().tell(new LocalRooms.Detach(room, deliveries)));
         userEntity.tell(new UserEntity.SessionClosed(sessionId));
         deps.rateLimiter().forgetIfIdle(user);
         outbound.complete();
@@ -651,21 +375,100 @@ public final class Session extends AbstractBehavior<Session.Command> {
     }
 
     private void send(ServerFrame frame) {
-        offer(TextMessage.apply(FrameCodec.encode(frame)));
+        offer(WireFrames.encode(frame));
     }
 
-    private void offer(TextMessage.Strict frame) {
+    private void offer(EncodedFrame frame) {
         if (closing) {
             return;
         }
         if (outbound.offer(frame) == Outbound.Offered.FULL) {
             // The client does not read fast enough; it loses nothing, as it resumes with since.
-            closing = true;
-            outbound.close(CLOSE_POLICY_VIOLATION, "slow consumer");
+            closeSlowConsumer();
         }
+    }
+
+    private void closeSlowConsumer() {
+        closing = true;
+        outbound.close(CLOSE_POLICY_VIOLATION, "slow consumer");
     }
 
     private EntityRef<RoomEntity.Command> roomRef(String room) {
         return deps.sharding().entityRefFor(RoomEntity.ENTITY_KEY, room);
+    }
+
+    /** How this session's room subscriptions ask, send and wait. */
+    private final class SubscriptionPort implements RoomSubscription.Port {
+
+        @Override
+        public void attach(String room) {
+            getContext().ask(LocalRooms.Attached.class, deps.localRooms(), deps.entityTimeout(),
+                replyTo -> new LocalRooms.Attach(room, deliveries, user, replyTo),
+                (attached, failure) -> new Attached(room, attached == null ? null : attached.subscriber()));
+        }
+
+        @Override
+        public void join(String room, Long since, ActorRef<RoomFeed> subscriber) {
+            getContext().ask(RoomEntity.JoinResult.class, roomRef(room), deps.entityTimeout(),
+                replyTo -> new RoomEntity.Join(user, since, subscriber, replyTo),
+                (result, failure) -> new JoinAnswered(room, result));
+        }
+
+        @Override
+        public void fetch(String room, long from, long to, int generation) {
+            getContext().ask(RoomEntity.ReadResult.class, roomRef(room), deps.entityTimeout(),
+                replyTo -> new RoomEntity.GetRange(from, to, replyTo),
+                (result, failure) -> new ReplayRead(room, generation, result));
+        }
+
+        @Override
+        public void post(ClientFrame.Send send) {
+            long tag = pendingAcks.add(send.ref(), send.room(), System.nanoTime());
+            roomRef(send.room()).tell(new RoomEntity.Post(user, send.id(), send.text(), tag, postAnswers));
+            if (!timers.isTimerActive(Tick.ACK_DEADLINE)) {
+                timers.startSingleTimer(Tick.ACK_DEADLINE, deps.entityTimeout());
+            }
+        }
+
+        @Override
+        public void send(ServerFrame frame) {
+            Session.this.send(frame);
+        }
+
+        @Override
+        public void offer(EncodedFrame frame) {
+            Session.this.offer(frame);
+        }
+
+        @Override
+        public boolean hasRoomToSend() {
+            return !closing && outbound.queued() < Math.max(1, outbound.capacity() * 3 / 4);
+        }
+
+        @Override
+        public void continueLater(String room) {
+            if (!closing) {
+                timers.startSingleTimer("replay-" + room, new ContinueReplay(room), Duration.ofMillis(10));
+            }
+        }
+
+        @Override
+        public void joined(String room) {
+            userEntity.tell(new UserEntity.TrackRoom(room));
+        }
+
+        @Override
+        public void ended(String room, boolean attached) {
+            rooms.remove(room);
+            timers.cancel("replay-" + room);
+            if (attached) {
+                deps.localRooms().tell(new LocalRooms.Detach(room, deliveries));
+            }
+        }
+
+        @Override
+        public void overflow() {
+            closeSlowConsumer();
+        }
     }
 }

@@ -1,6 +1,6 @@
 package dev.pulse.node.session;
 
-import dev.pulse.node.room.LocalRooms;
+import dev.pulse.node.delivery.LocalRooms;
 import dev.pulse.protocol.FrameCodec;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.ActorRef;

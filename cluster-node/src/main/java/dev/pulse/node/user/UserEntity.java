@@ -1,9 +1,8 @@
 package dev.pulse.node.user;
 
 import dev.pulse.node.CborSerializable;
+import dev.pulse.node.room.PresenceStatus;
 import dev.pulse.node.room.RoomEntity;
-import dev.pulse.node.session.Session;
-import dev.pulse.protocol.PresenceStatus;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -26,6 +25,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * A session counts while its heartbeats arrive and its actor lives: death watch fires when the
  * session stops or when its node leaves or is downed, and the heartbeat bound catches the rest.
  * Presence changes go to the rooms the user's sessions have joined, which pass them to members.
+ * Sessions are only watched, never talked to, so any actor ref will do.
  */
 public final class UserEntity extends AbstractBehavior<UserEntity.Command> {
 
@@ -33,13 +33,13 @@ public final class UserEntity extends AbstractBehavior<UserEntity.Command> {
 
     public sealed interface Command extends CborSerializable {}
 
-    public record SessionOpened(String sessionId, ActorRef<Session.Command> session) implements Command {}
+    public record SessionOpened(String sessionId, ActorRef<?> session) implements Command {}
 
     /**
      * Sent by a live session every heartbeat interval. It names the session and its rooms, so an
      * entity that was re-created elsewhere (rebalance, node loss) learns them again.
      */
-    public record Heartbeat(String sessionId, ActorRef<Session.Command> session, List<String> rooms) implements Command {}
+    public record Heartbeat(String sessionId, ActorRef<?> session, List<String> rooms) implements Command {}
 
     public record SessionClosed(String sessionId) implements Command {}
 
@@ -50,7 +50,7 @@ public final class UserEntity extends AbstractBehavior<UserEntity.Command> {
     public record GetPresence(ActorRef<Presence> replyTo) implements Command {}
 
     /** {@code lastSeen} (epoch ms) is null while online or when never seen by this entity. */
-    public record Presence(String user, String status, Long lastSeen) implements CborSerializable {}
+    public record Presence(String user, PresenceStatus status, Long lastSeen) implements CborSerializable {}
 
     record SessionTerminated(String sessionId) implements Command {}
 
@@ -67,7 +67,7 @@ public final class UserEntity extends AbstractBehavior<UserEntity.Command> {
         }));
     }
 
-    private record LiveSession(ActorRef<Session.Command> ref, long lastHeartbeatNanos) {}
+    private record LiveSession(ActorRef<?> ref, long lastHeartbeatNanos) {}
 
     private final String user;
     private final long silenceBoundNanos;

@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.pulse.protocol.ErrorCode;
-import dev.pulse.protocol.PresenceStatus;
-import dev.pulse.protocol.ServerFrame;
-import dev.pulse.protocol.Timestamps;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -108,7 +105,7 @@ class RoomEntityTest {
             .replyOfType(RoomEntity.Messages.class);
     }
 
-    private static RoomEntity.JoinResult join(Room room, String user, Long since, ActorRef<RoomHub.Command> hub) {
+    private static RoomEntity.JoinResult join(Room room, String user, Long since, ActorRef<RoomFeed> hub) {
         return room.kit().<RoomEntity.JoinResult>runCommand(replyTo -> new RoomEntity.Join(user, since, hub, replyTo)).reply();
     }
 
@@ -133,8 +130,8 @@ class RoomEntityTest {
         }
     }
 
-    private static TestProbe<RoomHub.Command> hub() {
-        return testKit.createTestProbe(RoomHub.Command.class);
+    private static TestProbe<RoomFeed> hub() {
+        return testKit.createTestProbe(RoomFeed.class);
     }
 
     // ------------------------------------------------------------------ posting
@@ -264,34 +261,34 @@ class RoomEntityTest {
         Room room = room(100);
         posted(room, "alice", "m1", "one");
         posted(room, "alice", "m2", "two");
-        TestProbe<RoomHub.Command> hub = hub();
+        TestProbe<RoomFeed> hub = hub();
 
         RoomEntity.JoinResult rejected = join(room, "carol", 3L, hub.ref());
         assertThat(rejected).isInstanceOf(RoomEntity.JoinRejected.class);
         assertThat(((RoomEntity.JoinRejected) rejected).code()).isEqualTo(ErrorCode.INVALID);
 
         assertThat(join(room, "bob", 2L, hub.ref())).isEqualTo(new RoomEntity.Joined(2,
-            List.of(new ServerFrame.Member("bob", PresenceStatus.ONLINE, null))));
+            List.of(new Member("bob", PresenceStatus.ONLINE, null))));
         // The rejected user did not become a member.
         assertThat(((RoomEntity.Joined) join(room, "dave", 0L, hub.ref())).members())
-            .extracting(ServerFrame.Member::user).containsExactly("bob", "dave");
+            .extracting(Member::user).containsExactly("bob", "dave");
     }
 
     @Test
     void joinAnswersLastSeqAndTheMembers() {
         Room room = room(100);
-        TestProbe<RoomHub.Command> hub = hub();
+        TestProbe<RoomFeed> hub = hub();
         posted(room, "alice", "m1", "one");
 
         assertThat(join(room, "alice", null, hub.ref())).isEqualTo(new RoomEntity.Joined(1,
-            List.of(new ServerFrame.Member("alice", PresenceStatus.ONLINE, null))));
+            List.of(new Member("alice", PresenceStatus.ONLINE, null))));
         assertThat(join(room, "bob", null, hub.ref())).isEqualTo(new RoomEntity.Joined(1, List.of(
-            new ServerFrame.Member("alice", PresenceStatus.ONLINE, null),
-            new ServerFrame.Member("bob", PresenceStatus.ONLINE, null))));
+            new Member("alice", PresenceStatus.ONLINE, null),
+            new Member("bob", PresenceStatus.ONLINE, null))));
 
         room.kit().runCommand(new RoomEntity.Leave("alice"));
         assertThat(((RoomEntity.Joined) join(room, "carol", null, hub.ref())).members())
-            .extracting(ServerFrame.Member::user).containsExactly("bob", "carol");
+            .extracting(Member::user).containsExactly("bob", "carol");
     }
 
     // ------------------------------------------------------------------ recovery
@@ -352,15 +349,15 @@ class RoomEntityTest {
         for (int i = 1; i <= 3; i++) {
             posted(room, "alice", "m" + i, "text " + i);
         }
-        TestProbe<RoomHub.Command> hub = hub();
+        TestProbe<RoomFeed> hub = hub();
 
         room.kit().runCommand(new RoomEntity.Subscribe(hub.ref(), 1));
-        RoomHub.Publish catchUp = hub.expectMessageClass(RoomHub.Publish.class);
+        RoomFeed.Published catchUp = hub.expectMessageClass(RoomFeed.Published.class);
         assertThat(seqs(catchUp.messages())).containsExactly(2L, 3L);
         assertThat(catchUp.messages()).extracting(StoredMessage::text).containsExactly("text 2", "text 3");
 
         RoomEntity.Posted live = posted(room, "bob", "b1", "live");
-        assertThat(hub.expectMessageClass(RoomHub.Publish.class).messages())
+        assertThat(hub.expectMessageClass(RoomFeed.Published.class).messages())
             .containsExactly(new StoredMessage(4, "b1", "bob", "live", live.ts()));
 
         // A refresh of a hub the room already knows repeats nothing.
@@ -373,8 +370,8 @@ class RoomEntityTest {
         Room room = room(100);
         posted(room, "alice", "m1", "one");
         posted(room, "alice", "m2", "two");
-        TestProbe<RoomHub.Command> upToDate = hub();
-        TestProbe<RoomHub.Command> fresh = hub();
+        TestProbe<RoomFeed> upToDate = hub();
+        TestProbe<RoomFeed> fresh = hub();
 
         room.kit().runCommand(new RoomEntity.Subscribe(upToDate.ref(), 2));
         room.kit().runCommand(new RoomEntity.Subscribe(fresh.ref(), -1));
@@ -382,14 +379,14 @@ class RoomEntityTest {
         fresh.expectNoMessage(Duration.ZERO);
 
         posted(room, "alice", "m3", "three");
-        assertThat(seqs(upToDate.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(3L);
-        assertThat(seqs(fresh.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(3L);
+        assertThat(seqs(upToDate.expectMessageClass(RoomFeed.Published.class).messages())).containsExactly(3L);
+        assertThat(seqs(fresh.expectMessageClass(RoomFeed.Published.class).messages())).containsExactly(3L);
     }
 
     /**
      * A hub's knownSeq may be older than the window (the room restarted and more than {@code window}
      * messages were posted before the hub's next refresh). The hub must never be handed a batch that
-     * skips messages: RoomHub and Session deliver any seq above the last one and would silently lose
+     * skips messages: hubs and sessions deliver any seq above the last one and would silently lose
      * the gap, although PROTOCOL.md promises every message exactly once.
      */
     @Test
@@ -398,74 +395,74 @@ class RoomEntityTest {
         for (int i = 1; i <= 5; i++) {
             posted(room, "alice", "m" + i, "text " + i);
         }
-        TestProbe<RoomHub.Command> hub = hub();
+        TestProbe<RoomFeed> hub = hub();
 
         room.kit().runCommand(new RoomEntity.Subscribe(hub.ref(), 1));
 
         // 2 is older than the window (3..5): it comes from the journal, in the same catch-up batch.
-        RoomHub.Publish catchUp = hub.expectMessageClass(RoomHub.Publish.class, Duration.ofSeconds(5));
+        RoomFeed.Published catchUp = hub.expectMessageClass(RoomFeed.Published.class, Duration.ofSeconds(5));
         assertThat(seqs(catchUp.messages())).containsExactly(2L, 3L, 4L, 5L);
         // and the hub is registered only now: the next post reaches it live
         posted(room, "alice", "m6", "text 6");
-        assertThat(seqs(hub.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(6L);
+        assertThat(seqs(hub.expectMessageClass(RoomFeed.Published.class).messages())).containsExactly(6L);
     }
 
     @Test
     void postsAreFannedOutToEveryHubUntilItUnsubscribes() {
         Room room = room(100);
-        TestProbe<RoomHub.Command> first = hub();
-        TestProbe<RoomHub.Command> second = hub();
+        TestProbe<RoomFeed> first = hub();
+        TestProbe<RoomFeed> second = hub();
         room.kit().runCommand(new RoomEntity.Subscribe(first.ref(), -1));
         room.kit().runCommand(new RoomEntity.Subscribe(second.ref(), -1));
 
         RoomEntity.Posted ack = posted(room, "alice", "m1", "hello");
         StoredMessage message = new StoredMessage(1, "m1", "alice", "hello", ack.ts());
-        assertThat(first.expectMessageClass(RoomHub.Publish.class).messages()).containsExactly(message);
-        assertThat(second.expectMessageClass(RoomHub.Publish.class).messages()).containsExactly(message);
+        assertThat(first.expectMessageClass(RoomFeed.Published.class).messages()).containsExactly(message);
+        assertThat(second.expectMessageClass(RoomFeed.Published.class).messages()).containsExactly(message);
 
         room.kit().runCommand(new RoomEntity.Unsubscribe(second.ref()));
         posted(room, "alice", "m2", "again");
-        assertThat(seqs(first.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(2L);
+        assertThat(seqs(first.expectMessageClass(RoomFeed.Published.class).messages())).containsExactly(2L);
         second.expectNoMessage(NONE);
     }
 
     @Test
     void typingIsForwardedToSubscribedHubs() {
         Room room = room(100);
-        TestProbe<RoomHub.Command> first = hub();
-        TestProbe<RoomHub.Command> second = hub();
+        TestProbe<RoomFeed> first = hub();
+        TestProbe<RoomFeed> second = hub();
         room.kit().runCommand(new RoomEntity.Subscribe(first.ref(), -1));
         room.kit().runCommand(new RoomEntity.Subscribe(second.ref(), -1));
 
         var result = room.kit().runCommand(new RoomEntity.Typing("alice"));
 
         assertThat(result.hasNoEvents()).isTrue();
-        first.expectMessage(new RoomHub.TypingNotice("alice"));
-        second.expectMessage(new RoomHub.TypingNotice("alice"));
+        first.expectMessage(new RoomFeed.Typing("alice"));
+        second.expectMessage(new RoomFeed.Typing("alice"));
     }
 
     @Test
     void presenceChangesOfMembersAreForwardedAndShownInMembers() {
         Room room = room(100);
-        TestProbe<RoomHub.Command> hub = hub();
+        TestProbe<RoomFeed> hub = hub();
         join(room, "alice", null, hub.ref());
         long lastSeen = 1_700_000_000_123L;
 
         room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, lastSeen));
-        hub.expectMessage(new RoomHub.PresenceNotice("alice", PresenceStatus.OFFLINE, lastSeen));
+        hub.expectMessage(new RoomFeed.PresenceChanged("alice", PresenceStatus.OFFLINE, lastSeen));
 
         assertThat(((RoomEntity.Joined) join(room, "bob", null, hub.ref())).members()).containsExactly(
-            new ServerFrame.Member("alice", PresenceStatus.OFFLINE, Timestamps.format(lastSeen)),
-            new ServerFrame.Member("bob", PresenceStatus.ONLINE, null));
+            new Member("alice", PresenceStatus.OFFLINE, lastSeen),
+            new Member("bob", PresenceStatus.ONLINE, null));
 
         room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.ONLINE, null));
-        hub.expectMessage(new RoomHub.PresenceNotice("alice", PresenceStatus.ONLINE, null));
+        hub.expectMessage(new RoomFeed.PresenceChanged("alice", PresenceStatus.ONLINE, null));
     }
 
     @Test
     void presenceOfNonMembersIsNotForwarded() {
         Room room = room(100);
-        TestProbe<RoomHub.Command> hub = hub();
+        TestProbe<RoomFeed> hub = hub();
         join(room, "alice", null, hub.ref());
 
         room.kit().runCommand(new RoomEntity.PresenceChanged("stranger", PresenceStatus.OFFLINE, 1L));
@@ -515,7 +512,7 @@ class RoomEntityTest {
         journal.withPolicy(gate);
         ActorRef<RoomEntity.Command> room = testKit.spawn(
             RoomEntity.create(id, pid, new RoomSettings(100, 100, Duration.ofSeconds(3)), reader));
-        TestProbe<RoomHub.Command> hub = hub();
+        TestProbe<RoomFeed> hub = hub();
         room.tell(new RoomEntity.Subscribe(hub.ref(), -1));
 
         TestProbe<RoomEntity.PostResult> a1 = testKit.createTestProbe();
@@ -549,8 +546,8 @@ class RoomEntityTest {
         assertThat(gate.batchSizes).containsExactly(1, 3);
         assertThat(journal.persistedInStorage(pid.id())).extracting(e -> ((RoomEvent.MessagePosted) e).id())
             .containsExactly("a1", "a2", "b1", "c1");
-        assertThat(seqs(hub.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(1L);
-        assertThat(seqs(hub.expectMessageClass(RoomHub.Publish.class).messages())).containsExactly(2L, 3L, 4L);
+        assertThat(seqs(hub.expectMessageClass(RoomFeed.Published.class).messages())).containsExactly(1L);
+        assertThat(seqs(hub.expectMessageClass(RoomFeed.Published.class).messages())).containsExactly(2L, 3L, 4L);
         testKit.stop(room);
     }
 

@@ -1,6 +1,8 @@
-package dev.pulse.node.room;
+package dev.pulse.node.delivery;
 
-import dev.pulse.node.session.Session;
+import dev.pulse.node.room.RoomEntity;
+import dev.pulse.node.room.RoomFeed;
+import dev.pulse.node.room.RoomSettings;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -21,26 +23,33 @@ public final class LocalRooms extends AbstractBehavior<LocalRooms.Command> {
 
     public sealed interface Command {}
 
-    /** Subscribe a session; answered with the room's hub, which the session hands to the room on join. */
-    public record Attach(String room, ActorRef<Session.Command> session, String user,
-                         ActorRef<ActorRef<RoomHub.Command>> replyTo) implements Command {}
+    /**
+     * Subscribe a session (its {@link Delivery} ref); answered with the room's hub as the room's
+     * subscriber, which the session hands to the room on join.
+     */
+    public record Attach(String room, ActorRef<Delivery> session, String user, ActorRef<Attached> replyTo)
+        implements Command {}
 
-    public record Detach(String room, ActorRef<Session.Command> session) implements Command {}
+    public record Attached(String room, ActorRef<RoomFeed> subscriber) {}
 
-    public static Behavior<Command> create(RoomSettings settings) {
-        return Behaviors.setup(context -> new LocalRooms(context, settings));
+    public record Detach(String room, ActorRef<Delivery> session) implements Command {}
+
+    public static Behavior<Command> create(RoomSettings settings, FeedEncoder encoder) {
+        return Behaviors.setup(context -> new LocalRooms(context, settings, encoder));
     }
 
-    private record Hub(ActorRef<RoomHub.Command> ref, Set<ActorRef<Session.Command>> sessions) {}
+    private record Hub(ActorRef<RoomHub.Command> ref, Set<ActorRef<Delivery>> sessions) {}
 
     private final RoomSettings settings;
+    private final FeedEncoder encoder;
     private final ClusterSharding sharding;
     private final Map<String, Hub> hubs = new HashMap<>();
     private long hubCounter;
 
-    private LocalRooms(ActorContext<Command> context, RoomSettings settings) {
+    private LocalRooms(ActorContext<Command> context, RoomSettings settings, FeedEncoder encoder) {
         super(context);
         this.settings = settings;
+        this.encoder = encoder;
         this.sharding = ClusterSharding.get(context.getSystem());
     }
 
@@ -54,12 +63,12 @@ public final class LocalRooms extends AbstractBehavior<LocalRooms.Command> {
 
     private Behavior<Command> onAttach(Attach attach) {
         Hub hub = hubs.computeIfAbsent(attach.room(), room -> new Hub(
-            getContext().spawn(RoomHub.create(room, sharding.entityRefFor(RoomEntity.ENTITY_KEY, room), settings),
-                "hub-" + (hubCounter++)),
+            getContext().spawn(RoomHub.create(room, sharding.entityRefFor(RoomEntity.ENTITY_KEY, room), settings, encoder),
+                "hub-" + (hubCounter++)).narrow(),
             new HashSet<>()));
         hub.sessions().add(attach.session());
         hub.ref().tell(new RoomHub.Attach(attach.session(), attach.user()));
-        attach.replyTo().tell(hub.ref());
+        attach.replyTo().tell(new Attached(attach.room(), RoomHub.asFeed(hub.ref())));
         return this;
     }
 

@@ -1,0 +1,7 @@
+package dev.pulse.node.delivery;
+
+/**
+ * One client frame, already encoded: built once per node and shared by every local recipient, so
+ * fan-out never encodes per member. What the text says is the session layer's business.
+ */
+public record EncodedFrame(String text) {}

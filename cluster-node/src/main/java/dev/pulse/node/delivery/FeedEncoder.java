@@ -1,0 +1,18 @@
+package dev.pulse.node.delivery;
+
+import dev.pulse.node.room.PresenceStatus;
+import dev.pulse.node.room.StoredMessage;
+
+/**
+ * Turns what a room publishes into client frames, once per node. The session layer owns the wire
+ * format and implements this; hubs only call it, so delivery stays free of wire types.
+ */
+public interface FeedEncoder {
+
+    EncodedFrame message(String room, StoredMessage message);
+
+    EncodedFrame typing(String room, String user);
+
+    /** {@code lastSeen} (epoch ms) is null while online. */
+    EncodedFrame presence(String user, PresenceStatus status, Long lastSeen);
+}

@@ -1,0 +1,19 @@
+package dev.pulse.node.room;
+
+import dev.pulse.node.CborSerializable;
+import java.util.List;
+
+/**
+ * What a room tells its subscribers: one per node with local members (that node's hub), never one
+ * per member. The room knows nothing of who is behind a subscriber.
+ */
+public sealed interface RoomFeed extends CborSerializable {
+
+    /** Committed messages, ascending and contiguous. */
+    record Published(List<StoredMessage> messages) implements RoomFeed {}
+
+    record Typing(String user) implements RoomFeed {}
+
+    /** A member's presence changed; {@code lastSeen} (epoch ms) is null while online. */
+    record PresenceChanged(String user, PresenceStatus status, Long lastSeen) implements RoomFeed {}
+}

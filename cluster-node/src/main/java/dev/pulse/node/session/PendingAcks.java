@@ -1,0 +1,65 @@
+package dev.pulse.node.session;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+
+/**
+ * Sends posted to their rooms and not yet answered, by tag. Posts are the hot path, so they are
+ * not asks (a future and a scheduled timeout each): every answer comes back through one message
+ * adapter carrying the tag, and one deadline timer serves them all. Insertion order is deadline
+ * order, as every send gets the same timeout.
+ */
+final class PendingAcks {
+
+    /** A send waiting for its room; answered "unavailable" once {@code deadlineNanos} passes. */
+    record Awaiting(String ref, String room, long deadlineNanos) {}
+
+    private final long timeoutNanos;
+    private final LinkedHashMap<Long, Awaiting> byTag = new LinkedHashMap<>();
+    private long lastTag;
+
+    PendingAcks(long timeoutNanos) {
+        this.timeoutNanos = timeoutNanos;
+    }
+
+    /** Registers a send made at {@code nowNanos}; returns the tag its answer will carry. */
+    long add(String ref, String room, long nowNanos) {
+        long tag = ++lastTag;
+        byTag.put(tag, new Awaiting(ref, room, nowNanos + timeoutNanos));
+        return tag;
+    }
+
+    /** The send an answer is for, no longer pending; null when it already expired (the client was told to retry). */
+    Awaiting answered(long tag) {
+        return byTag.remove(tag);
+    }
+
+    /** Removes and returns the sends whose deadline has passed, oldest first. */
+    List<Awaiting> expire(long nowNanos) {
+        List<Awaiting> expired = new ArrayList<>();
+        Iterator<Awaiting> oldest = byTag.values().iterator();
+        while (oldest.hasNext()) {
+            Awaiting awaiting = oldest.next();
+            if (awaiting.deadlineNanos() > nowNanos) {
+                break;
+            }
+            oldest.remove();
+            expired.add(awaiting);
+        }
+        return expired;
+    }
+
+    /** Nanoseconds from {@code nowNanos} to the next deadline; -1 when nothing is pending. */
+    long nextDeadlineIn(long nowNanos) {
+        if (byTag.isEmpty()) {
+            return -1;
+        }
+        return Math.max(0, byTag.values().iterator().next().deadlineNanos() - nowNanos);
+    }
+
+    int size() {
+        return byTag.size();
+    }
+}

@@ -1,0 +1,73 @@
+package dev.pulse.node.session;
+
+import dev.pulse.node.delivery.EncodedFrame;
+import dev.pulse.node.delivery.FeedEncoder;
+import dev.pulse.node.room.Member;
+import dev.pulse.node.room.PresenceStatus;
+import dev.pulse.node.room.StoredMessage;
+import dev.pulse.node.user.UserEntity;
+import dev.pulse.protocol.FrameCodec;
+import dev.pulse.protocol.ServerFrame;
+import dev.pulse.protocol.Timestamps;
+import java.util.List;
+
+/**
+ * The one place where domain values become wire frames: epoch milliseconds become ISO-8601,
+ * presence statuses their wire spelling. Hubs use it through {@link FeedEncoder} to encode each
+ * room event once per node.
+ */
+public final class WireFrames implements FeedEncoder {
+
+    public static final WireFrames INSTANCE = new WireFrames();
+
+    private WireFrames() {}
+
+    public static EncodedFrame encode(ServerFrame frame) {
+        return new EncodedFrame(FrameCodec.encode(frame));
+    }
+
+    public static ServerFrame.Message messageFrame(String room, StoredMessage message) {
+        return new ServerFrame.Message(room, message.seq(), message.id(), message.from(), message.text(),
+            Timestamps.format(message.ts()));
+    }
+
+    public static List<ServerFrame.Message> messageFrames(String room, List<StoredMessage> messages) {
+        return messages.stream().map(message -> messageFrame(room, message)).toList();
+    }
+
+    public static List<ServerFrame.Member> memberFrames(List<Member> members) {
+        return members.stream().map(m -> member(m.user(), m.status(), m.lastSeen())).toList();
+    }
+
+    public static ServerFrame.Member memberFrame(UserEntity.Presence presence) {
+        return member(presence.user(), presence.status(), presence.lastSeen());
+    }
+
+    public static String status(PresenceStatus status) {
+        return status == PresenceStatus.ONLINE ? dev.pulse.protocol.PresenceStatus.ONLINE : dev.pulse.protocol.PresenceStatus.OFFLINE;
+    }
+
+    private static ServerFrame.Member member(String user, PresenceStatus status, Long lastSeen) {
+        return new ServerFrame.Member(user, status(status), offlineSince(status, lastSeen));
+    }
+
+    /** lastSeen is shown only while offline, and only when known. */
+    private static String offlineSince(PresenceStatus status, Long lastSeen) {
+        return status == PresenceStatus.OFFLINE && lastSeen != null ? Timestamps.format(lastSeen) : null;
+    }
+
+    @Override
+    public EncodedFrame message(String room, StoredMessage stored) {
+        return encode(messageFrame(room, stored));
+    }
+
+    @Override
+    public EncodedFrame typing(String room, String user) {
+        return encode(new ServerFrame.Typing(room, user));
+    }
+
+    @Override
+    public EncodedFrame presence(String user, PresenceStatus status, Long lastSeen) {
+        return encode(new ServerFrame.Presence(user, status(status), offlineSince(status, lastSeen)));
+    }
+}
