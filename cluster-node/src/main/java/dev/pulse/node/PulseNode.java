@@ -1,12 +1,8 @@
 package dev.pulse.node;
 
 import dev.pulse.node.auth.TokenService;
-import dev.pulse.node.http.HealthRoute;
-import dev.pulse.node.http.LoginRoute;
-import dev.pulse.node.http.Routes;
-import dev.pulse.node.http.StaticRoute;
+import dev.pulse.node.http.HttpServer;
 import dev.pulse.node.http.WebSocketBridge;
-import dev.pulse.node.http.WebSocketRoute;
 import dev.pulse.node.delivery.LocalRooms;
 import dev.pulse.node.persistence.JournalSchema;
 import dev.pulse.node.room.HistoryReader;
@@ -35,19 +31,17 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 
 /** A running Pulse node: cluster member, entities, local hubs and sessions, and the HTTP server. */
 public final class PulseNode {
 
     private final ActorSystem<Void> system;
-    private final ServerBinding binding;
+    private final HttpServer http;
     private final String node;
 
-    private PulseNode(ActorSystem<Void> system, ServerBinding binding, String node) {
+    private PulseNode(ActorSystem<Void> system, HttpServer http, String node) {
         this.system = system;
-        this.binding = binding;
+        this.http = http;
         this.node = node;
     }
 
@@ -92,30 +86,17 @@ public final class PulseNode {
         TokenService tokens = new TokenService(settings.tokenSecret(), settings.tokenTtl(), Clock.systemUTC());
         WebSocketBridge bridge = new WebSocketBridge(system, sessions, settings.limits().maxFrameBytes(),
             settings.outboundBuffer(), settings.closeGrace());
-        var route = Routes.all(
-            new LoginRoute(tokens, settings.loginPassword()),
-            new WebSocketRoute(tokens, bridge),
-            new HealthRoute(cluster, node),
-            new StaticRoute());
-
-        ServerBinding binding;
-        try {
-            binding = Http.get(system).newServerAt(settings.httpHost(), settings.httpPort()).bind(route)
-                .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot bind HTTP to " + settings.httpHost() + ":" + settings.httpPort(), e);
-        }
+        HttpServer http = HttpServer.start(system, settings.httpHost(), settings.httpPort(), tokens,
+            settings.loginPassword(), bridge, node);
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
-        shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-http",
-            () -> binding.unbind().thenApply(done -> Done.getInstance()));
+        shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-http", http::unbind);
         shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "close-sessions", () -> {
             sessions.tell(new Sessions.CloseAll());
             return CompletableFuture.completedFuture(Done.getInstance());
         });
-        shutdown.addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-http",
-            () -> binding.terminate(Duration.ofSeconds(3)).thenApply(terminated -> Done.getInstance()));
-        return new PulseNode(system, binding, node);
+        shutdown.addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-http", () -> http.terminate(Duration.ofSeconds(3)));
+        return new PulseNode(system, http, node);
     }
 
     public ActorSystem<Void> system() {
@@ -124,11 +105,11 @@ public final class PulseNode {
 
     /** The port HTTP is bound to (useful when configured as 0). */
     public int httpPort() {
-        return binding.localAddress().getPort();
+        return http.port();
     }
 
     public String httpHost() {
-        return binding.localAddress().getHostString();
+        return http.host();
     }
 
     /** This node's cluster address as {@code host:port}, as shown in {@code welcome}. */

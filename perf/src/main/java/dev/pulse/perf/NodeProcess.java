@@ -24,6 +24,10 @@ import java.util.regex.Pattern;
  */
 final class NodeProcess {
 
+    /** As cluster-node/bin/pulse-node launches a node: the common pool's floor is 2 (see that script). */
+    static final String COMMON_POOL_PARALLELISM = "-Djava.util.concurrent.ForkJoinPool.common.parallelism="
+        + Math.max(2, Runtime.getRuntime().availableProcessors() - 1);
+
     static final List<String> LIFT_RATE_LIMIT = List.of("-Dpulse.limits.send-burst=100000000", "-Dpulse.limits.send-window=1s");
 
     /**
@@ -51,6 +55,7 @@ final class NodeProcess {
 
     static NodeProcess start(Spec spec) throws IOException {
         List<String> command = new ArrayList<>(List.of(javaCommand("java"), "-Xmx" + spec.heap()));
+        command.add(COMMON_POOL_PARALLELISM);
         command.addAll(LIFT_RATE_LIMIT);
         command.addAll(spec.jvmOptions());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.pulse.node.Main"));

@@ -5,7 +5,6 @@ import dev.pulse.protocol.ErrorCode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -131,14 +130,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     // Not journaled: rebuilt as subscribers and members come back after a restart.
     private final Set<ActorRef<RoomFeed>> subscribers = new HashSet<>();
     private final Map<String, Member> members = new TreeMap<>();
-    private final LinkedHashMap<String, PendingPost> pending = new LinkedHashMap<>();
-    /** The batch being written: answered "unavailable" if the write fails. */
-    private List<PendingPost> writing = List.of();
-    private boolean flushScheduled;
-
-    /** A post waiting for the next journal write, with every request (retries included) waiting on its ack. */
-    private record PendingPost(RoomEvent.MessagePosted event, List<Post> waiters) {}
-
+    private final PostBatch posts = new PostBatch();
     private RoomEntity(ActorContext<Command> context, String roomId, PersistenceId persistenceId,
                        RoomSettings settings, HistoryReader reader) {
         super(persistenceId, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
@@ -179,12 +171,11 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     @Override
     public SignalHandler<RoomState> signalHandler() {
         return newSignalHandlerBuilder()
-            .onSignal(PreRestart.class, (state, restart) -> rejectWaiting())
-            .onSignal(PostStop.class, (state, stop) -> rejectWaiting())
+            .onSignal(PreRestart.class, (state, restart) -> posts.rejectAll())
+            .onSignal(PostStop.class, (state, stop) -> posts.rejectAll())
             .onSignal(RecoveryCompleted.instance(), state -> {
                 // After a failed write the stash (and any Flush in it) is gone: start a fresh batch.
-                flushScheduled = !pending.isEmpty();
-                if (flushScheduled) {
+                if (posts.resumeAfterRecovery()) {
                     context.getSelf().tell(new Flush());
                 }
             })
@@ -240,67 +231,23 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             // A retry of a committed post: the same ack, and no second message.
             return Effect().reply(post.replyTo(), new Posted(post.tag(), post.id(), committed.seq(), committed.ts()));
         }
-        String key = RoomState.idKey(post.user(), post.id());
-        PendingPost waiting = pending.get(key);
-        if (waiting != null) {
-            waiting.waiters().add(post);
-            return Effect().noReply();
-        }
-        List<Post> waiters = new ArrayList<>(1);
-        waiters.add(post);
-        pending.put(key, new PendingPost(new RoomEvent.MessagePosted(post.id(), post.user(), post.text(), 0), waiters));
-        if (!flushScheduled) {
+        if (posts.add(post)) {
             // Everything that reaches the mailbox before this Flush is written in the same batch.
-            flushScheduled = true;
             context.getSelf().tell(new Flush());
         }
         return Effect().noReply();
     }
 
     private ReplyEffect<RoomEvent, RoomState> onFlush(RoomState state, Flush flush) {
-        flushScheduled = false;
-        if (pending.isEmpty()) {
+        long ts = Math.max(System.currentTimeMillis(), state.lastTs());
+        List<RoomEvent> events = posts.startWrite(ts);
+        if (events.isEmpty()) {
             return Effect().noReply();
         }
-        List<PendingPost> batch = new ArrayList<>(pending.values());
-        pending.clear();
-        writing = batch;
-        long ts = Math.max(System.currentTimeMillis(), state.lastTs());
-        List<RoomEvent> events = new ArrayList<>(batch.size());
-        for (PendingPost post : batch) {
-            RoomEvent.MessagePosted e = post.event();
-            events.add(new RoomEvent.MessagePosted(e.id(), e.from(), e.text(), ts));
-        }
         return Effect().persist(events).thenRun(committed -> {
-            writing = List.of();
-            long firstSeq = committed.lastSeq() - batch.size() + 1;
-            List<StoredMessage> published = new ArrayList<>(batch.size());
-            for (int i = 0; i < batch.size(); i++) {
-                RoomEvent.MessagePosted e = batch.get(i).event();
-                published.add(new StoredMessage(firstSeq + i, e.id(), e.from(), e.text(), ts));
-                long seq = firstSeq + i;
-                batch.get(i).waiters().forEach(waiter -> waiter.replyTo().tell(new Posted(waiter.tag(), e.id(), seq, ts)));
-            }
-            RoomFeed.Published publish = new RoomFeed.Published(published);
+            RoomFeed.Published publish = new RoomFeed.Published(posts.committed(committed.lastSeq(), ts));
             subscribers.forEach(subscriber -> subscriber.tell(publish));
         }).thenNoReply();
-    }
-
-    /**
-     * The journal failed (or the room stops): nobody waits in vain for an ack. The posts were not
-     * committed; clients retry them with the same id.
-     */
-    private void rejectWaiting() {
-        writing.forEach(post -> post.waiters().forEach(RoomEntity::rejectUnavailable));
-        pending.values().forEach(post -> post.waiters().forEach(RoomEntity::rejectUnavailable));
-        writing = List.of();
-        pending.clear();
-        flushScheduled = false;
-    }
-
-    private static void rejectUnavailable(Post post) {
-        post.replyTo().tell(new PostRejected(post.tag(), ErrorCode.UNAVAILABLE,
-            "the message store is unavailable; retry with the same id"));
     }
 
     private ReplyEffect<RoomEvent, RoomState> onJoin(RoomState state, Join join) {

@@ -49,6 +49,8 @@ final class NodeProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx512m");
+        // as cluster-node/bin/pulse-node launches a node (the common pool's floor of 2)
+        command.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + Math.max(2, Runtime.getRuntime().availableProcessors() - 1));
         properties.forEach(p -> command.add("-D" + p));
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));

@@ -1,0 +1,243 @@
+package dev.pulse.node.session;
+
+import dev.pulse.node.delivery.Delivery;
+import dev.pulse.node.delivery.EncodedFrame;
+import dev.pulse.node.delivery.LocalRooms;
+import dev.pulse.node.room.RoomEntity;
+import dev.pulse.node.room.RoomFeed;
+import dev.pulse.node.user.UserEntity;
+import dev.pulse.protocol.ClientFrame;
+import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.ServerFrame;
+import dev.pulse.protocol.Timestamps;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * The rooms of one session: routes room frames (join, leave, send, typing, history) to each room's
+ * {@link RoomSubscription}, asks the node's hubs and the rooms on its behalf, and answers sends
+ * through {@link PendingAcks}. Lives inside the {@link Session} actor and runs on its thread only.
+ */
+final class SessionRooms implements RoomSubscription.Port {
+
+    private final ActorContext<Session.Command> context;
+    private final TimerScheduler<Session.Command> timers;
+    private final SessionDeps deps;
+    private final String user;
+    private final EntityRef<UserEntity.Command> userEntity;
+    private final ClientConnection client;
+    private final ActorRef<Delivery> deliveries;
+    private final ActorRef<RoomEntity.PostResult> postAnswers;
+    private final PendingAcks pendingAcks;
+    private final Map<String, RoomSubscription> rooms = new HashMap<>();
+
+    SessionRooms(ActorContext<Session.Command> context, TimerScheduler<Session.Command> timers, SessionDeps deps,
+                 String user, EntityRef<UserEntity.Command> userEntity, ClientConnection client) {
+        this.context = context;
+        this.timers = timers;
+        this.deps = deps;
+        this.user = user;
+        this.userEntity = userEntity;
+        this.client = client;
+        this.deliveries = context.messageAdapter(Delivery.class, Session.Delivered::new);
+        this.postAnswers = context.messageAdapter(RoomEntity.PostResult.class, Session.PostAnswered::new);
+        this.pendingAcks = new PendingAcks(deps.entityTimeout().toNanos());
+    }
+
+    /** The rooms subscribed or being subscribed, for the user entity's heartbeat. */
+    List<String> names() {
+        return List.copyOf(rooms.keySet());
+    }
+
+    void with(String room, Consumer<RoomSubscription> action) {
+        RoomSubscription subscription = rooms.get(room);
+        if (subscription != null) {
+            action.accept(subscription);
+        }
+    }
+
+    // ------------------------------------------------------------------ client frames
+
+    void join(ClientFrame.Join join) {
+        RoomSubscription subscription = rooms.get(join.room());
+        if (subscription == null) {
+            rooms.put(join.room(), RoomSubscription.forJoin(join, this));
+        } else if (subscription.joinInProgress()) {
+            client.send(ServerFrame.Error.of(join.ref(), ErrorCode.INVALID, "a join of " + join.room() + " is in progress"));
+        } else {
+            // Already joined (or an implicit join underway): join again to resync.
+            subscription.rejoin(join);
+        }
+    }
+
+    void leave(ClientFrame.Leave leave) {
+        RoomSubscription subscription = rooms.get(leave.room());
+        if (subscription == null || !subscription.isAttached()) {
+            client.send(ServerFrame.Error.of(leave.ref(), ErrorCode.NOT_FOUND, "not joined to " + leave.room()));
+            return;
+        }
+        ended(leave.room(), true);
+        roomRef(leave.room()).tell(new RoomEntity.Leave(user));
+        userEntity.tell(new UserEntity.UntrackRoom(leave.room()));
+        client.send(new ServerFrame.Left(leave.ref(), leave.room()));
+    }
+
+    /** A send that passed validation and the rate limit. */
+    void send(ClientFrame.Send send) {
+        RoomSubscription subscription = rooms.get(send.room());
+        if (subscription == null) {
+            rooms.put(send.room(), RoomSubscription.forSend(send, this));
+        } else {
+            subscription.send(send);
+        }
+    }
+
+    void typing(ClientFrame.Typing typing) {
+        RoomSubscription subscription = rooms.get(typing.room());
+        if (subscription == null) {
+            client.send(ServerFrame.Error.of(typing.ref(), ErrorCode.NOT_FOUND, "not joined to " + typing.room()));
+        } else if (subscription.typingDue(System.nanoTime())) {
+            roomRef(typing.room()).tell(new RoomEntity.Typing(user));
+        }
+    }
+
+    void history(ClientFrame.History history) {
+        context.ask(RoomEntity.ReadResult.class, roomRef(history.room()), deps.entityTimeout(),
+            replyTo -> new RoomEntity.GetHistory(history.before(), history.limit(), replyTo),
+            (result, failure) -> new Session.HistoryRead(history.ref(), history.room(), result));
+    }
+
+    // ------------------------------------------------------------------ answers
+
+    void historyRead(Session.HistoryRead read) {
+        if (read.result() instanceof RoomEntity.Messages page) {
+            client.send(new ServerFrame.History(read.ref(), read.room(),
+                WireFrames.messageFrames(read.room(), page.messages()), page.hasMore()));
+        } else {
+            client.send(ServerFrame.Error.of(read.ref(), ErrorCode.UNAVAILABLE, "history of " + read.room() + " is unavailable"));
+        }
+    }
+
+    void postAnswered(RoomEntity.PostResult result) {
+        PendingAcks.Awaiting awaiting = pendingAcks.answered(result.tag());
+        if (awaiting == null) {
+            return; // answered after its deadline: the client was told to retry with the same id
+        }
+        if (result instanceof RoomEntity.Posted posted) {
+            client.send(new ServerFrame.Ack(awaiting.ref(), awaiting.room(), posted.id(), posted.seq(),
+                Timestamps.format(posted.ts())));
+        } else if (result instanceof RoomEntity.PostRejected rejected) {
+            client.send(ServerFrame.Error.of(awaiting.ref(), rejected.code(), rejected.message()));
+        }
+    }
+
+    void ackDeadline() {
+        long now = System.nanoTime();
+        for (PendingAcks.Awaiting expired : pendingAcks.expire(now)) {
+            client.send(ServerFrame.Error.of(expired.ref(), ErrorCode.UNAVAILABLE,
+                "the message was not confirmed in time; retry with the same id"));
+        }
+        long next = pendingAcks.nextDeadlineIn(now);
+        if (next >= 0) {
+            timers.startSingleTimer(Session.Tick.ACK_DEADLINE, Duration.ofNanos(next));
+        }
+    }
+
+    void delivered(Delivery.RoomEvent event) {
+        with(event.room(), subscription -> subscription.deliver(event));
+    }
+
+    /** The session stops: leave every hub. */
+    void detachAll() {
+        rooms.keySet().forEach(room -> deps.localRooms().tell(new LocalRooms.Detach(room, deliveries)));
+    }
+
+    // ------------------------------------------------------------------ RoomSubscription.Port
+
+    @Override
+    public void attach(String room) {
+        context.ask(LocalRooms.Attached.class, deps.localRooms(), deps.entityTimeout(),
+            replyTo -> new LocalRooms.Attach(room, deliveries, user, replyTo),
+            (attached, failure) -> new Session.Attached(room, attached == null ? null : attached.subscriber()));
+    }
+
+    @Override
+    public void join(String room, Long since, ActorRef<RoomFeed> subscriber) {
+        context.ask(RoomEntity.JoinResult.class, roomRef(room), deps.entityTimeout(),
+            replyTo -> new RoomEntity.Join(user, since, subscriber, replyTo),
+            (result, failure) -> new Session.JoinAnswered(room, result));
+    }
+
+    @Override
+    public void fetch(String room, long from, long to, int generation) {
+        context.ask(RoomEntity.ReadResult.class, roomRef(room), deps.entityTimeout(),
+            replyTo -> new RoomEntity.GetRange(from, to, replyTo),
+            (result, failure) -> new Session.ReplayRead(room, generation, result));
+    }
+
+    /** Posts are the hot path: no ask, answers through one adapter by tag, one timer for all deadlines. */
+    @Override
+    public void post(ClientFrame.Send send) {
+        long tag = pendingAcks.add(send.ref(), send.room(), System.nanoTime());
+        roomRef(send.room()).tell(new RoomEntity.Post(user, send.id(), send.text(), tag, postAnswers));
+        if (!timers.isTimerActive(Session.Tick.ACK_DEADLINE)) {
+            timers.startSingleTimer(Session.Tick.ACK_DEADLINE, deps.entityTimeout());
+        }
+    }
+
+    @Override
+    public void send(ServerFrame frame) {
+        client.send(frame);
+    }
+
+    @Override
+    public void offer(EncodedFrame frame) {
+        client.offer(frame);
+    }
+
+    @Override
+    public boolean hasRoomToSend() {
+        return client.hasRoomToSend();
+    }
+
+    @Override
+    public void continueLater(String room) {
+        if (!client.closing()) {
+            timers.startSingleTimer(replayTimer(room), new Session.ContinueReplay(room), Duration.ofMillis(10));
+        }
+    }
+
+    @Override
+    public void joined(String room) {
+        userEntity.tell(new UserEntity.TrackRoom(room));
+    }
+
+    @Override
+    public void ended(String room, boolean attached) {
+        rooms.remove(room);
+        timers.cancel(replayTimer(room));
+        if (attached) {
+            deps.localRooms().tell(new LocalRooms.Detach(room, deliveries));
+        }
+    }
+
+    @Override
+    public void overflow() {
+        client.closeSlowConsumer();
+    }
+
+    private static String replayTimer(String room) {
+        return "replay-" + room;
+    }
+
+    private EntityRef<RoomEntity.Command> roomRef(String room) {
+        return deps.sharding().entityRefFor(RoomEntity.ENTITY_KEY, room);
+    }
+}
