@@ -34,8 +34,10 @@ export class RoomChannel {
   private joining = false;
   private lastTypingSent = -Infinity;
   private typingTrailing: ReturnType<typeof setTimeout> | null = null;
-  /** Set once the client has let go of this room: late replies must not touch it. */
+  /** Set once the client has let go of this room: late replies and timers must not touch it. */
   private closed = false;
+  /** Sends waiting to be retried after `unavailable`. */
+  private readonly resendTimers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(name: string, host: ChannelHost) {
     this.state = new RoomState(name);
@@ -92,8 +94,19 @@ export class RoomChannel {
 
   /** Leaves the room on the server (the client forgets it). */
   leave(): void {
-    this.closed = true;
     if (this.host.isOpen() && this.state.joined) this.host.request({ type: 'leave', room: this.name }).catch(() => undefined);
+    this.close();
+  }
+
+  /**
+   * Lets go of the room without telling the server (sign-out): nothing of it is sent any more,
+   * not a pending message nor a typing frame, even if another user's session is open by then.
+   */
+  close(): void {
+    this.closed = true;
+    this.stopTyping();
+    for (const t of this.resendTimers) clearTimeout(t);
+    this.resendTimers.clear();
   }
 
   /** The socket is gone: the room must be joined again on the next one. */
@@ -202,21 +215,25 @@ export class RoomChannel {
   private transmit(id: string): void {
     const r = this.state;
     const out = r.outgoing.get(id);
-    if (!out || !this.host.isOpen() || !r.joined) return; // sent on (re)join
+    if (!out || this.closed || !this.host.isOpen() || !r.joined) return; // sent on (re)join
     out.attempts++;
     this.host
       .request({ type: 'send', room: r.name, id, text: out.text })
       .then((f) => {
-        if (f.type === 'ack') {
+        if (f.type === 'ack' && !this.closed) {
           r.ack(f.id, f.seq, f.ts, this.host.user());
           this.host.changed();
         }
       })
       .catch((e: unknown) => {
-        if (!r.outgoing.has(id)) return;
+        if (this.closed || !r.outgoing.has(id)) return;
         if (e instanceof RequestError) {
           if (e.code === 'unavailable' && out.attempts < UNAVAILABLE_RETRIES) {
-            setTimeout(() => this.transmit(id), 1000 * out.attempts);
+            const t = setTimeout(() => {
+              this.resendTimers.delete(t);
+              this.transmit(id);
+            }, 1000 * out.attempts);
+            this.resendTimers.add(t);
             return;
           }
           r.fail(id, e.code === 'rate_limited' ? 'sending too fast' : e.message);

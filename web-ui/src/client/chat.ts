@@ -15,7 +15,7 @@ export { RequestError } from './requests';
 export interface ChatDeps extends ConnectionDeps {
   requestTimeoutMs?: number;
   /** Where the joined rooms of each user are remembered (localStorage in the browser). */
-  storage?: Pick<Storage, 'getItem' | 'setItem'>;
+  storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
 }
 
 const TYPING_SHOW_MS = 4000;
@@ -99,18 +99,28 @@ export class ChatClient {
 
   /** Signs in (or resumes with a stored token) and connects. */
   async start(user: string, opts: { token?: string; password?: string; rooms?: string[] } = {}): Promise<void> {
+    // Another user in this tab (e.g. after the node refused the previous one) starts clean.
+    if (this.user !== '' && this.user !== user) this.forget();
     const rooms = opts.rooms ?? this.loadRooms(user);
     for (const r of rooms) this.channel(r);
     if (this.active === null || !this.channels.has(this.active)) this.active = rooms[0] ?? null;
     await this.conn.start(user, opts);
   }
 
-  /** Signs out: closes the socket and stops reconnecting. */
-  stop(): void {
-    if (this.typingTimer) clearTimeout(this.typingTimer);
-    this.typingTimer = null;
-    for (const ch of this.channels.values()) ch.stopTyping();
-    this.conn.stop();
+  /**
+   * Signs out: closes the socket, stops reconnecting, and forgets everything of the user in this
+   * page (rooms and their messages, pending sends and requests, presence, typing, the active room,
+   * unread counts, the stored room list and session), so that the next user of the tab starts clean.
+   */
+  signOut(): void {
+    const user = this.user;
+    this.conn.signOut(); // fails the requests in flight
+    this.forget();
+    try {
+      if (user) this.deps.storage?.removeItem(`pulse.rooms.${user}`);
+    } catch {
+      // storage disabled
+    }
   }
 
   /** Joins (or creates: rooms exist once used) a room and makes it active. */
@@ -244,6 +254,17 @@ export class ChatClient {
   }
 
   // ---------------------------------------------------------------- rooms
+
+  /** Drops all state of the current user from memory; their channels send nothing any more. */
+  private forget(): void {
+    if (this.typingTimer) clearTimeout(this.typingTimer);
+    this.typingTimer = null;
+    for (const ch of this.channels.values()) ch.close();
+    this.channels.clear();
+    this.presence.clear();
+    this.active = null;
+    this.changed();
+  }
 
   private channel(name: string): RoomChannel {
     let ch = this.channels.get(name);

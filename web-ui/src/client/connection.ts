@@ -40,6 +40,8 @@ export interface ConnectionDeps {
   backoff?: BackoffOptions;
   /** Attempts after which the state says "offline" rather than "reconnecting". */
   offlineAfter?: number;
+  /** Told each login the connection goes on with, and null on sign-out (the tab's stored session). */
+  onSession?: (session: LoginResult | null) => void;
 }
 
 export interface ConnectionHandler {
@@ -80,6 +82,11 @@ export class Connection {
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private lastFrameAt = 0;
   private heartbeatMs = 15000;
+  /**
+   * Bumped by every start and stop: a login that answers after it (the user signed out, maybe
+   * another one signed in) belongs to a session that is over and is dropped.
+   */
+  private epoch = 0;
 
   constructor(deps: ConnectionDeps, handler: ConnectionHandler) {
     this.deps = deps;
@@ -92,20 +99,22 @@ export class Connection {
 
   /** Signs in (or uses a stored token) and connects. */
   async start(user: string, opts: { token?: string; password?: string } = {}): Promise<void> {
+    this.epoch++;
     this.stopped = false;
     this.user = user;
     this.password = opts.password;
     this.authError = null;
     if (opts.token) {
       this.token = opts.token;
-    } else {
-      await this.login();
+    } else if (!(await this.login())) {
+      return;
     }
     this.connect();
   }
 
   /** Closes the socket and stops reconnecting. */
   stop(): void {
+    this.epoch++;
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
@@ -119,6 +128,22 @@ export class Connection {
     }
     this.handler.closed('signed out');
     this.state = 'idle';
+    this.handler.changed();
+  }
+
+  /** Stops and forgets the user: token, password, node, errors and the tab's stored session. */
+  signOut(): void {
+    this.stop();
+    this.token = '';
+    this.password = undefined;
+    this.tokenSuspect = false;
+    this.user = '';
+    this.node = '';
+    this.attempt = 0;
+    this.nextRetryAt = 0;
+    this.lastError = '';
+    this.authError = null;
+    this.deps.onSession?.(null);
     this.handler.changed();
   }
 
@@ -159,11 +184,16 @@ export class Connection {
 
   // ---------------------------------------------------------------- internals
 
-  private async login(): Promise<void> {
+  /** Logs in; false when the answer came too late (stopped or restarted meanwhile) and was dropped. */
+  private async login(): Promise<boolean> {
+    const epoch = this.epoch;
     const res = await this.deps.login(this.user, this.password);
+    if (epoch !== this.epoch) return false;
     this.token = res.token;
     this.user = res.user;
     this.tokenSuspect = false;
+    this.deps.onSession?.(res);
+    return true;
   }
 
   private connect(): void {
@@ -236,9 +266,11 @@ export class Connection {
   private async reconnect(): Promise<void> {
     if (this.stopped) return;
     if (this.tokenSuspect) {
+      const epoch = this.epoch;
       try {
-        await this.login();
+        if (!(await this.login())) return;
       } catch (e) {
+        if (epoch !== this.epoch) return; // signed out meanwhile
         if (e instanceof LoginError) {
           // the node refuses this user now (e.g. a password was set): back to the sign-in form
           this.authError = e;

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
-import { loadSession, saveSession } from './browser';
+import { loadSession } from './browser';
 import { Chat } from './Chat';
 import { useClient } from './hooks';
 import { SignIn } from './SignIn';
@@ -37,8 +37,7 @@ export function App({ client }: { client: ChatClient }) {
     <Chat
       client={client}
       onSignOut={() => {
-        client.stop();
-        saveSession(null);
+        client.signOut(); // forgets the user, their stored rooms and this tab's session
         setSignedIn(false);
       }}
     />

@@ -19,6 +19,8 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
     const unread = [...client.rooms.values()].reduce((n, r) => n + r.unread, 0);
     document.title = unread > 0 ? `(${unread}) Pulse` : active ? `${roomLabel(active, client.user)} · Pulse` : 'Pulse';
   });
+  // the title names a room or DM peer: it must not outlive the signed-in view
+  useEffect(() => () => void (document.title = 'Pulse'), []);
 
   return (
     <div class={`app ${navOpen ? 'nav-open' : ''} ${membersOpen ? 'members-open' : ''}`}>
