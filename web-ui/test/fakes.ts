@@ -5,6 +5,8 @@ import type { ClientFrame, LoginResult } from '../src/client/protocol';
 export class FakeSocket implements SocketLike {
   readyState = 0;
   sent: (ClientFrame & { ref?: string })[] = [];
+  /** Refs the test has already answered (for helpers that answer the next pending request). */
+  readonly answered = new Set<string>();
   closed = false;
   onopen: ((ev: unknown) => void) | null = null;
   onmessage: ((ev: { data: unknown }) => void) | null = null;

@@ -27,9 +27,8 @@ export async function login(user: string, password?: string): Promise<LoginResul
     throw new LoginError(res.status, String(body.code ?? res.status), String(body.message ?? 'sign-in refused'));
   }
   if (!res.ok) throw new Error(`sign-in failed (${res.status})`);
-  const result = body as unknown as LoginResult;
-  saveSession({ user: result.user, token: result.token, expiresAt: result.expiresAt });
-  return result;
+  // saved by the client (onSession) only if the login is still wanted when it answers
+  return body as unknown as LoginResult;
 }
 
 export function wsUrl(token: string): string {
@@ -64,6 +63,7 @@ export function browserClient(): ChatClient {
   const client = new ChatClient({
     login,
     openSocket: (token) => new WebSocket(wsUrl(token)) as unknown as SocketLike,
+    onSession: (s) => saveSession(s && { user: s.user, token: s.token, expiresAt: s.expiresAt }),
     storage: (() => {
       try {
         return localStorage;

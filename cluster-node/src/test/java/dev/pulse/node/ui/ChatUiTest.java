@@ -11,6 +11,7 @@ import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.assertions.LocatorAssertions;
+import com.microsoft.playwright.options.AriaRole;
 import com.microsoft.playwright.options.ScreenshotAnimations;
 import com.microsoft.playwright.assertions.PlaywrightAssertions;
 import com.typesafe.config.ConfigFactory;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -230,6 +232,70 @@ class ChatUiTest {
             assertThat(message(p, "before restart 1")).hasCount(1);
         }
         shot(alice, "after-restart");
+    }
+
+    /**
+     * Issue 15: alice signs out and carol signs in in the same tab. Carol must see nothing of alice
+     * (rooms, DM, messages, title) and her client must not join alice's rooms on the server.
+     */
+    @Test
+    void signingOutForgetsTheUserAndTheNextUserInTheSameTabStartsClean() {
+        Page page = signIn("alice");
+        page.locator("#join-room").fill("secret-plans");
+        page.locator("#join-room").press("Enter");
+        assertThat(page.locator(".room-title")).hasText("# secret-plans");
+        send(page, "alice's secret plan");
+        assertThat(ownMessage(page, "alice's secret plan")).hasAttribute("data-state", "acked");
+        page.locator("#dm-user").fill("bob");
+        page.locator("#dm-user").press("Enter");
+        assertThat(page.locator(".room-title")).hasText("bob");
+        send(page, "private note to bob");
+        assertThat(ownMessage(page, "private note to bob")).hasAttribute("data-state", "acked");
+        page.locator("#composer").fill("an unsent draft for bob");
+        assertThat(page.evaluate("() => localStorage.getItem('pulse.rooms.alice')")).asString().contains("secret-plans");
+
+        // every frame the page sends from now on (carol's socket is opened after this)
+        List<String> sent = new CopyOnWriteArrayList<>();
+        page.onWebSocket(ws -> ws.onFrameSent(frame -> sent.add(frame.text())));
+
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign out")).click();
+        assertThat(page.locator("#signin-name")).isVisible();
+        assertThat(page).hasTitle("Pulse");
+        assertThat(page.evaluate("() => localStorage.getItem('pulse.rooms.alice')")).isNull();
+        assertThat(page.evaluate("() => sessionStorage.getItem('pulse.session')")).isNull();
+
+        page.locator("#signin-name").fill("carol");
+        page.locator("#signin-name").press("Enter");
+        assertThat(page.locator(".node")).hasText(Pattern.compile("^node "));
+        assertThat(page.locator(".me-name")).hasText("carol");
+
+        // carol's list holds her default room only, and nothing of alice is on the page
+        assertThat(page.locator(".room-link")).hasCount(1);
+        assertThat(page.locator(".room-link[data-room=general]")).isVisible();
+        assertThat(page.locator(".history-edge")).not().hasText("Loading…");
+        shot(page, "signed-out-then-carol");
+        assertThat(page.locator(".room-title")).hasText("# general");
+        assertThat(page.locator("#composer")).hasValue("");
+        String shown = (String) page.evaluate("() => document.body.innerText");
+        assertThat(shown).doesNotContain("secret", "private note", "draft for bob");
+
+        // carol chats normally; frames reach the listener in the order sent, so once her message is
+        // seen every join her client sent at welcome has been seen too
+        send(page, "hello from carol");
+        assertThat(ownMessage(page, "hello from carol")).hasAttribute("data-state", "acked");
+        page.waitForCondition(() -> sent.stream().anyMatch(f -> f.contains("hello from carol")),
+            new Page.WaitForConditionOptions().setTimeout(T.toMillis()));
+        assertThat(sent).noneMatch(f -> f.contains("secret-plans") || f.contains("dm:alice:bob") || f.contains("draft"));
+        assertThat(sent.stream().filter(f -> f.contains("\"type\":\"join\"")).toList())
+            .singleElement().asString().contains("\"room\":\"general\"");
+
+        // and the server agrees: carol is no member of alice's room
+        try (PulseConnection dave = node.client().connectAs("dave")) {
+            dave.await(ServerFrame.Welcome.class, T);
+            dave.send(new ClientFrame.Join("d1", "secret-plans", null));
+            ServerFrame.Joined joined = dave.await(ServerFrame.Joined.class, T);
+            assertThat(joined.members()).extracting(ServerFrame.Member::user).doesNotContain("carol");
+        }
     }
 
     @Test

@@ -1,0 +1,247 @@
+// One room over the connection, like phoenix.js's Channel: join (resuming with `since` once the
+// newest page is loaded), history paging, and own sends that stay pending until acked, are resent
+// with the same `id` after a rejoin, and fail visibly when refused. The room's data is RoomState.
+
+import type { ChatMessage, ClientFrame, Member, ServerFrame } from './protocol';
+import { RequestError } from './requests';
+import { RoomState } from './room';
+
+/** What a channel needs from the client it belongs to. */
+export interface ChannelHost {
+  /** The signed-in user (own messages are recognised by it). */
+  user(): string;
+  /** Welcomed on an open socket. */
+  isOpen(): boolean;
+  request(frame: ClientFrame): Promise<ServerFrame>;
+  /** A frame without a reply (typing). */
+  push(frame: ClientFrame): void;
+  now(): number;
+  changed(): void;
+  /** A member listed by `joined`, with their presence as the node knows it. */
+  memberListed(member: Member): void;
+  /** A user seen in the room (posting, typing) whose presence may be unknown yet. */
+  memberSeen(user: string): void;
+}
+
+export const HISTORY_PAGE = 50;
+export const TYPING_SEND_EVERY_MS = 1500;
+const UNAVAILABLE_RETRIES = 5;
+
+export class RoomChannel {
+  readonly state: RoomState;
+  private readonly host: ChannelHost;
+  /** A `join` is in flight on the current socket (a second one would be refused). */
+  private joining = false;
+  private lastTypingSent = -Infinity;
+  private typingTrailing: ReturnType<typeof setTimeout> | null = null;
+  /** Set once the client has let go of this room: late replies and timers must not touch it. */
+  private closed = false;
+  /** Sends waiting to be retried after `unavailable`. */
+  private readonly resendTimers = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(name: string, host: ChannelHost) {
+    this.state = new RoomState(name);
+    this.host = host;
+  }
+
+  get name(): string {
+    return this.state.name;
+  }
+
+  /** Joins, or rejoins with `since` after a reconnect; loads the newest page; resends pending messages. */
+  async join(): Promise<void> {
+    const r = this.state;
+    if (this.joining) return;
+    const since = r.loadedNewest ? r.streamSeq : undefined;
+    let joined: ServerFrame;
+    this.joining = true;
+    try {
+      joined = await this.host.request(since === undefined ? { type: 'join', room: r.name } : { type: 'join', room: r.name, since });
+    } catch (e) {
+      this.joining = false;
+      if (e instanceof RequestError) {
+        if (e.code === 'invalid' && since !== undefined) {
+          // the node does not know our resume point (its history was reset): start over
+          r.reset();
+          if (this.host.isOpen()) void this.join();
+          return;
+        }
+        r.error = e.message;
+        this.host.changed();
+      }
+      return;
+    }
+    this.joining = false;
+    if (joined.type !== 'joined' || this.closed) return;
+    r.joined = true;
+    r.error = undefined;
+    for (const m of joined.members ?? []) {
+      r.members.add(m.user);
+      if (m.user !== this.host.user()) this.host.memberListed(m);
+    }
+    this.host.changed();
+    if (!r.loadedNewest) {
+      try {
+        const h = await this.host.request({ type: 'history', room: r.name, limit: HISTORY_PAGE });
+        if (h.type === 'history') r.addHistory(h.messages, h.hasMore, true, this.host.user());
+      } catch {
+        // a later reconnect loads it
+      }
+      this.host.changed();
+    }
+    for (const out of r.outgoing.values()) if (out.state === 'pending') this.transmit(out.id);
+  }
+
+  /** Leaves the room on the server (the client forgets it). */
+  leave(): void {
+    if (this.host.isOpen() && this.state.joined) this.host.request({ type: 'leave', room: this.name }).catch(() => undefined);
+    this.close();
+  }
+
+  /**
+   * Lets go of the room without telling the server (sign-out): nothing of it is sent any more,
+   * not a pending message nor a typing frame, even if another user's session is open by then.
+   */
+  close(): void {
+    this.closed = true;
+    this.stopTyping();
+    for (const t of this.resendTimers) clearTimeout(t);
+    this.resendTimers.clear();
+  }
+
+  /** The socket is gone: the room must be joined again on the next one. */
+  disconnected(): void {
+    this.joining = false;
+    this.state.joined = false;
+    this.state.typing.clear();
+  }
+
+  /** Loads the previous page of history; resolves when done (no-op when none is left). */
+  async loadOlder(): Promise<void> {
+    const r = this.state;
+    if (!r.hasMore || r.loadingOlder || !r.joined || !r.loadedNewest) return;
+    const before = r.oldestSeq();
+    if (before === undefined || before <= 1) {
+      r.hasMore = false;
+      this.host.changed();
+      return;
+    }
+    r.loadingOlder = true;
+    this.host.changed();
+    try {
+      const h = await this.host.request({ type: 'history', room: r.name, before, limit: HISTORY_PAGE });
+      if (h.type === 'history') r.addHistory(h.messages, h.hasMore, false, this.host.user());
+    } catch {
+      // leave hasMore as it is: the next scroll tries again
+    } finally {
+      r.loadingOlder = false;
+      this.host.changed();
+    }
+  }
+
+  /** Shows an own message at once (pending) and sends it when joined. */
+  send(id: string, text: string): void {
+    this.state.addOutgoing(id, text, new Date(this.host.now()).toISOString());
+    if (this.typingTrailing) clearTimeout(this.typingTrailing);
+    this.typingTrailing = null;
+    this.host.changed();
+    this.transmit(id);
+  }
+
+  /** Sends a failed message again with the same id (the server dedupes it if it had landed). */
+  retry(id: string): void {
+    const out = this.state.outgoing.get(id);
+    if (!out) return;
+    out.state = 'pending';
+    out.error = undefined;
+    this.host.changed();
+    this.transmit(id);
+  }
+
+  /** Drops a failed message from the view. */
+  discard(id: string): void {
+    this.state.outgoing.delete(id);
+    this.host.changed();
+  }
+
+  /** A `message` of the room's stream; true when it was new. */
+  received(m: ChatMessage): boolean {
+    const isNew = this.state.addStreamed(m, this.host.user());
+    this.state.typing.delete(m.from);
+    this.seen(m.from);
+    return isNew;
+  }
+
+  /** Someone else is typing until `until` (ms). */
+  typingSeen(user: string, until: number): void {
+    this.state.typing.set(user, until);
+    this.seen(user);
+  }
+
+  /**
+   * Tells the room we are typing: at most one frame per TYPING_SEND_EVERY_MS (the node drops more
+   * than one a second), with a trailing frame so typing right after a send is still announced.
+   */
+  typing(): void {
+    if (!this.state.joined || !this.host.isOpen()) return;
+    const now = this.host.now();
+    const wait = this.lastTypingSent + TYPING_SEND_EVERY_MS - now;
+    if (wait <= 0) {
+      this.lastTypingSent = now;
+      this.host.push({ type: 'typing', room: this.name });
+      return;
+    }
+    if (this.typingTrailing) return;
+    this.typingTrailing = setTimeout(() => {
+      this.typingTrailing = null;
+      this.typing();
+    }, wait);
+  }
+
+  /** Cancels the trailing typing frame. */
+  stopTyping(): void {
+    if (this.typingTrailing) clearTimeout(this.typingTrailing);
+    this.typingTrailing = null;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private seen(user: string): void {
+    if (this.state.members.has(user)) return;
+    this.state.members.add(user);
+    this.host.memberSeen(user);
+  }
+
+  private transmit(id: string): void {
+    const r = this.state;
+    const out = r.outgoing.get(id);
+    if (!out || this.closed || !this.host.isOpen() || !r.joined) return; // sent on (re)join
+    out.attempts++;
+    this.host
+      .request({ type: 'send', room: r.name, id, text: out.text })
+      .then((f) => {
+        if (f.type === 'ack' && !this.closed) {
+          r.ack(f.id, f.seq, f.ts, this.host.user());
+          this.host.changed();
+        }
+      })
+      .catch((e: unknown) => {
+        if (this.closed || !r.outgoing.has(id)) return;
+        if (e instanceof RequestError) {
+          if (e.code === 'unavailable' && out.attempts < UNAVAILABLE_RETRIES) {
+            const t = setTimeout(() => {
+              this.resendTimers.delete(t);
+              this.transmit(id);
+            }, 1000 * out.attempts);
+            this.resendTimers.add(t);
+            return;
+          }
+          r.fail(id, e.code === 'rate_limited' ? 'sending too fast' : e.message);
+        } else if (this.host.isOpen()) {
+          r.fail(id, 'no answer');
+        }
+        // disconnected: stays pending and is sent again after the rejoin
+        this.host.changed();
+      });
+  }
+}

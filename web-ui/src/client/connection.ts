@@ -1,0 +1,319 @@
+/* eslint-disable @typescript-eslint/no-explicit-any */
+// One WebSocket to a node, like phoenix.js's Socket: login, the socket itself, heartbeat pings with
+// dead-socket detection, and reconnecting with back-off. It knows nothing of rooms or requests:
+// frames go to a handler, which also hears when the socket becomes usable and when it is gone.
+
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { parseFrame, type ClientFrame, type LoginResult, type ServerFrame } from './protocol';
+
+export type ConnState = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'offline';
+
+export type WelcomeFrame = Extract<ServerFrame, { type: 'welcome' }>;
+
+/** The subset of the browser's WebSocket the client uses. */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: any) => void) | null;
+  onmessage: ((ev: { data: any }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: any) => void) | null;
+}
+
+export class LoginError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ConnectionDeps {
+  /** POST /api/login; rejects with LoginError for 4xx answers and any other Error when unreachable. */
+  login(user: string, password?: string): Promise<LoginResult>;
+  openSocket(token: string): SocketLike;
+  now?: () => number;
+  random?: () => number;
+  backoff?: BackoffOptions;
+  /** Attempts after which the state says "offline" rather than "reconnecting". */
+  offlineAfter?: number;
+  /** Told each login the connection goes on with, and null on sign-out (the tab's stored session). */
+  onSession?: (session: LoginResult | null) => void;
+}
+
+export interface ConnectionHandler {
+  /** The node said welcome: the socket is usable (rooms can be joined). */
+  welcomed(frame: WelcomeFrame): void;
+  /** Every other frame from the node. */
+  frame(frame: ServerFrame): void;
+  /** The socket is gone: dropped, found dead, or closed by stop() ('signed out'). */
+  closed(reason: 'disconnected' | 'signed out'): void;
+  /** Something the view shows changed (state, node, retry time). */
+  changed(): void;
+}
+
+const OPEN = 1;
+
+export class Connection {
+  state: ConnState = 'idle';
+  user = '';
+  node = '';
+  /** Reconnect attempts since the last successful welcome. */
+  attempt = 0;
+  /** When the next reconnect attempt is due (ms), while reconnecting/offline. */
+  nextRetryAt = 0;
+  lastError = '';
+  /** Set when login itself is refused (the view returns to the sign-in form). */
+  authError: LoginError | null = null;
+
+  private readonly deps: ConnectionDeps;
+  private readonly handler: ConnectionHandler;
+  private token = '';
+  private password?: string;
+  /** The socket closed before welcome: the token may be one the node no longer accepts. */
+  private tokenSuspect = false;
+  private socket: SocketLike | null = null;
+  private welcomed = false;
+  private stopped = true;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  private lastFrameAt = 0;
+  private heartbeatMs = 15000;
+  /**
+   * Bumped by every start and stop: a login that answers after it (the user signed out, maybe
+   * another one signed in) belongs to a session that is over and is dropped.
+   */
+  private epoch = 0;
+
+  constructor(deps: ConnectionDeps, handler: ConnectionHandler) {
+    this.deps = deps;
+    this.handler = handler;
+  }
+
+  get currentToken(): string {
+    return this.token;
+  }
+
+  /** Signs in (or uses a stored token) and connects. */
+  async start(user: string, opts: { token?: string; password?: string } = {}): Promise<void> {
+    this.epoch++;
+    this.stopped = false;
+    this.user = user;
+    this.password = opts.password;
+    this.authError = null;
+    if (opts.token) {
+      this.token = opts.token;
+    } else if (!(await this.login())) {
+      return;
+    }
+    this.connect();
+  }
+
+  /** Closes the socket and stops reconnecting. */
+  stop(): void {
+    this.epoch++;
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.stopHeartbeat();
+    const s = this.socket;
+    this.socket = null;
+    this.welcomed = false;
+    if (s) {
+      s.onclose = null;
+      s.close(1000, 'signed out');
+    }
+    this.handler.closed('signed out');
+    this.state = 'idle';
+    this.handler.changed();
+  }
+
+  /** Stops and forgets the user: token, password, node, errors and the tab's stored session. */
+  signOut(): void {
+    this.stop();
+    this.token = '';
+    this.password = undefined;
+    this.tokenSuspect = false;
+    this.user = '';
+    this.node = '';
+    this.attempt = 0;
+    this.nextRetryAt = 0;
+    this.lastError = '';
+    this.authError = null;
+    this.deps.onSession?.(null);
+    this.handler.changed();
+  }
+
+  /** Reconnects now instead of waiting for the back-off. */
+  retryNow(): void {
+    if (this.stopped || this.isOpen() || this.state === 'connecting') return;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    void this.reconnect();
+  }
+
+  /** The browser says the network is gone. */
+  networkLost(): void {
+    if (this.stopped) return;
+    if (this.state !== 'online') {
+      this.state = 'offline';
+      this.handler.changed();
+    }
+  }
+
+  /** Welcomed on an open socket: frames will be answered. */
+  isOpen(): boolean {
+    return this.socket !== null && this.welcomed && this.socket.readyState === OPEN;
+  }
+
+  /** The socket is open (maybe not welcomed yet): frames can be written. */
+  canSend(): boolean {
+    return this.socket !== null && this.socket.readyState === OPEN;
+  }
+
+  send(frame: ClientFrame): void {
+    try {
+      this.socket?.send(JSON.stringify(frame));
+    } catch {
+      // the close handler takes over
+    }
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** Logs in; false when the answer came too late (stopped or restarted meanwhile) and was dropped. */
+  private async login(): Promise<boolean> {
+    const epoch = this.epoch;
+    const res = await this.deps.login(this.user, this.password);
+    if (epoch !== this.epoch) return false;
+    this.token = res.token;
+    this.user = res.user;
+    this.tokenSuspect = false;
+    this.deps.onSession?.(res);
+    return true;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.state = this.attempt === 0 && this.state !== 'reconnecting' && this.state !== 'offline' ? 'connecting' : this.state;
+    this.welcomed = false;
+    this.handler.changed();
+    let s: SocketLike;
+    try {
+      s = this.deps.openSocket(this.token);
+    } catch (e) {
+      this.lastError = String(e);
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = s;
+    s.onmessage = (ev) => {
+      if (this.socket !== s) return;
+      this.lastFrameAt = this.now();
+      const frame = parseFrame(ev.data);
+      if (!frame) return;
+      if (frame.type === 'welcome') this.onWelcome(frame);
+      else this.handler.frame(frame);
+    };
+    s.onclose = (ev) => {
+      if (this.socket !== s) return;
+      this.lastError = ev.reason || (ev.code ? `closed (${ev.code})` : 'closed');
+      this.onDisconnect();
+    };
+    s.onerror = () => undefined; // onclose follows
+  }
+
+  private onWelcome(f: WelcomeFrame): void {
+    this.welcomed = true;
+    this.tokenSuspect = false;
+    this.attempt = 0;
+    this.nextRetryAt = 0;
+    this.lastError = '';
+    this.state = 'online';
+    this.node = f.node;
+    this.user = f.user;
+    this.heartbeatMs = f.heartbeatMs > 0 ? f.heartbeatMs : 15000;
+    this.startHeartbeat();
+    this.handler.welcomed(f);
+  }
+
+  private onDisconnect(): void {
+    if (!this.welcomed) this.tokenSuspect = true; // maybe a token the node no longer accepts
+    this.socket = null;
+    this.welcomed = false;
+    this.stopHeartbeat();
+    this.handler.closed('disconnected');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    this.attempt++;
+    const delay = backoffDelay(this.attempt, this.deps.random, this.deps.backoff ?? DEFAULT_BACKOFF);
+    this.nextRetryAt = this.now() + delay;
+    this.state = this.attempt > (this.deps.offlineAfter ?? 4) ? 'offline' : 'reconnecting';
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.reconnect();
+    }, delay);
+    this.handler.changed();
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.stopped) return;
+    if (this.tokenSuspect) {
+      const epoch = this.epoch;
+      try {
+        if (!(await this.login())) return;
+      } catch (e) {
+        if (epoch !== this.epoch) return; // signed out meanwhile
+        if (e instanceof LoginError) {
+          // the node refuses this user now (e.g. a password was set): back to the sign-in form
+          this.authError = e;
+          this.stop();
+          return;
+        }
+        this.lastError = e instanceof Error ? e.message : String(e);
+        this.scheduleReconnect();
+        return;
+      }
+    }
+    this.connect();
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    this.lastFrameAt = this.now();
+    this.heartbeatTimer = setInterval(() => {
+      const s = this.socket;
+      if (!s) return;
+      if (this.now() - this.lastFrameAt > 2 * this.heartbeatMs) {
+        // the node went silent (half-open connection): give up on this socket
+        this.socket = null;
+        s.onclose = null;
+        try {
+          s.close(4000, 'heartbeat timeout');
+        } catch {
+          // ignore
+        }
+        this.lastError = 'no answer from the server';
+        this.onDisconnect();
+        return;
+      }
+      this.send({ type: 'ping' });
+    }, Math.max(1000, Math.floor(this.heartbeatMs / 2)));
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
+  private now(): number {
+    return this.deps.now ? this.deps.now() : Date.now();
+  }
+}

@@ -1,0 +1,74 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { ChatClient } from '../client/chat';
+import { Banner } from './Banner';
+import { Composer } from './Composer';
+import { roomLabel } from './labels';
+import { Members } from './Members';
+import { MessageList } from './MessageList';
+import { Sidebar } from './Sidebar';
+import { TypingLine } from './TypingLine';
+
+/** The signed-in layout: banner, rooms sidebar, the active room and its members. */
+export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () => void }) {
+  const [navOpen, setNavOpen] = useState(false);
+  const [membersOpen, setMembersOpen] = useState(false);
+  const active = client.active;
+  const room = active ? client.rooms.get(active) : undefined;
+
+  useEffect(() => {
+    const unread = [...client.rooms.values()].reduce((n, r) => n + r.unread, 0);
+    document.title = unread > 0 ? `(${unread}) Pulse` : active ? `${roomLabel(active, client.user)} · Pulse` : 'Pulse';
+  });
+  // the title names a room or DM peer: it must not outlive the signed-in view
+  useEffect(() => () => void (document.title = 'Pulse'), []);
+
+  return (
+    <div class={`app ${navOpen ? 'nav-open' : ''} ${membersOpen ? 'members-open' : ''}`}>
+      <a class="skip" href="#composer">
+        Skip to message box
+      </a>
+      <Banner client={client} />
+      <div class="shell">
+        <Sidebar client={client} onPick={() => setNavOpen(false)} onSignOut={onSignOut} />
+        <main class="room" aria-label={active ? roomLabel(active, client.user) : 'No room'}>
+          <header class="room-header">
+            <button class="icon only-narrow" aria-label="Rooms" aria-expanded={navOpen} onClick={() => setNavOpen(!navOpen)}>
+              <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true">
+                <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+              </svg>
+            </button>
+            <h2 class="room-title">{active ? roomLabel(active, client.user) : 'No room'}</h2>
+            {room?.error && <span class="error small">{room.error}</span>}
+            <button class="icon members-toggle" aria-label="Members" aria-expanded={membersOpen} onClick={() => setMembersOpen(!membersOpen)}>
+              <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true">
+                <circle cx="9" cy="8" r="3.5" fill="none" stroke="currentColor" stroke-width="2" />
+                <path d="M2.5 20c.8-3.8 3.4-6 6.5-6s5.7 2.2 6.5 6M16 4.8a3.5 3.5 0 0 1 0 6.4M18.5 14.5c1.6.9 2.6 2.8 3 5.5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+              </svg>{' '}
+              <span class="count">{active ? client.membersOf(active).filter((m) => m.status === 'online').length : 0}</span>
+            </button>
+          </header>
+          {active && room ? (
+            <>
+              <MessageList client={client} room={active} key={active} />
+              <TypingLine client={client} room={active} />
+              <Composer client={client} room={active} key={`c-${active}`} />
+            </>
+          ) : (
+            <p class="empty">Join a room to start.</p>
+          )}
+        </main>
+        <Members client={client} room={active} onPick={() => setMembersOpen(false)} />
+      </div>
+      {(navOpen || membersOpen) && (
+        <div
+          class="scrim"
+          aria-hidden="true"
+          onClick={() => {
+            setNavOpen(false);
+            setMembersOpen(false);
+          }}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+import type { ChatClient } from '../client/chat';
+import { lastSeen } from './format';
+import { useNow } from './hooks';
+
+/** The room's members with presence; a click opens a DM. */
+export function Members({ client, room, onPick }: { client: ChatClient; room: string | null; onPick: () => void }) {
+  const now = useNow(30_000);
+  const members = room ? client.membersOf(room) : [];
+  return (
+    <aside class="members" aria-label="Members">
+      <h3>Members</h3>
+      <ul>
+        {members.map((m) => (
+          <li key={m.user} class="member" data-user={m.user} data-status={m.status}>
+            <span class={`dot ${m.status}`} aria-hidden="true" />
+            <div>
+              {m.user === client.user ? (
+                <span class="member-name">{m.user} (you)</span>
+              ) : (
+                <button
+                  class="link member-name"
+                  title={`Message ${m.user}`}
+                  onClick={() => {
+                    client.openDm(m.user);
+                    onPick();
+                  }}
+                >
+                  {m.user}
+                </button>
+              )}
+              <span class="member-status small muted">{m.status === 'online' ? 'online' : lastSeen(m.lastSeen, now)}</span>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </aside>
+  );
+}

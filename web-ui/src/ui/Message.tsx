@@ -1,0 +1,43 @@
+import type { ChatClient } from '../client/chat';
+import type { DisplayMessage } from '../client/room';
+import { timeOf } from './format';
+import { colorOf } from './labels';
+
+/** One message, with its send state (pending, failed with retry/discard) for own messages. */
+export function Message({ m, first, mine, client, room }: { m: DisplayMessage; first: boolean; mine: boolean; client: ChatClient; room: string }) {
+  const state = m.state ?? (mine ? 'acked' : undefined);
+  return (
+    <article class={`msg ${first ? 'first' : 'cont'} ${mine ? 'mine' : ''} ${state ?? ''}`} data-seq={m.seq} data-id={m.id} data-from={m.from} data-state={state}>
+      {first ? (
+        <span class="avatar" aria-hidden="true" style={{ background: colorOf(m.from) }}>
+          {m.from.slice(0, 1).toUpperCase()}
+        </span>
+      ) : (
+        <span class="gutter" aria-hidden="true" />
+      )}
+      <div class="msg-body">
+        {first && (
+          <header class="msg-head">
+            <span class="from">{m.from}</span>
+            <time dateTime={m.ts} title={new Date(m.ts).toLocaleString()}>
+              {timeOf(m.ts)}
+            </time>
+          </header>
+        )}
+        <p class="msg-text">{m.text}</p>
+        {state === 'pending' && <span class="state muted small">sending…</span>}
+        {state === 'failed' && (
+          <span class="state failed small" role="alert">
+            Not sent{m.error ? `: ${m.error}` : ''}.{' '}
+            <button class="link" onClick={() => client.retry(room, m.id)}>
+              Retry
+            </button>{' '}
+            <button class="link" onClick={() => client.discard(room, m.id)}>
+              Discard
+            </button>
+          </span>
+        )}
+      </div>
+    </article>
+  );
+}

@@ -1,0 +1,140 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Connection, LoginError, type ConnectionHandler, type WelcomeFrame } from '../src/client/connection';
+import type { ServerFrame } from '../src/client/protocol';
+import { flush, harness } from './fakes';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** A connection whose handler records what it is told. */
+function connection(opts: Parameters<typeof harness>[0] = {}) {
+  const h = harness(opts);
+  const seen = { welcomes: [] as WelcomeFrame[], frames: [] as ServerFrame[], closed: [] as string[] };
+  const handler: ConnectionHandler = {
+    welcomed: (f) => void seen.welcomes.push(f),
+    frame: (f) => void seen.frames.push(f),
+    closed: (reason) => void seen.closed.push(reason),
+    changed: () => undefined,
+  };
+  return { h, seen, conn: new Connection(h.deps, handler) };
+}
+
+describe('Connection', () => {
+  it('logs in, opens the socket with the token and is online after welcome', async () => {
+    const { h, seen, conn } = connection();
+    await conn.start('alice');
+    expect(h.logins).toEqual(['alice']);
+    expect(h.socket().token).toBe('t1');
+    expect(conn.state).toBe('connecting');
+    expect(conn.isOpen()).toBe(false);
+    h.socket().open('alice', '10.0.0.1:7355');
+    expect(conn.state).toBe('online');
+    expect(conn.node).toBe('10.0.0.1:7355');
+    expect(conn.isOpen()).toBe(true);
+    expect(seen.welcomes).toHaveLength(1);
+    // welcome is the connection's; every other frame goes to the handler
+    h.socket().deliver({ type: 'pong', ref: '1' });
+    h.socket().onmessage?.({ data: 'not json' });
+    expect(seen.frames).toEqual([{ type: 'pong', ref: '1' }]);
+  });
+
+  it('uses a stored token without logging in', async () => {
+    const { h, conn } = connection();
+    await conn.start('alice', { token: 'stored' });
+    expect(h.logins).toEqual([]);
+    expect(h.socket().token).toBe('stored');
+    expect(conn.currentToken).toBe('stored');
+  });
+
+  it('pings every half heartbeat while frames arrive, and drops a socket silent for two heartbeats', async () => {
+    const { h, seen, conn } = connection();
+    await conn.start('alice');
+    const s = h.socket();
+    s.open(); // heartbeatMs 15000: a ping every 7.5 s
+    for (let i = 0; i < 8; i++) {
+      vi.advanceTimersByTime(7500);
+      s.deliver({ type: 'pong' });
+    }
+    expect(s.all('ping')).toHaveLength(8);
+    expect(s.closed).toBe(false);
+    vi.advanceTimersByTime(30_000 + 7500); // now silent for more than 2 × heartbeat
+    expect(s.closed).toBe(true);
+    expect(seen.closed).toEqual(['disconnected']);
+    expect(conn.state).toBe('reconnecting');
+    expect(conn.lastError).toBe('no answer from the server');
+    vi.advanceTimersByTime(500);
+    await flush();
+    expect(h.sockets).toHaveLength(2);
+    // it had been welcomed, so the token still holds: no new login
+    expect(h.logins).toHaveLength(1);
+  });
+
+  it('reconnects with back-off, logging in again only when the socket closed before welcome', async () => {
+    const { h, seen, conn } = connection();
+    await conn.start('alice');
+    h.socket().drop(1006); // refused before welcome
+    expect(conn.state).toBe('reconnecting');
+    expect(conn.attempt).toBe(1);
+    expect(conn.nextRetryAt - Date.now()).toBe(375);
+    expect(seen.closed).toEqual(['disconnected']);
+    vi.advanceTimersByTime(375);
+    await flush();
+    expect(h.logins).toEqual(['alice', 'alice']);
+    expect(h.socket().token).toBe('t2');
+    h.socket().open();
+    expect(conn.attempt).toBe(0);
+    // frames of a replaced socket are ignored
+    h.sockets[0].deliver({ type: 'pong', ref: 'old' });
+    expect(seen.frames).toEqual([]);
+  });
+
+  it('retries at once when asked', async () => {
+    const { h, conn } = connection();
+    await conn.start('alice', { token: 't' });
+    h.socket().open();
+    h.socket().drop();
+    expect(h.sockets).toHaveLength(1);
+    conn.retryNow();
+    await flush();
+    expect(h.sockets).toHaveLength(2);
+  });
+
+  it('stops: closes the socket as signed out and never reconnects', async () => {
+    const { h, seen, conn } = connection();
+    await conn.start('alice');
+    const s = h.socket();
+    s.open();
+    conn.stop();
+    expect(s.closed).toBe(true);
+    expect(seen.closed).toEqual(['signed out']);
+    expect(conn.state).toBe('idle');
+    expect(conn.isOpen()).toBe(false);
+    vi.advanceTimersByTime(60_000);
+    await flush();
+    expect(h.sockets).toHaveLength(1);
+    expect(s.all('ping')).toHaveLength(0);
+  });
+
+  it('gives up with authError when the node refuses the user on re-login', async () => {
+    let calls = 0;
+    const { h, conn } = connection({
+      login: async (user) => {
+        if (++calls > 1) throw new LoginError(401, 'unauthorized', 'password required');
+        return { user, token: 't', expiresAt: '2999-01-01T00:00:00Z' };
+      },
+    });
+    await conn.start('alice');
+    h.socket().drop();
+    vi.advanceTimersByTime(1000);
+    await flush();
+    expect(conn.authError?.status).toBe(401);
+    expect(conn.state).toBe('idle');
+    vi.advanceTimersByTime(60_000);
+    await flush();
+    expect(h.sockets).toHaveLength(1);
+  });
+});

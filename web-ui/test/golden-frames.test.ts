@@ -1,0 +1,332 @@
+/// <reference types="node" />
+// The golden frames of protocol/src/test/resources/golden-frames, which the Java codec must encode
+// and decode exactly (GoldenFramesTest): here the browser client must read every server frame
+// with the fields it expects, and build its own frames exactly like the client fixtures.
+// A rename or reshape on either side fails one of the two suites.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ChatClient } from '../src/client/chat';
+import { parseFrame, type ServerFrame } from '../src/client/protocol';
+import { Requests } from '../src/client/requests';
+import { flush, harness, msg, type FakeSocket } from './fakes';
+
+const DIR = new URL('../../protocol/src/test/resources/golden-frames/', import.meta.url);
+
+type Frame = { type: string; ref?: string } & Record<string, unknown>;
+
+function names(side: 'server' | 'client'): string[] {
+  return readdirSync(new URL(`${side}/`, DIR))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+function text(side: 'server' | 'client', name: string): string {
+  return readFileSync(new URL(`${side}/${name}.json`, DIR), 'utf8');
+}
+
+function fixture(side: 'server' | 'client', name: string): Frame {
+  return JSON.parse(text(side, name)) as Frame;
+}
+
+/** A server fixture as the node would send it in answer to the client's `ref`. */
+function reply(name: string, ref: string | undefined): Frame {
+  return { ...fixture('server', name), ref };
+}
+
+// ------------------------------------------------------------------------------------ server frames
+
+/** What the client expects of each field; typed against ServerFrame so the table follows protocol.ts. */
+type Kind = 'string' | 'number' | 'boolean' | 'members' | 'messages';
+type Field = { kind: Kind; optional?: true };
+type ShapeOf<F> = { [P in Exclude<keyof F, 'type'>]-?: Field };
+type Shapes = { [T in ServerFrame['type']]: ShapeOf<Extract<ServerFrame, { type: T }>> };
+
+const str: Field = { kind: 'string' };
+const num: Field = { kind: 'number' };
+const optStr: Field = { kind: 'string', optional: true };
+const optNum: Field = { kind: 'number', optional: true };
+
+const SHAPES: Shapes = {
+  welcome: { user: str, session: str, node: str, heartbeatMs: num, protocol: num },
+  joined: { ref: optStr, room: str, lastSeq: num, members: { kind: 'members', optional: true } },
+  synced: { room: str, lastSeq: num },
+  left: { ref: optStr, room: str },
+  ack: { ref: optStr, room: str, id: str, seq: num, ts: str },
+  history: { ref: optStr, room: str, messages: { kind: 'messages' }, hasMore: { kind: 'boolean' } },
+  message: { room: str, seq: num, id: str, from: str, text: str, ts: str },
+  typing: { room: str, user: str },
+  presence: { ref: optStr, user: optStr, status: optStr, lastSeen: optStr, users: { kind: 'members', optional: true } },
+  pong: { ref: optStr },
+  error: { ref: optStr, code: str, message: optStr, retryAfterMs: optNum },
+};
+
+const MEMBER: Record<string, Field> = { user: str, status: str, lastSeen: optStr };
+const MESSAGE: Record<string, Field> = SHAPES.message;
+
+/** Checks every field against its shape; fields the client does not know are reported too. */
+function expectShape(value: Record<string, unknown>, shape: Record<string, Field>, where: string, ignore: string[] = []): void {
+  for (const key of Object.keys(value)) {
+    if (key === 'type' || ignore.includes(key)) continue;
+    expect(shape, `${where}: field '${key}' is unknown to the browser client`).toHaveProperty(key);
+  }
+  for (const [key, field] of Object.entries(shape)) {
+    const v = value[key];
+    if (v === undefined) {
+      expect(field.optional, `${where}: '${key}' is missing`).toBe(true);
+      continue;
+    }
+    const at = `${where}.${key}`;
+    switch (field.kind) {
+      case 'members':
+        expect(Array.isArray(v), at).toBe(true);
+        (v as Record<string, unknown>[]).forEach((m, i) => expectShape(m, MEMBER, `${at}[${i}]`));
+        break;
+      case 'messages':
+        expect(Array.isArray(v), at).toBe(true);
+        (v as Record<string, unknown>[]).forEach((m, i) => {
+          // history messages carry "type":"message" (an addition); the client reads them as messages
+          expect(m.type, `${at}[${i}].type`).toBe('message');
+          expectShape(m, MESSAGE, `${at}[${i}]`);
+        });
+        break;
+      case 'number':
+        expect(Number.isInteger(v), `${at} is an integer`).toBe(true);
+        break;
+      default:
+        expect(typeof v, at).toBe(field.kind);
+    }
+  }
+}
+
+describe('golden server frames', () => {
+  const all = names('server');
+
+  it('are all there', () => {
+    expect(all).toEqual(
+      [
+        'ack',
+        'error-invalid',
+        'error-rate-limited',
+        'history',
+        'joined',
+        'left',
+        'message',
+        'pong',
+        'presence-list',
+        'presence-push',
+        'synced',
+        'typing',
+        'welcome',
+      ].sort(),
+    );
+    const types = new Set(all.map((n) => fixture('server', n).type));
+    expect([...types].sort()).toEqual(Object.keys(SHAPES).sort());
+  });
+
+  it.each(all)('parseFrame accepts server/%s.json with the fields the client reads', (name) => {
+    const frame = parseFrame(text('server', name));
+    expect(frame, `server/${name}.json`).not.toBeNull();
+    expect(frame).toEqual(fixture('server', name));
+    expectShape(frame as unknown as Record<string, unknown>, SHAPES[frame!.type], name);
+  });
+});
+
+// ------------------------------------------------------------------------------------ the client on them
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+/** Alice's client in `general`, fed with the golden server frames (their refs set to the client's). */
+async function fedWithFixtures() {
+  const h = harness();
+  const c = new ChatClient(h.deps);
+  await c.start('alice', { rooms: ['general'] });
+  const s = h.socket();
+  s.readyState = 1;
+  s.deliver(fixture('server', 'welcome'));
+  const join = s.last('join')!;
+  s.deliver(reply('joined', join.ref));
+  await flush();
+  const history = s.last('history')!;
+  s.deliver(reply('history', history.ref));
+  await flush();
+  return { h, c, s, room: c.rooms.get('general')! };
+}
+
+describe('the client reads the golden server frames', () => {
+  it('welcome, joined, history, message, ack, synced, typing and presence', async () => {
+    const { c, s, room } = await fedWithFixtures();
+    expect(c.state).toBe('online');
+    expect(c.node).toBe('127.0.0.1:7355');
+    expect(c.membersOf('general').map((m) => [m.user, m.status, m.lastSeen])).toEqual([
+      ['alice', 'online', undefined],
+      ['bob', 'online', undefined],
+      ['carol', 'offline', '2026-11-29T04:40:12.518Z'],
+    ]);
+    expect(room.messages().map((m) => [m.seq, m.from, m.text])).toEqual([
+      [56, 'bob', 'morning!'],
+      [57, 'carol', 'naïve café ☕ <b>not bold</b>\nsecond line'],
+    ]);
+    expect(room.hasMore).toBe(true);
+
+    const id = fixture('client', 'send').id as string;
+    vi.spyOn(globalThis.crypto, 'randomUUID').mockReturnValue(id as ReturnType<Crypto['randomUUID']>);
+    expect(c.send('general', 'hi')).toBe(id);
+    s.deliver(reply('ack', s.last('send')!.ref));
+    await flush();
+    s.deliver(fixture('server', 'message'));
+    s.deliver(fixture('server', 'synced'));
+    expect(room.messages().at(-1)).toMatchObject({ seq: 58, id, from: 'alice', text: 'hi', state: 'acked' });
+    expect(room.streamSeq).toBe(58);
+
+    s.deliver(fixture('server', 'typing'));
+    expect(room.typingUsers(Date.now())).toEqual(['bob']);
+    s.deliver(fixture('server', 'presence-push'));
+    expect(c.presence.get('bob')).toEqual({ user: 'bob', status: 'offline', lastSeen: '2026-11-29T04:47:21.330Z' });
+  });
+
+  it('error: a rate-limited send fails visibly', async () => {
+    const { c, s, room } = await fedWithFixtures();
+    const id = c.send('general', 'too fast');
+    s.deliver(reply('error-rate-limited', s.last('send')!.ref));
+    await flush();
+    expect(room.messages().at(-1)).toMatchObject({ id, state: 'failed', error: 'sending too fast' });
+  });
+
+  it('left and pong settle their requests', async () => {
+    const sent: Frame[] = [];
+    const reqs = new Requests({ canSend: () => true, send: (f) => void sent.push(f as Frame) });
+    const left = reqs.request({ type: 'leave', room: 'general' });
+    const pong = reqs.request({ type: 'ping' });
+    expect(reqs.settle(parseFrame(JSON.stringify(reply('left', sent[0].ref)))!)).toBe(true);
+    expect(reqs.settle(parseFrame(JSON.stringify(reply('pong', sent[1].ref)))!)).toBe(true);
+    await expect(left).resolves.toMatchObject({ type: 'left', room: 'general' });
+    await expect(pong).resolves.toMatchObject({ type: 'pong' });
+    const list = reqs.request({ type: 'presence', users: ['bob', 'carol'] });
+    reqs.settle(reply('presence-list', sent[2].ref) as unknown as ServerFrame);
+    await expect(list).resolves.toMatchObject({ users: [{ user: 'bob' }, { user: 'carol', status: 'offline' }] });
+  });
+});
+
+// ------------------------------------------------------------------------------------ client frames
+
+/**
+ * The frame the browser client sends equals the fixture. The client allocates its own refs, so a
+ * request is compared with its ref replaced by the fixture's (after checking it has one); field
+ * order is not compared, as the node reads fields by name.
+ */
+function expectSameFrame(sent: Frame | undefined, name: string): void {
+  const fx = fixture('client', name);
+  expect(sent, `the client sent no ${fx.type} frame`).toBeDefined();
+  if (fx.ref === undefined) {
+    expect(sent).toEqual(fx);
+  } else {
+    expect(typeof sent!.ref).toBe('string');
+    expect({ ...sent, ref: fx.ref }).toEqual(fx);
+  }
+}
+
+const last = (s: FakeSocket, type: string) => s.last(type) as Frame | undefined;
+
+/** How the browser client builds each client fixture. */
+const BUILDERS: Record<string, () => Promise<void>> = {
+  async join() {
+    const h = harness();
+    await new ChatClient(h.deps).start('alice', { rooms: ['general'] });
+    h.socket().open();
+    expectSameFrame(last(h.socket(), 'join'), 'join');
+  },
+  async 'join-since'() {
+    // a room whose newest loaded message is 42 resumes from there after a reconnect
+    const h = harness();
+    await new ChatClient(h.deps).start('alice', { rooms: ['general'] });
+    const s = h.socket();
+    s.open();
+    const join = last(s, 'join')!;
+    s.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 42, members: [] });
+    await flush();
+    const newest = last(s, 'history')!;
+    s.deliver({ type: 'history', ref: newest.ref, room: 'general', messages: [msg('general', 41), msg('general', 42)], hasMore: true });
+    await flush();
+    s.drop();
+    vi.advanceTimersByTime(1000);
+    await flush();
+    h.socket().open();
+    expectSameFrame(last(h.socket(), 'join'), 'join-since');
+  },
+  async leave() {
+    const { c, s } = await fedWithFixtures();
+    c.close('general');
+    expectSameFrame(last(s, 'leave'), 'leave');
+  },
+  async send() {
+    const { c, s } = await fedWithFixtures();
+    const fx = fixture('client', 'send');
+    vi.spyOn(globalThis.crypto, 'randomUUID').mockReturnValue(fx.id as ReturnType<Crypto['randomUUID']>);
+    c.send('general', fx.text as string);
+    expectSameFrame(last(s, 'send'), 'send');
+  },
+  async 'history-newest'() {
+    const h = harness();
+    await new ChatClient(h.deps).start('alice', { rooms: ['general'] });
+    const s = h.socket();
+    s.open();
+    const join = last(s, 'join')!;
+    s.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 100, members: [] });
+    await flush();
+    expectSameFrame(last(s, 'history'), 'history-newest');
+  },
+  async history() {
+    const h = harness();
+    const c = new ChatClient(h.deps);
+    await c.start('alice', { rooms: ['general'] });
+    const s = h.socket();
+    s.open();
+    const join = last(s, 'join')!;
+    s.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 107, members: [] });
+    await flush();
+    const newest = last(s, 'history')!;
+    const page = Array.from({ length: 50 }, (_, i) => msg('general', 58 + i));
+    s.deliver({ type: 'history', ref: newest.ref, room: 'general', messages: page, hasMore: true });
+    await flush();
+    void c.loadOlder('general');
+    expectSameFrame(last(s, 'history'), 'history');
+  },
+  async typing() {
+    const { c, s } = await fedWithFixtures();
+    c.typing('general');
+    expectSameFrame(last(s, 'typing'), 'typing');
+  },
+  async presence() {
+    // the browser client does not ask for presence yet; this is the frame its request path writes
+    const sent: Frame[] = [];
+    const reqs = new Requests({ canSend: () => true, send: (f) => void sent.push(f as Frame) });
+    void reqs.request({ type: 'presence', users: ['bob', 'carol'] });
+    expectSameFrame(sent[0], 'presence');
+  },
+  async ping() {
+    // the heartbeat ping carries no ref: its pong is not awaited, any frame proves the node alive
+    const { s } = await fedWithFixtures();
+    vi.advanceTimersByTime(7500);
+    const { ref, ...fx } = fixture('client', 'ping');
+    expect(ref).toBeDefined();
+    expect(last(s, 'ping')).toEqual(fx);
+  },
+};
+
+describe('golden client frames', () => {
+  it('each has a builder here', () => {
+    expect(names('client')).toEqual(Object.keys(BUILDERS).sort());
+  });
+
+  it.each(Object.keys(BUILDERS))('the client builds client/%s.json', async (name) => {
+    await BUILDERS[name]();
+  });
+});
