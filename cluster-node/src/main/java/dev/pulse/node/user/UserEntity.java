@@ -114,7 +114,12 @@ public final class UserEntity extends AbstractBehavior<UserEntity.Command> {
                 return this;
             })
             .onMessage(TrackRoom.class, track -> {
-                rooms.add(track.room());
+                if (rooms.add(track.room()) && !isOnline() && lastSeen != null) {
+                    // The session that joined is gone already: its death watch notification came
+                    // straight here and overtook this message, which travels through the shard
+                    // region. The room counted the user online at the join, so tell it otherwise.
+                    tellRoom(track.room(), presence());
+                }
                 return this;
             })
             .onMessage(UntrackRoom.class, untrack -> {
@@ -160,9 +165,11 @@ public final class UserEntity extends AbstractBehavior<UserEntity.Command> {
             lastSeen = System.currentTimeMillis();
         }
         Presence now = presence();
-        for (String room : rooms) {
-            sharding.entityRefFor(RoomEntity.ENTITY_KEY, room)
-                .tell(new RoomEntity.PresenceChanged(user, now.status(), now.lastSeen()));
-        }
+        rooms.forEach(room -> tellRoom(room, now));
+    }
+
+    private void tellRoom(String room, Presence presence) {
+        sharding.entityRefFor(RoomEntity.ENTITY_KEY, room)
+            .tell(new RoomEntity.PresenceChanged(user, presence.status(), presence.lastSeen()));
     }
 }

@@ -242,6 +242,28 @@ class UserEntityTest {
     }
 
     /**
+     * A session sends TrackRoom through the shard region when its join is answered; if the client
+     * closes at once, the death watch notification of the session reaches the entity directly and can
+     * overtake it. The room counted the user online at the join, so it must still hear "offline".
+     */
+    @Test
+    void aRoomTrackedAfterTheLastSessionDiedIsToldTheUserIsOffline() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        TestProbe<Object> session = session();
+        entity.tell(new UserEntity.SessionOpened("s1", session.ref()));
+        session.stop();
+        Long lastSeen = awaitPresence(entity, PresenceStatus.OFFLINE, Duration.ofSeconds(5)).lastSeen();
+        assertThat(lastSeen).isNotNull();
+
+        entity.tell(new UserEntity.TrackRoom("late"));
+        assertThat(rooms.receiveMessage(Duration.ofSeconds(5)))
+            .isEqualTo(new RoomCall("late", new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, lastSeen)));
+        entity.tell(new UserEntity.TrackRoom("late"));
+        rooms.expectNoMessage(NONE);
+    }
+
+    /**
      * A sharded user entity is re-created empty when its shard moves (rebalance when a node joins, or
      * its node leaves) while the user's sessions on other nodes live on. Those sessions only send
      * heartbeats from then on (SessionOpened is sent once, at connect), so a heartbeat from a session
