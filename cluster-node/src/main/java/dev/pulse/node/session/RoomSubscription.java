@@ -19,7 +19,9 @@ import org.apache.pekko.actor.typed.ActorRef;
  * {@link #delivered} is the highest seq the client has, and nothing at or below it is sent again.
  *
  * <p>Live frames that arrive while joining or replaying are held and delivered after the replay,
- * once {@code synced} is out. Replay is paced by the outbound queue's free space, so a long resume
+ * once {@code synced} is out. A live frame that skips seqs (its hub missed messages while the room
+ * moved, or a publish was lost with a node) is held too, and the hole is read from the room first:
+ * whatever happens to nodes, the client never sees a seq jump. Replay is paced by the outbound queue's free space, so a long resume
  * is never taken for a slow consumer. Not thread-safe: driven by its session actor only, through
  * {@link Port}, which does the asking, sending and timing.
  */
@@ -211,10 +213,13 @@ final class RoomSubscription {
 
     /** A live room event from the hub. */
     void deliver(Delivery.RoomEvent event) {
-        if (phase == Phase.LIVE) {
+        if (phase == Phase.LIVE && event.seq() <= delivered + 1) {
             deliverLive(event);
         } else if (held.size() < MAX_HELD) {
             held.addLast(event);
+            if (phase == Phase.LIVE) {
+                fillHoleBefore(event.seq());
+            }
         } else {
             port.overflow();
         }
@@ -260,6 +265,10 @@ final class RoomSubscription {
             port.send(new ServerFrame.Synced(room, replayTo));
         }
         while (!held.isEmpty() && port.hasRoomToSend()) {
+            if (held.peekFirst().seq() > delivered + 1) {
+                fillHoleBefore(held.peekFirst().seq());
+                return;
+            }
             deliverLive(held.pollFirst());
         }
         if (!held.isEmpty()) {
@@ -288,6 +297,11 @@ final class RoomSubscription {
     /** Live delivery from {@link #delivered} on, after the frames held meanwhile (no synced frame). */
     private void goLive() {
         startReplay(delivered, delivered, true);
+    }
+
+    /** Reads {@code delivered + 1 .. seq - 1} from the room before the frames held from {@code seq} on. */
+    private void fillHoleBefore(long seq) {
+        startReplay(delivered, seq - 1, true);
     }
 
     private void deliverLive(Delivery.RoomEvent event) {

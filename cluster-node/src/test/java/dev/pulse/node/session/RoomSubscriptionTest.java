@@ -64,6 +64,36 @@ class RoomSubscriptionTest {
     }
 
     @Test
+    void aLiveFrameThatSkipsSeqsWaitsUntilTheHoleIsReadFromTheRoom() {
+        RoomSubscription sub = liveAt(5);
+        sub.deliver(live(9)); // the hub missed 6..8 (it was re-created while the room moved on)
+        assertThat(port.clientSeqs()).isEmpty();
+        assertThat(port.fetches).containsExactly("6-8");
+        sub.deliver(live(10)); // keeps coming while the hole is read
+
+        answerFetches(sub);
+        assertThat(port.clientSeqs()).containsExactly(6L, 7L, 8L, 9L, 10L);
+        assertThat(port.sent).noneMatch(frame -> frame instanceof ServerFrame.Synced);
+        assertThat(sub.phase()).isEqualTo(RoomSubscription.Phase.LIVE);
+        sub.deliver(live(11));
+        assertThat(port.clientSeqs()).endsWith(10L, 11L);
+    }
+
+    @Test
+    void aHoleAmongTheFramesHeldDuringAResumeIsFilledBeforeThem() {
+        RoomSubscription sub = RoomSubscription.forJoin(join("j1", 0L), port);
+        sub.attached(hub);
+        sub.joinAnswered(new RoomEntity.Joined(3, List.of()));
+        sub.deliver(live(4));
+        sub.deliver(live(7)); // 5 and 6 never reached this node's hub
+
+        answerFetches(sub);
+        assertThat(port.fetches).containsExactly("1-3", "5-6");
+        assertThat(port.clientSeqs()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+        assertThat(port.sent).containsOnlyOnce(new ServerFrame.Synced(ROOM, 3));
+    }
+
+    @Test
     void aSecondJoinWhileTheFirstIsAnsweredIsRefusedUntilItIsDone() {
         RoomSubscription sub = RoomSubscription.forJoin(join("j1", null), port);
         assertThat(sub.joinInProgress()).isTrue();
