@@ -1,6 +1,6 @@
 package dev.pulse.node.cluster;
 
-import static dev.pulse.node.e2e.Wire.awaitUntil;
+import static dev.pulse.node.testkit.Wire.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pulse.node.TestNode;

@@ -1,11 +1,11 @@
 package dev.pulse.node.e2e;
 
-import static dev.pulse.node.e2e.Wire.awaitRaw;
-import static dev.pulse.node.e2e.Wire.awaitUntil;
-import static dev.pulse.node.e2e.Wire.fields;
-import static dev.pulse.node.e2e.Wire.iso;
-import static dev.pulse.node.e2e.Wire.json;
-import static dev.pulse.node.e2e.Wire.pause;
+import static dev.pulse.node.testkit.Wire.awaitRaw;
+import static dev.pulse.node.testkit.Wire.awaitUntil;
+import static dev.pulse.node.testkit.Wire.fields;
+import static dev.pulse.node.testkit.Wire.iso;
+import static dev.pulse.node.testkit.Wire.json;
+import static dev.pulse.node.testkit.Wire.pause;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 

@@ -1,8 +1,8 @@
 package dev.pulse.node.e2e;
 
-import static dev.pulse.node.e2e.Wire.fields;
-import static dev.pulse.node.e2e.Wire.iso;
-import static dev.pulse.node.e2e.Wire.json;
+import static dev.pulse.node.testkit.Wire.fields;
+import static dev.pulse.node.testkit.Wire.iso;
+import static dev.pulse.node.testkit.Wire.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,4 @@
-package dev.pulse.node.e2e;
+package dev.pulse.node.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
