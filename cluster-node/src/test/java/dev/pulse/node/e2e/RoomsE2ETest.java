@@ -111,8 +111,15 @@ class RoomsE2ETest {
         assertThat(bobJoined.get("lastSeq").asLong()).isZero();
         assertMembers(bobJoined);
         assertThat(members(bobJoined)).containsEntry(alice.user(), "online").containsEntry(bob.user(), "online");
+    }
 
-        // lastSeq follows the room, and a third member sees the other two.
+    @Test
+    void joinedCarriesTheRoomsLastSeqAndListsEveryMember() {
+        String room = room("join");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        joinAll(room, alice, bob);
+
         alice.send(new ClientFrame.Send("s-1", room, "m-1", "first"));
         assertAck(alice.expectReply("s-1"), "s-1", room, "m-1", 1);
         ChatPeer carol = connect(user("carol"));
@@ -122,15 +129,30 @@ class RoomsE2ETest {
         assertMembers(carolJoined);
         assertThat(members(carolJoined)).containsEntry(alice.user(), "online").containsEntry(bob.user(), "online")
             .containsEntry(carol.user(), "online");
+    }
 
-        // A user with two sessions is one member.
+    @Test
+    void aUserWithTwoSessionsIsOneMember() {
+        String room = room("join");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        ChatPeer carol = connect(user("carol"));
+        joinAll(room, alice, bob, carol);
+
         ChatPeer alice2 = connect(alice.user());
         alice2.send(new ClientFrame.Join("j-4", room, null));
         JsonNode again = alice2.expectReply("j-4", "joined");
         assertMembers(again);
         assertThat(members(again)).containsKeys(alice.user(), bob.user(), carol.user());
+    }
 
-        // A member whose only session closed is no longer listed as online.
+    @Test
+    void aMemberWhoseOnlySessionClosedIsNoLongerListedOnline() {
+        String room = room("join");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        joinAll(room, alice, bob);
+
         bob.close();
         alice.expectPush("presence", f -> bob.user().equals(f.path("user").asText())
             && "offline".equals(f.path("status").asText()));
@@ -146,23 +168,41 @@ class RoomsE2ETest {
     // ================================================================== 2. leave
 
     @Test
-    void leaveAnswersLeftAndStopsMessagesForThatRoom() {
+    void leaveAnswersLeftWithTheRefAndRoom() {
         String room = room("leave");
         ChatPeer alice = connect(user("alice"));
-        ChatPeer bob = connect(user("bob"));
-        ChatPeer carol = connect(user("carol"));
-        joinAll(room, alice, bob, carol);
+        joinAll(room, alice);
 
         alice.send(new ClientFrame.Leave("l-1", room));
         JsonNode left = alice.expectReply("l-1", "left");
         assertThat(left.get("room").asText()).isEqualTo(room);
         assertThat(fields(left)).contains("type", "ref", "room");
+    }
+
+    @Test
+    void leavingARoomNotJoinedIsNotFound() {
+        String room = room("leave");
+        ChatPeer alice = connect(user("alice"));
+        joinAll(room, alice);
+        alice.send(new ClientFrame.Leave("l-1", room));
+        alice.expectReply("l-1", "left");
 
         // Leaving again, or leaving a room never joined: not_found, with the ref.
         alice.send(new ClientFrame.Leave("l-2", room));
         assertError(alice.expectReply("l-2"), "l-2", "not_found");
         alice.send(new ClientFrame.Leave("l-3", room("never-joined")));
         assertError(alice.expectReply("l-3"), "l-3", "not_found");
+    }
+
+    @Test
+    void afterLeaveNoMessageOfTheRoomArrives() {
+        String room = room("leave");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        ChatPeer carol = connect(user("carol"));
+        joinAll(room, alice, bob, carol);
+        alice.send(new ClientFrame.Leave("l-1", room));
+        alice.expectReply("l-1", "left");
 
         bob.send(new ClientFrame.Send("s-1", room, "after-leave-1", "you left"));
         assertAck(bob.expectReply("s-1"), "s-1", room, "after-leave-1", 1);
@@ -174,8 +214,21 @@ class RoomsE2ETest {
         alice.sync();
         assertThat(alice.received()).as("frames of %s after leaving %s", alice.user(), room)
             .noneMatch(message(room));
+    }
 
-        // Joining again delivers only what comes after.
+    @Test
+    void joiningAgainAfterLeaveDeliversOnlyWhatComesAfter() {
+        String room = room("leave");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        joinAll(room, alice, bob);
+        alice.send(new ClientFrame.Leave("l-1", room));
+        alice.expectReply("l-1", "left");
+        bob.send(new ClientFrame.Send("s-1", room, "after-leave-1", "you left"));
+        assertAck(bob.expectReply("s-1"), "s-1", room, "after-leave-1", 1);
+        bob.send(new ClientFrame.Send("s-2", room, "after-leave-2", "still gone"));
+        assertAck(bob.expectReply("s-2"), "s-2", room, "after-leave-2", 2);
+
         alice.send(new ClientFrame.Join("j-again", room, null));
         JsonNode rejoined = alice.expectReply("j-again", "joined");
         assertThat(rejoined.get("lastSeq").asLong()).isEqualTo(2);
@@ -216,8 +269,24 @@ class RoomsE2ETest {
             assertMessage(message, room, 2, "uuid-2", bob.user(), "hi alice");
             assertThat(message.get("ts").asText()).isEqualTo(bobAck.get("ts").asText());
         }
+    }
 
-        // An ack goes only to the sending session.
+    @Test
+    void anAckGoesOnlyToTheSendingSession() {
+        String room = room("send");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer aliceElsewhere = connect(alice.user());
+        ChatPeer bob = connect(user("bob"));
+        joinAll(room, alice, aliceElsewhere, bob);
+        alice.send(new ClientFrame.Send("s-1", room, "uuid-1", "from alice"));
+        assertAck(alice.expectReply("s-1"), "s-1", room, "uuid-1", 1);
+        bob.send(new ClientFrame.Send("s-2", room, "uuid-2", "hi alice"));
+        assertAck(bob.expectReply("s-2"), "s-2", room, "uuid-2", 2);
+        // Both messages reached every session, so any ack fanned out with them would have too.
+        for (ChatPeer peer : List.of(alice, aliceElsewhere, bob)) {
+            assertThat(seqs(peer.expectMessages(room, 2))).containsExactly(1L, 2L);
+        }
+
         for (ChatPeer peer : List.of(alice, aliceElsewhere, bob)) {
             peer.sync();
             assertThat(peer.received()).filteredOn(ofType("ack")).hasSize(peer == aliceElsewhere ? 0 : 1);
@@ -285,6 +354,10 @@ class RoomsE2ETest {
 
     // ================================================================== 5. idempotent id
 
+    /**
+     * One behaviour, three ways a client retries: after the ack, before it, and from a new connection
+     * after a lost ack. The seqs run on across the three and the final history covers all of them.
+     */
     @Test
     void resendingAnIdGetsTheSameAckAndCreatesNoSecondMessage() {
         String room = room("idem");
@@ -371,10 +444,9 @@ class RoomsE2ETest {
     // ================================================================== 7. direct-message rooms
 
     @Test
-    void dmRoomsAreOnlyForTheirTwoParticipants() {
+    void aDmRoomsTwoParticipantsChatInItAndReadItsHistory() {
         ChatPeer alice = connect(user("alice"));
         ChatPeer bob = connect(user("bob"));
-        ChatPeer carol = connect(user("carol"));
         String dm = "dm:" + alice.user() + ":" + bob.user();
         assertThat(alice.user()).isLessThan(bob.user());
 
@@ -391,6 +463,20 @@ class RoomsE2ETest {
             JsonNode history = peer.expectReply("h-" + peer.user(), "history");
             assertThat(history.get("messages")).extracting(m -> m.get("id").asText()).containsExactly("dm-1", "dm-2");
         }
+    }
+
+    @Test
+    void aThirdUserMayNotJoinSendToOrReadADmRoom() {
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        ChatPeer carol = connect(user("carol"));
+        String dm = "dm:" + alice.user() + ":" + bob.user();
+        assertThat(alice.user()).isLessThan(bob.user());
+        joinAll(dm, alice, bob);
+        alice.send(new ClientFrame.Send("s-1", dm, "dm-1", "just us"));
+        assertAck(alice.expectReply("s-1"), "s-1", dm, "dm-1", 1);
+        bob.send(new ClientFrame.Send("s-2", dm, "dm-2", "indeed"));
+        assertAck(bob.expectReply("s-2"), "s-2", dm, "dm-2", 2);
 
         carol.send(new ClientFrame.Join("c-join", dm, null));
         assertError(carol.expectReply("c-join"), "c-join", "forbidden");
@@ -405,6 +491,14 @@ class RoomsE2ETest {
         alice.send(new ClientFrame.History("h-after", dm, null, 50));
         assertThat(alice.expectReply("h-after").get("messages")).extracting(m -> m.get("id").asText())
             .containsExactly("dm-1", "dm-2");
+        carol.ping("still-open");
+    }
+
+    @Test
+    void aDmRoomIdNamesTwoDifferentUsersInSortedOrder() {
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        assertThat(alice.user()).isLessThan(bob.user());
 
         // Names not in sorted order, or twice the same user, are not room ids.
         alice.send(new ClientFrame.Join("unsorted", "dm:" + bob.user() + ":" + alice.user(), null));
@@ -416,7 +510,6 @@ class RoomsE2ETest {
         alice.send(new ClientFrame.History("unsorted-history", "dm:" + bob.user() + ":" + alice.user(), null, 50));
         assertError(alice.expectReply("unsorted-history"), "unsorted-history", "invalid");
         alice.ping("still-open");
-        carol.ping("still-open");
     }
 
     // ================================================================== 8. history
@@ -456,8 +549,17 @@ class RoomsE2ETest {
         assertHistory(bob.expectReply("beyond-last"), "beyond-last", room, range(58, 60), true, sent);
         history(bob, "max", room, null, 200);
         assertHistory(bob.expectReply("max"), "max", room, range(1, 60), false, sent);
+    }
 
-        // Walking back page by page yields every message once.
+    @Test
+    void walkingHistoryBackPageByPageYieldsEveryMessageOnce() {
+        String room = room("history");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        int total = 60;
+        Map<Long, JsonNode> sent = sendMany(alice, room, total);
+        assertThat(sent.keySet()).containsExactlyInAnyOrderElementsOf(range(1, total));
+
         List<Long> walked = new ArrayList<>();
         Long before = null;
         boolean hasMore = true;
@@ -474,8 +576,13 @@ class RoomsE2ETest {
         }
         assertThat(walked).containsExactlyElementsOf(range(1, total));
         assertThat(pages).isEqualTo(9);
+    }
 
-        // limit outside 1-200.
+    @Test
+    void historyLimitOutside1To200IsInvalid() {
+        String room = room("history");
+        ChatPeer bob = connect(user("bob"));
+
         bob.sendRaw("{\"type\":\"history\",\"ref\":\"limit-0\",\"room\":\"" + room + "\",\"limit\":0}");
         assertError(bob.expectReply("limit-0"), "limit-0", "invalid");
         bob.sendRaw("{\"type\":\"history\",\"ref\":\"limit-201\",\"room\":\"" + room + "\",\"limit\":201}");
@@ -500,14 +607,30 @@ class RoomsE2ETest {
         assertResume(room, 10, total, sent);
         // Nothing missed: joined, then synced at once.
         assertResume(room, total, total, sent);
+    }
 
-        // After synced the session is live.
+    @Test
+    void afterSyncedAResumedSessionIsLive() {
+        String room = room("since");
+        ChatPeer alice = connect(user("alice"));
+        int total = 12;
+        sendMany(alice, room, total);
+
         ChatPeer bob = connect(user("bob"));
         bob.send(new ClientFrame.Join("live", room, (long) total));
         bob.takeThrough("synced");
         alice.send(new ClientFrame.Send("s-live", room, "live-13", "live"));
         assertAck(alice.expectReply("s-live"), "s-live", room, "live-13", 13);
         assertMessage(bob.expectMessage(room), room, 13, "live-13", alice.user(), "live");
+    }
+
+    @Test
+    void sinceBeyondLastSeqNegativeOrNotANumberIsInvalidAndSubscribesNothing() {
+        String room = room("since");
+        ChatPeer alice = connect(user("alice"));
+        sendMany(alice, room, 13);
+        ChatPeer bob = connect(user("bob"));
+        joinAll(room, bob);
 
         // since beyond lastSeq, negative, not a number: invalid, with the ref, and no joined.
         ChatPeer carol = connect(user("carol"));
@@ -618,7 +741,7 @@ class RoomsE2ETest {
     // ================================================================== 11. typing
 
     @Test
-    void typingReachesTheOthersButNotTheSenderAndGetsNoReply() {
+    void typingReachesTheOtherMembersAndNoOneOutsideTheRoom() {
         String room = room("typing");
         ChatPeer alice = connect(user("alice"));
         ChatPeer bob = connect(user("bob"));
@@ -633,6 +756,23 @@ class RoomsE2ETest {
             assertThat(typing.get("room").asText()).isEqualTo(room);
             assertThat(typing.get("user").asText()).isEqualTo(alice.user());
         }
+        // Not in the room: no typing notice either.
+        outsider.sync();
+        assertThat(outsider.received()).noneMatch(ofType("typing"));
+    }
+
+    @Test
+    void typingGetsNoReplyAndNeverReachesTheSender() {
+        String room = room("typing");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        ChatPeer carol = connect(user("carol"));
+        joinAll(room, alice, bob, carol);
+
+        alice.send(new ClientFrame.Typing("t-1", room));
+        for (ChatPeer peer : List.of(bob, carol)) {
+            peer.expectPush("typing");
+        }
         // Nothing answers the typing frame itself: the pong is the next frame.
         List<JsonNode> beforePong = alice.sync();
         assertThat(beforePong).as("alice's frames after typing").filteredOn(f -> !isPresence(f)).isEmpty();
@@ -643,9 +783,6 @@ class RoomsE2ETest {
         alice.expectMessage(room);
         bob.expectMessage(room);
         assertThat(alice.received()).noneMatch(ofType("typing"));
-        // Not in the room: no typing notice either.
-        outsider.sync();
-        assertThat(outsider.received()).noneMatch(ofType("typing"));
     }
 
     // ================================================================== 12. errors keep the socket open
@@ -672,15 +809,19 @@ class RoomsE2ETest {
 
         alice.ping("p-1");
         assertThat(alice.isOpen()).isTrue();
+    }
 
-        // The longest valid room id works, and unknown fields are ignored.
+    @Test
+    void theLongestValidRoomIdWorksAndUnknownFieldsAreIgnored() {
+        ChatPeer alice = connect(user("alice"));
+
         String longest = "a" + tag + "x".repeat(63 - tag.length());
         assertThat(longest).hasSize(64);
         alice.sendRaw("{\"type\":\"join\",\"ref\":\"ok\",\"room\":\"" + longest + "\",\"colour\":\"blue\"}");
         JsonNode joined = alice.expectReply("ok", "joined");
         assertThat(joined.get("room").asText()).isEqualTo(longest);
         alice.sendRaw("{\"type\":\"ping\",\"ref\":\"p-2\",\"extra\":{\"nested\":[1,2]}}");
-        JsonNode pong = alice.expectReply("p-2", "pong");
+        alice.expectReply("p-2", "pong");
         assertThat(alice.isOpen()).isTrue();
     }
 
@@ -702,9 +843,7 @@ class RoomsE2ETest {
 
     private static void joinAll(String room, ChatPeer... group) {
         for (ChatPeer peer : group) {
-            String ref = "join-" + room;
-            peer.send(new ClientFrame.Join(ref, room, null));
-            JsonNode joined = peer.expectReply(ref, "joined");
+            peer.join("join-" + room, room);
         }
     }
 
