@@ -244,7 +244,12 @@ class ConnectionE2ETest {
         assertThat(welcome.get("heartbeatMs").longValue()).isEqualTo(15000);
         assertThat(welcome.get("protocol").isIntegralNumber()).as("protocol is an integer: %s", welcome).isTrue();
         assertThat(welcome.get("protocol").intValue()).isEqualTo(1);
+    }
 
+    @Test
+    void eachSocketIsASessionOfItsOwn() {
+        ChatPeer first = track(ChatPeer.open(node.client(), node.client().login("welcome-user").token()));
+        JsonNode welcome = first.expectNext();
         ChatPeer second = track(ChatPeer.open(node.client(), node.client().login("welcome-user").token()));
         JsonNode again = second.expectNext();
         assertThat(again.get("type").textValue()).isEqualTo("welcome");
@@ -322,7 +327,13 @@ class ConnectionE2ETest {
             assertThat(answer.path("message").isTextual()).as("message in %s", answer).isTrue();
             assertThat(c.isOpen()).as("open after [%s]", frame).isTrue();
         }
-        // Unknown fields are ignored.
+        assertOpenAndAlive(c);
+    }
+
+    @Test
+    void unknownFieldsAreIgnored() {
+        ChatPeer c = connect(node, "unknown-fields-user");
+
         c.sendRaw("{\"type\":\"ping\",\"ref\":\"u-1\",\"extra\":{\"deep\":[1,2,{\"x\":null}]},\"more\":true}");
         assertThat(c.expectNext()).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"u-1\"}"));
         assertOpenAndAlive(c);
@@ -363,6 +374,15 @@ class ConnectionE2ETest {
         assertTooLarge(c, "strict frame of 65537 bytes");
         assertOpenAndAlive(c);
 
+        c.sendRaw(pingOfBytes("huge", 1024 * 1024, 'a'));
+        assertTooLarge(c, "strict frame of 1 MiB");
+        assertOpenAndAlive(c);
+    }
+
+    @Test
+    void theFrameLimitCountsUtf8BytesNotChars() {
+        ChatPeer c = connect(node, "frame-limit-utf8-user");
+
         // The limit is in UTF-8 bytes: two-byte characters reach it with half as many chars.
         String multiByteAtLimit = pingOfBytes("mb-at-limit", MAX_FRAME, '\u00e9');
         assertThat(multiByteAtLimit.getBytes(StandardCharsets.UTF_8)).hasSize(MAX_FRAME);
@@ -373,10 +393,6 @@ class ConnectionE2ETest {
         assertThat(multiByteOver.length()).isLessThan(MAX_FRAME);
         c.sendRaw(multiByteOver);
         assertTooLarge(c, "frame of 65538 UTF-8 bytes in " + multiByteOver.length() + " chars");
-        assertOpenAndAlive(c);
-
-        c.sendRaw(pingOfBytes("huge", 1024 * 1024, 'a'));
-        assertTooLarge(c, "strict frame of 1 MiB");
         assertOpenAndAlive(c);
     }
 
@@ -666,14 +682,18 @@ class ConnectionE2ETest {
     // ================================================================== 11. health and UI
 
     @Test
-    void healthIsOkAndTheRootServesHtml() throws IOException {
+    void healthIsOk() throws IOException {
         awaitUntil("GET /health answers 200", T, () -> node.client().get("/health").statusCode() == 200);
         HttpResponse<String> health = node.client().get("/health");
         assertThat(health.statusCode()).isEqualTo(200);
         JsonNode body = JSON.readTree(health.body());
         assertThat(body.isObject()).as("health body %s", health.body()).isTrue();
         assertThat(body.path("status").textValue()).isEqualTo("ok");
+    }
 
+    @Test
+    void theRootServesHtml() {
+        awaitUntil("GET /health answers 200", T, () -> node.client().get("/health").statusCode() == 200);
         HttpResponse<String> root = node.client().get("/");
         assertThat(root.statusCode()).isEqualTo(200);
         assertThat(root.headers().firstValue("Content-Type")).hasValueSatisfying(
