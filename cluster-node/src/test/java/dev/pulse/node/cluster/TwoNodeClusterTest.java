@@ -1,13 +1,13 @@
 package dev.pulse.node.cluster;
 
-import static dev.pulse.node.e2e.Wire.awaitUntil;
+import static dev.pulse.node.testkit.Wire.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pulse.node.TestNode;
+import dev.pulse.node.testkit.ChatPeer;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.PresenceStatus;
 import dev.pulse.protocol.ServerFrame;
-import dev.pulse.protocol.client.PulseConnection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -61,32 +61,31 @@ class TwoNodeClusterTest {
 
     @Test
     void usersOnDifferentNodesChatInOneOrderedRoom() {
-        PulseConnection alice = first.client().connectAs("alice");
-        PulseConnection bob = second.client().connectAs("bob");
-        assertThat(alice.await(ServerFrame.Welcome.class, T).node()).isEqualTo(first.node().node());
-        assertThat(bob.await(ServerFrame.Welcome.class, T).node()).isEqualTo(second.node().node());
+        ChatPeer alice = ChatPeer.connect(first.client(), "alice", T);
+        ChatPeer bob = ChatPeer.connect(second.client(), "bob", T);
+        assertThat(alice.welcome().path("node").asText()).isEqualTo(first.node().node());
+        assertThat(bob.welcome().path("node").asText()).isEqualTo(second.node().node());
 
-        alice.send(new ClientFrame.Join("j", "lobby", null));
-        alice.await(ServerFrame.Joined.class, T);
+        alice.join("j", "lobby");
         bob.send(new ClientFrame.Join("j", "lobby", null));
-        assertThat(bob.await(ServerFrame.Joined.class, T).members())
+        assertThat(bob.expectReply("j", ServerFrame.Joined.class).members())
             .extracting(ServerFrame.Member::user).containsExactlyInAnyOrder("alice", "bob");
 
         for (int i = 1; i <= 5; i++) {
-            PulseConnection sender = i % 2 == 0 ? bob : alice;
+            ChatPeer sender = i % 2 == 0 ? bob : alice;
             String ref = "s" + i;
             sender.send(new ClientFrame.Send(ref, "lobby", "id-" + i, "hello " + i));
-            assertThat(sender.await(ServerFrame.Ack.class, a -> a.ref().equals(ref), T).seq()).isEqualTo(i);
+            assertThat(sender.expectReply(ref, ServerFrame.Ack.class).seq()).isEqualTo(i);
         }
-        for (PulseConnection reader : new PulseConnection[] {alice, bob}) {
+        for (ChatPeer reader : new ChatPeer[] {alice, bob}) {
             for (int i = 1; i <= 5; i++) {
-                ServerFrame.Message message = reader.await(ServerFrame.Message.class, T);
+                ServerFrame.Message message = reader.expectPush(ServerFrame.Message.class);
                 assertThat(message.seq()).isEqualTo(i);
                 assertThat(message.text()).isEqualTo("hello " + i);
             }
         }
         alice.close();
-        ServerFrame.Presence gone = bob.await(ServerFrame.Presence.class, p -> p.user().equals("alice"), T);
+        ServerFrame.Presence gone = bob.expectPush(ServerFrame.Presence.class, p -> p.user().equals("alice"));
         assertThat(gone.status()).isEqualTo(PresenceStatus.OFFLINE);
         assertThat(gone.lastSeen()).isNotNull();
         bob.close();

@@ -1,10 +1,10 @@
 package dev.pulse.node.e2e;
 
-import static dev.pulse.node.e2e.Wire.awaitRaw;
-import static dev.pulse.node.e2e.Wire.awaitUntil;
-import static dev.pulse.node.e2e.Wire.fields;
-import static dev.pulse.node.e2e.Wire.iso;
-import static dev.pulse.node.e2e.Wire.json;
+import static dev.pulse.node.testkit.ChatPeer.message;
+import static dev.pulse.node.testkit.Wire.awaitUntil;
+import static dev.pulse.node.testkit.Wire.fields;
+import static dev.pulse.node.testkit.Wire.iso;
+import static dev.pulse.node.testkit.Wire.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
@@ -15,6 +15,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.TestNode;
 import dev.pulse.node.auth.TokenService;
+import dev.pulse.node.testkit.ChatPeer;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.client.PulseClient;
@@ -68,7 +69,7 @@ class ConnectionE2ETest {
     /** A node with default settings, shared by the tests that do not need their own configuration. */
     private static TestNode node;
 
-    private final List<PulseConnection> opened = new ArrayList<>();
+    private final List<ChatPeer> opened = new ArrayList<>();
 
     @BeforeAll
     static void startSharedNode() {
@@ -84,19 +85,17 @@ class ConnectionE2ETest {
 
     @AfterEach
     void closeConnections() {
-        opened.forEach(PulseConnection::close);
+        opened.forEach(ChatPeer::close);
         opened.clear();
     }
 
-    private PulseConnection track(PulseConnection connection) {
-        opened.add(connection);
-        return connection;
+    private ChatPeer track(ChatPeer peer) {
+        opened.add(peer);
+        return peer;
     }
 
-    private PulseConnection connect(TestNode on, String user) {
-        PulseConnection connection = track(on.client().connectAs(user));
-        connection.await(ServerFrame.Welcome.class, T);
-        return connection;
+    private ChatPeer connect(TestNode on, String user) {
+        return track(ChatPeer.connect(on.client(), user, T));
     }
 
     // ================================================================== 1. login
@@ -117,8 +116,8 @@ class ConnectionE2ETest {
         assertThat(iso(body.path("expiresAt").textValue())).isAfter(before);
 
         // The token is the one /ws accepts, for that user.
-        PulseConnection connection = track(node.client().connect(body.path("token").textValue()));
-        assertThat(connection.await(ServerFrame.Welcome.class, T).user()).isEqualTo("login-ok");
+        ChatPeer connection = track(ChatPeer.open(node.client(), body.path("token").textValue()));
+        assertThat(connection.expectPush(ServerFrame.Welcome.class).user()).isEqualTo("login-ok");
     }
 
     @ParameterizedTest
@@ -184,8 +183,8 @@ class ConnectionE2ETest {
             assertThat(body.path("user").textValue()).isEqualTo("pw-user");
             assertThat(iso(body.path("expiresAt").textValue())).isAfter(Instant.now());
 
-            PulseConnection connection = track(client.connect(body.path("token").textValue()));
-            assertThat(connection.await(ServerFrame.Welcome.class, T).user()).isEqualTo("pw-user");
+            ChatPeer connection = track(ChatPeer.open(client, body.path("token").textValue()));
+            assertThat(connection.expectPush(ServerFrame.Welcome.class).user()).isEqualTo("pw-user");
             connection.close();
         }
     }
@@ -225,14 +224,14 @@ class ConnectionE2ETest {
 
         // Control: the same construction with a current clock is accepted, so the refusal above is the expiry.
         String fresh = new TokenService(SECRET, Duration.ofMinutes(5), Clock.systemUTC()).issue("late-user").token();
-        PulseConnection connection = track(node.client().connect(fresh));
-        assertThat(connection.await(ServerFrame.Welcome.class, T).user()).isEqualTo("late-user");
+        ChatPeer connection = track(ChatPeer.open(node.client(), fresh));
+        assertThat(connection.expectPush(ServerFrame.Welcome.class).user()).isEqualTo("late-user");
     }
 
     @Test
     void validTokenGetsExactlyTheWelcomeFrameFirst() {
-        PulseConnection first = track(node.client().connectAs("welcome-user"));
-        JsonNode welcome = json(first.nextRaw(T));
+        ChatPeer first = track(ChatPeer.open(node.client(), node.client().login("welcome-user").token()));
+        JsonNode welcome = first.expectNext();
 
         assertThat(fields(welcome)).containsExactlyInAnyOrder("type", "user", "session", "node", "heartbeatMs", "protocol");
         assertThat(welcome.get("type").textValue()).isEqualTo("welcome");
@@ -245,9 +244,14 @@ class ConnectionE2ETest {
         assertThat(welcome.get("heartbeatMs").longValue()).isEqualTo(15000);
         assertThat(welcome.get("protocol").isIntegralNumber()).as("protocol is an integer: %s", welcome).isTrue();
         assertThat(welcome.get("protocol").intValue()).isEqualTo(1);
+    }
 
-        PulseConnection second = track(node.client().connectAs("welcome-user"));
-        JsonNode again = json(second.nextRaw(T));
+    @Test
+    void eachSocketIsASessionOfItsOwn() {
+        ChatPeer first = track(ChatPeer.open(node.client(), node.client().login("welcome-user").token()));
+        JsonNode welcome = first.expectNext();
+        ChatPeer second = track(ChatPeer.open(node.client(), node.client().login("welcome-user").token()));
+        JsonNode again = second.expectNext();
         assertThat(again.get("type").textValue()).isEqualTo("welcome");
         assertThat(again.get("session").textValue()).as("each socket is its own session")
             .isNotEqualTo(welcome.get("session").textValue());
@@ -257,25 +261,25 @@ class ConnectionE2ETest {
 
     @Test
     void pingIsAnsweredWithPongEchoingTheRef() {
-        PulseConnection c = connect(node, "ping-user");
+        ChatPeer c = connect(node, "ping-user");
 
         c.sendRaw("{\"type\":\"ping\",\"ref\":\"p-1\"}");
-        assertThat(json(c.nextRaw(T))).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"p-1\"}"));
+        assertThat(c.expectNext()).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"p-1\"}"));
 
         c.sendRaw("{\"type\":\"ping\"}");
-        assertThat(json(c.nextRaw(T))).as("no ref sent, none echoed").isEqualTo(json("{\"type\":\"pong\"}"));
+        assertThat(c.expectNext()).as("no ref sent, none echoed").isEqualTo(json("{\"type\":\"pong\"}"));
 
         String ref64 = "r".repeat(63) + "\u00e9"; // 64 chars, 65 UTF-8 bytes
         c.sendRaw("{\"type\":\"ping\",\"ref\":\"" + ref64 + "\"}");
-        assertThat(json(c.nextRaw(T))).isEqualTo(JSON.createObjectNode().put("type", "pong").put("ref", ref64));
+        assertThat(c.expectNext()).isEqualTo(JSON.createObjectNode().put("type", "pong").put("ref", ref64));
     }
 
     @Test
     void refLongerThan64CharsIsInvalid() {
-        PulseConnection c = connect(node, "long-ref-user");
+        ChatPeer c = connect(node, "long-ref-user");
 
         c.sendRaw("{\"type\":\"ping\",\"ref\":\"" + "r".repeat(65) + "\"}");
-        JsonNode error = json(c.nextRaw(T));
+        JsonNode error = c.expectNext();
         assertThat(error.path("type").textValue()).as("answer to a 65-char ref: %s", error).isEqualTo("error");
         assertThat(error.path("code").textValue()).isEqualTo("invalid");
         assertOpenAndAlive(c);
@@ -283,7 +287,7 @@ class ConnectionE2ETest {
 
     @Test
     void errorsEchoTheRefOfTheFrameTheyAnswer() {
-        PulseConnection c = connect(node, "ref-echo-user");
+        ChatPeer c = connect(node, "ref-echo-user");
 
         assertError(c, "{\"type\":\"frobnicate\",\"ref\":\"e-1\"}", "e-1", "invalid");
         assertError(c, "{\"type\":\"join\",\"ref\":\"e-2\",\"room\":\"Not A Room\"}", "e-2", "invalid");
@@ -297,7 +301,7 @@ class ConnectionE2ETest {
 
     @Test
     void malformedFramesGetInvalidAndTheSocketStaysOpen() {
-        PulseConnection c = connect(node, "malformed-user");
+        ChatPeer c = connect(node, "malformed-user");
         List<String> bad = List.of(
             "{not json",
             "{\"type\":\"ping\"",
@@ -317,15 +321,21 @@ class ConnectionE2ETest {
             "{\"type\":\"PING\"}");
         for (String frame : bad) {
             c.sendRaw(frame);
-            JsonNode answer = json(c.nextRaw(T));
+            JsonNode answer = c.expectNext();
             assertThat(answer.path("type").textValue()).as("answer to [%s]: %s", frame, answer).isEqualTo("error");
             assertThat(answer.path("code").textValue()).as("answer to [%s]: %s", frame, answer).isEqualTo("invalid");
             assertThat(answer.path("message").isTextual()).as("message in %s", answer).isTrue();
             assertThat(c.isOpen()).as("open after [%s]", frame).isTrue();
         }
-        // Unknown fields are ignored.
+        assertOpenAndAlive(c);
+    }
+
+    @Test
+    void unknownFieldsAreIgnored() {
+        ChatPeer c = connect(node, "unknown-fields-user");
+
         c.sendRaw("{\"type\":\"ping\",\"ref\":\"u-1\",\"extra\":{\"deep\":[1,2,{\"x\":null}]},\"more\":true}");
-        assertThat(json(c.nextRaw(T))).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"u-1\"}"));
+        assertThat(c.expectNext()).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"u-1\"}"));
         assertOpenAndAlive(c);
     }
 
@@ -333,15 +343,15 @@ class ConnectionE2ETest {
     void frameWithTwoJsonObjectsIsMalformed() {
         // "Every frame is one UTF-8 JSON object": trailing content makes the frame malformed, and
         // silently running only the first object would lose the second without telling the client.
-        PulseConnection c = connect(node, "two-objects-user");
+        ChatPeer c = connect(node, "two-objects-user");
 
         c.sendRaw("{\"type\":\"ping\",\"ref\":\"t\"}{\"type\":\"ping\",\"ref\":\"u\"}");
-        JsonNode answer = json(c.nextRaw(T));
+        JsonNode answer = c.expectNext();
         assertThat(answer.path("type").textValue()).as("answer to two concatenated objects: %s", answer).isEqualTo("error");
         assertThat(answer.path("code").textValue()).isEqualTo("invalid");
 
         c.sendRaw("{\"type\":\"ping\",\"ref\":\"v\"} trailing");
-        answer = json(c.nextRaw(T));
+        answer = c.expectNext();
         assertThat(answer.path("type").textValue()).as("answer to an object with trailing garbage: %s", answer)
             .isEqualTo("error");
         assertThat(answer.path("code").textValue()).isEqualTo("invalid");
@@ -352,28 +362,16 @@ class ConnectionE2ETest {
 
     @Test
     void frameOfExactly64KiBIsAcceptedAndOneByteMoreIsTooLarge() {
-        PulseConnection c = connect(node, "frame-limit-user");
+        ChatPeer c = connect(node, "frame-limit-user");
 
         String atLimit = pingOfBytes("at-limit", MAX_FRAME, 'a');
         assertThat(atLimit.getBytes(StandardCharsets.UTF_8)).hasSize(MAX_FRAME);
         c.sendRaw(atLimit);
-        assertThat(json(c.nextRaw(T))).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"at-limit\"}"));
+        assertThat(c.expectNext()).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"at-limit\"}"));
 
         String over = pingOfBytes("over", MAX_FRAME + 1, 'a');
         c.sendRaw(over);
         assertTooLarge(c, "strict frame of 65537 bytes");
-        assertOpenAndAlive(c);
-
-        // The limit is in UTF-8 bytes: two-byte characters reach it with half as many chars.
-        String multiByteAtLimit = pingOfBytes("mb-at-limit", MAX_FRAME, '\u00e9');
-        assertThat(multiByteAtLimit.getBytes(StandardCharsets.UTF_8)).hasSize(MAX_FRAME);
-        c.sendRaw(multiByteAtLimit);
-        assertThat(json(c.nextRaw(T))).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"mb-at-limit\"}"));
-
-        String multiByteOver = pingOfBytes("mb-over", MAX_FRAME + 2, '\u00e9');
-        assertThat(multiByteOver.length()).isLessThan(MAX_FRAME);
-        c.sendRaw(multiByteOver);
-        assertTooLarge(c, "frame of 65538 UTF-8 bytes in " + multiByteOver.length() + " chars");
         assertOpenAndAlive(c);
 
         c.sendRaw(pingOfBytes("huge", 1024 * 1024, 'a'));
@@ -382,8 +380,25 @@ class ConnectionE2ETest {
     }
 
     @Test
+    void theFrameLimitCountsUtf8BytesNotChars() {
+        ChatPeer c = connect(node, "frame-limit-utf8-user");
+
+        // The limit is in UTF-8 bytes: two-byte characters reach it with half as many chars.
+        String multiByteAtLimit = pingOfBytes("mb-at-limit", MAX_FRAME, '\u00e9');
+        assertThat(multiByteAtLimit.getBytes(StandardCharsets.UTF_8)).hasSize(MAX_FRAME);
+        c.sendRaw(multiByteAtLimit);
+        assertThat(c.expectNext()).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"mb-at-limit\"}"));
+
+        String multiByteOver = pingOfBytes("mb-over", MAX_FRAME + 2, '\u00e9');
+        assertThat(multiByteOver.length()).isLessThan(MAX_FRAME);
+        c.sendRaw(multiByteOver);
+        assertTooLarge(c, "frame of 65538 UTF-8 bytes in " + multiByteOver.length() + " chars");
+        assertOpenAndAlive(c);
+    }
+
+    @Test
     void fragmentedFramesCountTheWholeMessageAgainstTheLimit() {
-        PulseConnection c = connect(node, "fragment-limit-user");
+        ChatPeer c = connect(node, "fragment-limit-user");
 
         c.sendFragmented(pingOfBytes("frag-over", MAX_FRAME + 1, 'a'), 5);
         assertTooLarge(c, "65537 bytes in 5 fragments");
@@ -394,23 +409,23 @@ class ConnectionE2ETest {
         assertOpenAndAlive(c);
 
         c.sendFragmented(pingOfBytes("frag-at-limit", MAX_FRAME, 'a'), 4);
-        assertThat(json(c.nextRaw(T))).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"frag-at-limit\"}"));
+        assertThat(c.expectNext()).isEqualTo(json("{\"type\":\"pong\",\"ref\":\"frag-at-limit\"}"));
     }
 
     @Test
     void fragmentedValidSendWorksNormally() {
-        PulseConnection c = connect(node, "fragment-sender");
+        ChatPeer c = connect(node, "fragment-sender");
         String text = "streamed in seven fragments, ".repeat(30).strip();
         String frame = JSON.createObjectNode().put("type", "send").put("ref", "f-1").put("room", "fragments")
             .put("id", "frag-msg-1").put("text", text).toString();
 
         c.sendFragmented(frame, 7);
 
-        ServerFrame.Ack ack = c.await(ServerFrame.Ack.class, a -> "f-1".equals(a.ref()), T);
+        ServerFrame.Ack ack = c.expectReply("f-1", ServerFrame.Ack.class);
         assertThat(ack.room()).isEqualTo("fragments");
         assertThat(ack.id()).isEqualTo("frag-msg-1");
         assertThat(ack.seq()).isEqualTo(1);
-        ServerFrame.Message message = c.await(ServerFrame.Message.class, m -> "frag-msg-1".equals(m.id()), T);
+        ServerFrame.Message message = c.expectPush(ServerFrame.Message.class, m -> "frag-msg-1".equals(m.id()));
         assertThat(message.text()).isEqualTo(text);
         assertThat(message.from()).isEqualTo("fragment-sender");
         assertThat(message.seq()).isEqualTo(1);
@@ -418,10 +433,10 @@ class ConnectionE2ETest {
 
     @Test
     void binaryFrameIsInvalidAndTheSocketStaysOpen() {
-        PulseConnection c = connect(node, "binary-user");
+        ChatPeer c = connect(node, "binary-user");
 
         c.sendBinary("{\"type\":\"ping\",\"ref\":\"bin\"}".getBytes(StandardCharsets.UTF_8));
-        JsonNode error = json(c.nextRaw(T));
+        JsonNode error = c.expectNext();
         assertThat(error.path("type").textValue()).as("answer to a binary frame: %s", error).isEqualTo("error");
         assertThat(error.path("code").textValue()).isEqualTo("invalid");
         assertOpenAndAlive(c);
@@ -431,7 +446,7 @@ class ConnectionE2ETest {
 
     @Test
     void textMustHave1To4000CodePointsAfterTrimming() {
-        PulseConnection c = connect(node, "text-limit-user");
+        ChatPeer c = connect(node, "text-limit-user");
         String room = "text-limits";
 
         assertError(c, send("t-ws", room, "ws-only", " \t\n \r "), "t-ws", "invalid");
@@ -445,25 +460,24 @@ class ConnectionE2ETest {
         assertThat(c.isOpen()).isTrue();
 
         c.sendRaw(send("t-4000", room, "plain-4000", plain));
-        assertThat(c.await(ServerFrame.Ack.class, a -> "t-4000".equals(a.ref()), T).seq()).isEqualTo(1);
+        assertThat(c.expectReply("t-4000", ServerFrame.Ack.class).seq()).isEqualTo(1);
         c.sendRaw(send("t-4000e", room, "emoji-4000", emoji));
-        assertThat(c.await(ServerFrame.Ack.class, a -> "t-4000e".equals(a.ref()), T).seq()).isEqualTo(2);
+        assertThat(c.expectReply("t-4000e", ServerFrame.Ack.class).seq()).isEqualTo(2);
         c.sendRaw(send("t-padded", room, "padded-4000", "  \n" + "y".repeat(4000) + " \t"));
-        assertThat(c.await(ServerFrame.Ack.class, a -> "t-padded".equals(a.ref()), T).seq())
+        assertThat(c.expectReply("t-padded", ServerFrame.Ack.class).seq())
             .as("4000 code points after trimming; rejected sends took no seq").isEqualTo(3);
 
-        assertThat(c.await(ServerFrame.Message.class, m -> m.seq() == 1, T).text()).isEqualTo(plain);
-        assertThat(c.await(ServerFrame.Message.class, m -> m.seq() == 2, T).text()).isEqualTo(emoji);
+        assertThat(c.expectPush(ServerFrame.Message.class, m -> m.seq() == 1).text()).isEqualTo(plain);
+        assertThat(c.expectPush(ServerFrame.Message.class, m -> m.seq() == 2).text()).isEqualTo(emoji);
     }
 
     // ================================================================== 7. rate limit
 
     @Test
     void twentySendsPassAndThe21stIsRateLimitedWithRetryAfter() {
-        PulseConnection c = connect(node, "rate-one");
+        ChatPeer c = connect(node, "rate-one");
         String room = "rate-one-room";
-        c.send(new ClientFrame.Join("j", room, null));
-        c.await(ServerFrame.Joined.class, j -> "j".equals(j.ref()), T);
+        c.join("j", room);
 
         // Pipelined, so all 21 arrive well within the window (and within any refill of a token bucket).
         for (int i = 1; i <= 21; i++) {
@@ -472,13 +486,13 @@ class ConnectionE2ETest {
         List<Long> seqs = new ArrayList<>();
         for (int i = 1; i <= 20; i++) {
             String ref = "r-" + i;
-            ServerFrame reply = c.await(ServerFrame.class, f -> ref.equals(refOf(f)), T);
+            ServerFrame reply = c.expectReply(ref, ServerFrame.class);
             assertThat(reply).as("reply to send %d", i).isInstanceOf(ServerFrame.Ack.class);
             seqs.add(((ServerFrame.Ack) reply).seq());
         }
         assertThat(seqs).containsExactlyElementsOf(LongStream.rangeClosed(1, 20).boxed().toList());
 
-        JsonNode limited = awaitRaw(c, f -> "r-21".equals(f.path("ref").textValue()), T);
+        JsonNode limited = c.expectReply("r-21");
         assertThat(limited.path("type").textValue()).as("reply to the 21st send: %s", limited).isEqualTo("error");
         assertThat(limited.path("code").textValue()).isEqualTo("rate_limited");
         assertThat(limited.path("ref").textValue()).isEqualTo("r-21");
@@ -490,12 +504,11 @@ class ConnectionE2ETest {
 
     @Test
     void sessionsOfOneUserShareTheSendBudget() {
-        PulseConnection a = connect(node, "rate-two");
-        PulseConnection b = connect(node, "rate-two");
+        ChatPeer a = connect(node, "rate-two");
+        ChatPeer b = connect(node, "rate-two");
         String room = "rate-two-room";
-        for (PulseConnection c : List.of(a, b)) {
-            c.send(new ClientFrame.Join("j", room, null));
-            c.await(ServerFrame.Joined.class, j -> "j".equals(j.ref()), T);
+        for (ChatPeer c : List.of(a, b)) {
+            c.join("j", room);
         }
 
         for (int i = 1; i <= 10; i++) {
@@ -507,11 +520,11 @@ class ConnectionE2ETest {
 
         List<ServerFrame.Ack> acks = new ArrayList<>();
         List<ServerFrame.Error> limited = new ArrayList<>();
-        for (PulseConnection c : List.of(a, b)) {
+        for (ChatPeer c : List.of(a, b)) {
             String prefix = c == a ? "a-" : "b-";
             for (int i = 1; i <= 11; i++) {
                 String ref = prefix + i;
-                ServerFrame reply = c.await(ServerFrame.class, f -> ref.equals(refOf(f)), T);
+                ServerFrame reply = c.expectReply(ref, ServerFrame.class);
                 if (reply instanceof ServerFrame.Ack ack) {
                     acks.add(ack);
                 } else {
@@ -528,9 +541,9 @@ class ConnectionE2ETest {
         });
 
         // The budget is per user: someone else still sends.
-        PulseConnection other = connect(node, "rate-two-other");
+        ChatPeer other = connect(node, "rate-two-other");
         other.sendRaw(send("o-1", room, "rate-two-other-1", "not limited"));
-        assertThat(other.await(ServerFrame.class, f -> "o-1".equals(refOf(f)), T)).isInstanceOf(ServerFrame.Ack.class);
+        assertThat(other.expectReply("o-1", ServerFrame.class)).isInstanceOf(ServerFrame.Ack.class);
     }
 
     // ================================================================== 8. slow consumer
@@ -545,12 +558,11 @@ class ConnectionE2ETest {
             "pulse.session.close-grace", "30s"));
         try (TestNode slow = TestNode.start(dir, Map.of(), config)) {
             String room = "flood";
-            PulseConnection producer = connect(slow, "flood-producer");
-            producer.send(new ClientFrame.Join("j", room, null));
-            producer.await(ServerFrame.Joined.class, T);
-            PulseConnection victim = connect(slow, "flood-victim");
+            ChatPeer producer = connect(slow, "flood-producer");
+            producer.join("j", room);
+            ChatPeer victim = connect(slow, "flood-victim");
             victim.send(new ClientFrame.Join("j", room, null));
-            assertThat(victim.await(ServerFrame.Joined.class, T).lastSeq()).isZero();
+            assertThat(victim.expectReply("j", ServerFrame.Joined.class).lastSeq()).isZero();
 
             victim.pauseReading();
             String pad = "p".repeat(60_000 - 20);
@@ -560,9 +572,9 @@ class ConnectionE2ETest {
             while (!victimGone && sent < 2_000) {
                 lastSeq = sendBatch(producer, room, sent, 3, pad);
                 sent += 3;
-                victimGone = producer.pending().stream().anyMatch(f -> f instanceof ServerFrame.Presence p
-                    && p.user().equals("flood-victim") && "offline".equals(p.status()));
-                drain(producer);
+                // Everything the producer got besides its acks and messages, looked at and dropped.
+                victimGone = producer.takePending().stream().anyMatch(f -> "presence".equals(f.path("type").asText())
+                    && "flood-victim".equals(f.path("user").asText()) && "offline".equals(f.path("status").asText()));
             }
             // Messages the victim certainly missed, committed after it was dropped: a client away for a
             // while from a busy room misses hundreds (more than one replay chunk of any sane size).
@@ -572,33 +584,25 @@ class ConnectionE2ETest {
             }
 
             victim.resumeReading();
-            PulseConnection.Closed closed = victim.awaitClosed(Duration.ofSeconds(30));
+            PulseConnection.Closed closed = victim.expectClosed(Duration.ofSeconds(30));
             assertThat(closed).as("close of a client that stopped reading").isEqualTo(new PulseConnection.Closed(1008, "slow consumer"));
 
             List<Long> seen = victim.pending().stream()
-                .filter(f -> f instanceof ServerFrame.Message m && m.room().equals(room))
-                .map(f -> ((ServerFrame.Message) f).seq()).toList();
+                .filter(message(room))
+                .map(f -> f.get("seq").asLong()).toList();
             long lastSeen = seen.isEmpty() ? 0 : seen.get(seen.size() - 1);
             assertThat(seen).as("what the victim got before the close is a gapless prefix")
                 .containsExactlyElementsOf(LongStream.rangeClosed(1, lastSeen).boxed().toList());
             assertThat(lastSeen).as("the victim missed messages").isLessThan(lastSeq);
 
-            PulseConnection again = track(slow.client().connectAs("flood-victim"));
+            ChatPeer again = connect(slow, "flood-victim");
             again.send(new ClientFrame.Join("rejoin", room, lastSeen));
-            ServerFrame.Joined joined = again.await(ServerFrame.Joined.class, j -> "rejoin".equals(j.ref()), T);
+            ServerFrame.Joined joined = again.expectReply("rejoin", ServerFrame.Joined.class);
             assertThat(joined.lastSeq()).isEqualTo(lastSeq);
-            List<Long> replayed = new ArrayList<>();
-            ServerFrame.Synced synced = null;
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (synced == null) {
-                ServerFrame frame = nextOrFail(again, deadline,
-                    "resume with since=" + lastSeen + " (lastSeq " + lastSeq + "), replayed so far " + replayed);
-                if (frame instanceof ServerFrame.Message m && m.room().equals(room)) {
-                    replayed.add(m.seq());
-                } else if (frame instanceof ServerFrame.Synced s) {
-                    synced = s;
-                }
-            }
+            // Fails at once if the server closes the socket before synced (and after 30 s without it).
+            List<JsonNode> resumed = again.takeThrough("synced", Duration.ofSeconds(30));
+            List<Long> replayed = resumed.stream().filter(message(room)).map(f -> f.get("seq").asLong()).toList();
+            ServerFrame.Synced synced = ChatPeer.decode(resumed.get(resumed.size() - 1), ServerFrame.Synced.class);
             assertThat(replayed).as("every remaining message exactly once, in order")
                 .containsExactlyElementsOf(LongStream.rangeClosed(lastSeen + 1, lastSeq).boxed().toList());
             assertThat(synced).isEqualTo(new ServerFrame.Synced(room, lastSeq));
@@ -606,8 +610,8 @@ class ConnectionE2ETest {
 
             // And it is live again: the next message arrives once.
             producer.sendRaw(send("after", room, "after-resume", "after resume"));
-            producer.await(ServerFrame.Ack.class, a -> "after".equals(a.ref()), T);
-            ServerFrame.Message live = again.await(ServerFrame.Message.class, m -> m.room().equals(room), T);
+            producer.expectReply("after", ServerFrame.Ack.class);
+            ServerFrame.Message live = again.expectPush(ServerFrame.Message.class, m -> m.room().equals(room));
             assertThat(live.seq()).isEqualTo(lastSeq + 1);
             assertThat(live.id()).isEqualTo("after-resume");
         }
@@ -618,44 +622,20 @@ class ConnectionE2ETest {
      * itself; returns the highest seq. The producer reads everything, but its outbound buffer is as small
      * as the victim's: a batch of n costs it 2n frames, so n stays at 3 and each batch drains fully.
      */
-    private static long sendBatch(PulseConnection producer, String room, int from, int count, String pad) {
+    private static long sendBatch(ChatPeer producer, String room, int from, int count, String pad) {
         for (int i = from; i < from + count; i++) {
             producer.sendRaw(send("f-" + i, room, "flood-" + i, i + ":" + pad));
         }
         long highest = 0;
         for (int i = from; i < from + count; i++) {
             String ref = "f-" + i;
-            ServerFrame reply = producer.await(ServerFrame.class, f -> ref.equals(refOf(f)), T);
+            ServerFrame reply = producer.expectReply(ref, ServerFrame.class);
             assertThat(reply).as("reply to flood send %d", i).isInstanceOf(ServerFrame.Ack.class);
             highest = Math.max(highest, ((ServerFrame.Ack) reply).seq());
             String id = "flood-" + i;
-            producer.await(ServerFrame.Message.class, m -> id.equals(m.id()), T);
+            producer.expectPush(ServerFrame.Message.class, m -> id.equals(m.id()));
         }
         return highest;
-    }
-
-    /** The next frame; fails at once when the socket closes with nothing left to read, or at the deadline. */
-    private static ServerFrame nextOrFail(PulseConnection c, long deadlineNanos, String what) {
-        while (true) {
-            if (c.pending().isEmpty() && c.closed().isDone()) {
-                fail(what + ": the server closed the socket: " + c.closed().join());
-            }
-            if (System.nanoTime() > deadlineNanos) {
-                fail(what + ": no frame before the deadline");
-            }
-            try {
-                return c.next(Duration.ofMillis(100));
-            } catch (AssertionError nothingYet) {
-                // look again: closed, or still waiting
-            }
-        }
-    }
-
-    private static void drain(PulseConnection connection) {
-        int n = connection.pending().size();
-        for (int i = 0; i < n; i++) {
-            connection.next(T);
-        }
     }
 
     // ================================================================== 9. keep-alive
@@ -666,12 +646,12 @@ class ConnectionE2ETest {
             "pekko.http.server.idle-timeout", "2s",
             "pekko.http.server.websocket.periodic-keep-alive-max-idle", "500ms"));
         try (TestNode keepAlive = TestNode.start(dir, Map.of("PULSE_HEARTBEAT_MS", "60000"), config)) {
-            PulseConnection c = connect(keepAlive, "idle-user");
+            ChatPeer c = connect(keepAlive, "idle-user");
 
             assertStaysOpen(c, Duration.ofSeconds(5));
 
             c.send(new ClientFrame.Ping("still-there"));
-            assertThat(c.await(ServerFrame.Pong.class, T).ref()).isEqualTo("still-there");
+            assertThat(c.expectReply("still-there", ServerFrame.Pong.class).ref()).isEqualTo("still-there");
             c.close();
         }
     }
@@ -683,15 +663,14 @@ class ConnectionE2ETest {
         TestNode stopping = TestNode.start(dir);
         CompletableFuture<Void> stopped = null;
         try {
-            PulseConnection idle = connect(stopping, "shutdown-a");
-            PulseConnection member = connect(stopping, "shutdown-b");
-            member.send(new ClientFrame.Join("j", "shutdown-room", null));
-            member.await(ServerFrame.Joined.class, T);
+            ChatPeer idle = connect(stopping, "shutdown-a");
+            ChatPeer member = connect(stopping, "shutdown-b");
+            member.join("j", "shutdown-room");
 
             stopped = CompletableFuture.runAsync(stopping::close);
 
-            assertThat(idle.awaitClosed(Duration.ofSeconds(30)).code()).isEqualTo(1001);
-            assertThat(member.awaitClosed(Duration.ofSeconds(30)).code()).isEqualTo(1001);
+            assertThat(idle.expectClosed(Duration.ofSeconds(30)).code()).isEqualTo(1001);
+            assertThat(member.expectClosed(Duration.ofSeconds(30)).code()).isEqualTo(1001);
             stopped.get(60, TimeUnit.SECONDS);
         } finally {
             if (stopped == null) {
@@ -703,14 +682,18 @@ class ConnectionE2ETest {
     // ================================================================== 11. health and UI
 
     @Test
-    void healthIsOkAndTheRootServesHtml() throws IOException {
+    void healthIsOk() throws IOException {
         awaitUntil("GET /health answers 200", T, () -> node.client().get("/health").statusCode() == 200);
         HttpResponse<String> health = node.client().get("/health");
         assertThat(health.statusCode()).isEqualTo(200);
         JsonNode body = JSON.readTree(health.body());
         assertThat(body.isObject()).as("health body %s", health.body()).isTrue();
         assertThat(body.path("status").textValue()).isEqualTo("ok");
+    }
 
+    @Test
+    void theRootServesHtml() {
+        awaitUntil("GET /health answers 200", T, () -> node.client().get("/health").statusCode() == 200);
         HttpResponse<String> root = node.client().get("/");
         assertThat(root.statusCode()).isEqualTo(200);
         assertThat(root.headers().firstValue("Content-Type")).hasValueSatisfying(
@@ -738,20 +721,10 @@ class ConnectionE2ETest {
         return frame;
     }
 
-    private static String refOf(ServerFrame frame) {
-        if (frame instanceof ServerFrame.Ack ack) {
-            return ack.ref();
-        }
-        if (frame instanceof ServerFrame.Error error) {
-            return error.ref();
-        }
-        return null;
-    }
-
     /** Sends {@code frame} and checks that the next frame is an error with {@code ref} and {@code code}. */
-    private static void assertError(PulseConnection c, String frame, String ref, String code) {
+    private static void assertError(ChatPeer c, String frame, String ref, String code) {
         c.sendRaw(frame);
-        JsonNode error = json(c.nextRaw(T));
+        JsonNode error = c.expectNext();
         assertThat(error.path("type").textValue()).as("answer to %s: %s", frame, error).isEqualTo("error");
         assertThat(error.path("code").textValue()).as("answer to %s: %s", frame, error).isEqualTo(code);
         assertThat(error.path("ref").textValue()).as("ref echoed in %s", error).isEqualTo(ref);
@@ -759,8 +732,8 @@ class ConnectionE2ETest {
         assertThat(c.isOpen()).as("socket open after %s", frame).isTrue();
     }
 
-    private static void assertTooLarge(PulseConnection c, String what) {
-        JsonNode error = json(c.nextRaw(T));
+    private static void assertTooLarge(ChatPeer c, String what) {
+        JsonNode error = c.expectNext();
         assertThat(error.path("type").textValue()).as("answer to %s: %s", what, error).isEqualTo("error");
         assertThat(error.path("code").textValue()).as("answer to %s: %s", what, error).isEqualTo("too_large");
     }
@@ -768,15 +741,13 @@ class ConnectionE2ETest {
     private static final AtomicLong PINGS = new AtomicLong();
 
     /** The socket is open and still answers a ping. */
-    private static void assertOpenAndAlive(PulseConnection c) {
+    private static void assertOpenAndAlive(ChatPeer c) {
         assertThat(c.isOpen()).as("socket open").isTrue();
-        String ref = "alive-" + PINGS.incrementAndGet();
-        c.send(new ClientFrame.Ping(ref));
-        c.await(ServerFrame.Pong.class, p -> ref.equals(p.ref()), T);
+        c.ping("alive-" + PINGS.incrementAndGet());
     }
 
     private static void assertRefused(String token, String what) {
-        assertThatThrownBy(() -> node.client().connect(token).close())
+        assertThatThrownBy(() -> ChatPeer.open(node.client(), token).close())
             .as(what)
             .isInstanceOfSatisfying(PulseClient.HttpFailure.class, f -> assertThat(f.status()).as(what).isEqualTo(401));
     }
@@ -796,7 +767,7 @@ class ConnectionE2ETest {
         }
     }
 
-    private static void assertStaysOpen(PulseConnection c, Duration during) {
+    private static void assertStaysOpen(ChatPeer c, Duration during) {
         try {
             PulseConnection.Closed closed = c.closed().get(during.toMillis(), TimeUnit.MILLISECONDS);
             fail("socket closed within " + during + ": " + closed);

@@ -1,17 +1,16 @@
 package dev.pulse.node.e2e;
 
-import static dev.pulse.node.e2e.Wire.awaitRaw;
-import static dev.pulse.node.e2e.Wire.awaitUntil;
-import static dev.pulse.node.e2e.Wire.fields;
-import static dev.pulse.node.e2e.Wire.iso;
-import static dev.pulse.node.e2e.Wire.json;
-import static dev.pulse.node.e2e.Wire.pause;
+import static dev.pulse.node.testkit.Wire.awaitUntil;
+import static dev.pulse.node.testkit.Wire.fields;
+import static dev.pulse.node.testkit.Wire.iso;
+import static dev.pulse.node.testkit.Wire.json;
+import static dev.pulse.node.testkit.Wire.pause;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pulse.node.TestNode;
+import dev.pulse.node.testkit.ChatPeer;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.client.PulseConnection;
@@ -53,7 +52,7 @@ class PresenceE2ETest {
     /** PULSE_HEARTBEAT_MS=400: sessions silent for 1 s are closed. */
     private static TestNode fastBeat;
 
-    private final List<PulseConnection> opened = new ArrayList<>();
+    private final List<ChatPeer> opened = new ArrayList<>();
     private final List<Pinger> pingers = new ArrayList<>();
 
     @BeforeAll
@@ -76,27 +75,26 @@ class PresenceE2ETest {
     void closeConnections() {
         pingers.forEach(Pinger::close);
         pingers.clear();
-        opened.forEach(PulseConnection::close);
+        opened.forEach(ChatPeer::close);
         opened.clear();
     }
 
-    private PulseConnection connect(TestNode on, String user) {
-        PulseConnection connection = on.client().connectAs(user);
-        opened.add(connection);
-        connection.await(ServerFrame.Welcome.class, T);
-        return connection;
+    private ChatPeer connect(TestNode on, String user) {
+        ChatPeer peer = ChatPeer.connect(on.client(), user, T);
+        opened.add(peer);
+        return peer;
     }
 
-    private PulseConnection connectAndJoin(TestNode on, String user, String room) {
-        PulseConnection connection = connect(on, user);
-        join(connection, room);
-        return connection;
+    private ChatPeer connectAndJoin(TestNode on, String user, String room) {
+        ChatPeer peer = connect(on, user);
+        join(peer, room);
+        return peer;
     }
 
-    private static ServerFrame.Joined join(PulseConnection connection, String room) {
+    private static ServerFrame.Joined join(ChatPeer peer, String room) {
         String ref = "join-" + REFS.incrementAndGet();
-        connection.send(new ClientFrame.Join(ref, room, null));
-        return connection.await(ServerFrame.Joined.class, j -> ref.equals(j.ref()), T);
+        peer.send(new ClientFrame.Join(ref, room, null));
+        return peer.expectReply(ref, ServerFrame.Joined.class);
     }
 
     // ================================================================== 1. push on disconnect and rejoin
@@ -104,15 +102,15 @@ class PresenceE2ETest {
     @Test
     void memberSeesOfflineWithLastSeenOnCloseAndOnlineAgainOnRejoin() {
         String room = "presence-rejoin";
-        PulseConnection alice = connectAndJoin(node, "p1-alice", room);
-        PulseConnection bob = connectAndJoin(node, "p1-bob", room);
+        ChatPeer alice = connectAndJoin(node, "p1-alice", room);
+        ChatPeer bob = connectAndJoin(node, "p1-bob", room);
 
         Instant beforeClose = Instant.now();
         bob.close();
         awaitOfflinePush(alice, "p1-bob", beforeClose);
 
-        PulseConnection bobAgain = connectAndJoin(node, "p1-bob", room);
-        JsonNode online = awaitRaw(alice, presence("p1-bob", "online"), T);
+        ChatPeer bobAgain = connectAndJoin(node, "p1-bob", room);
+        JsonNode online = alice.expectPush("presence", presence("p1-bob", "online"));
         assertThat(online).as("online presence carries no lastSeen")
             .isEqualTo(json("{\"type\":\"presence\",\"user\":\"p1-bob\",\"status\":\"online\"}"));
         assertThat(bobAgain.isOpen()).isTrue();
@@ -123,21 +121,21 @@ class PresenceE2ETest {
     @Test
     void userWithTwoSessionsStaysOnlineUntilBothAreGone() {
         String room = "presence-two-sessions";
-        PulseConnection alice = connectAndJoin(node, "p2-alice", room);
-        PulseConnection bob1 = connectAndJoin(node, "p2-bob", room);
-        PulseConnection bob2 = connectAndJoin(node, "p2-bob", room);
+        ChatPeer alice = connectAndJoin(node, "p2-alice", room);
+        ChatPeer bob1 = connectAndJoin(node, "p2-bob", room);
+        ChatPeer bob2 = connectAndJoin(node, "p2-bob", room);
 
         bob1.close();
-        // Nothing to await here: the absence of a change is only observable over a window.
-        assertNoFrame(alice, ServerFrame.Presence.class, p -> p.user().equals("p2-bob") && "offline".equals(p.status()),
-            Duration.ofMillis(1500), "bob still has a live session");
+        // Nothing to await here: the absence of a change is only observable over a window. bob still
+        // has a live session.
+        alice.expectNoPush("presence", presence("p2-bob", "offline"), Duration.ofMillis(1500));
         assertThat(presenceOf(alice, "p2-bob").status()).isEqualTo("online");
         assertThat(bob2.isOpen()).isTrue();
 
         Instant beforeClose = Instant.now();
         bob2.close();
-        ServerFrame.Presence offline = alice.await(ServerFrame.Presence.class,
-            p -> p.user().equals("p2-bob") && "offline".equals(p.status()), T);
+        ServerFrame.Presence offline = alice.expectPush(ServerFrame.Presence.class,
+            p -> p.user().equals("p2-bob") && "offline".equals(p.status()));
         assertLastSeenBetween(JSON.getNodeFactory().textNode(offline.lastSeen()), beforeClose, Instant.now());
         ServerFrame.Member queried = presenceOf(alice, "p2-bob");
         assertThat(queried.status()).isEqualTo("offline");
@@ -150,15 +148,15 @@ class PresenceE2ETest {
     void presenceQueryAnswersOnlineOfflineWithLastSeenAndNeverSeenUsers() {
         connect(node, "pq-on");
         Instant beforeClose = Instant.now();
-        PulseConnection off = connect(node, "pq-off");
+        ChatPeer off = connect(node, "pq-off");
         off.close();
-        PulseConnection asker = connect(node, "pq-asker");
+        ChatPeer asker = connect(node, "pq-asker");
         awaitUntil("pq-off is reported offline after its only socket closed", T,
             () -> "offline".equals(presenceOf(asker, "pq-off").status()));
         Instant afterOffline = Instant.now();
 
         asker.sendRaw("{\"type\":\"presence\",\"ref\":\"q-all\",\"users\":[\"pq-on\",\"pq-off\",\"pq-never-seen\",\"pq-asker\"]}");
-        JsonNode answer = awaitRaw(asker, f -> "q-all".equals(f.path("ref").textValue()), T);
+        JsonNode answer = asker.expectReply("q-all");
 
         assertThat(fields(answer)).as("answer %s", answer).containsExactlyInAnyOrder("type", "ref", "users");
         assertThat(answer.get("type").textValue()).isEqualTo("presence");
@@ -177,7 +175,7 @@ class PresenceE2ETest {
 
     @Test
     void presenceQueryWithInvalidUserNamesIsInvalid() {
-        PulseConnection c = connect(node, "pq-invalid");
+        ChatPeer c = connect(node, "pq-invalid");
         List<String> bad = List.of(
             "{\"type\":\"presence\",\"ref\":\"%s\",\"users\":[\"Bob\"]}",
             "{\"type\":\"presence\",\"ref\":\"%s\",\"users\":[\"bob\",\"no way\"]}",
@@ -191,7 +189,7 @@ class PresenceE2ETest {
             String ref = "bad-" + i;
             String frame = String.format(bad.get(i), ref);
             c.sendRaw(frame);
-            JsonNode error = awaitRaw(c, f -> ref.equals(f.path("ref").textValue()), T);
+            JsonNode error = c.expectReply(ref);
             assertThat(error.path("type").textValue()).as("answer to %s: %s", frame, error).isEqualTo("error");
             assertThat(error.path("code").textValue()).as("answer to %s: %s", frame, error).isEqualTo("invalid");
             assertThat(c.isOpen()).isTrue();
@@ -203,9 +201,8 @@ class PresenceE2ETest {
 
     @Test
     void clientThatPingsEvery200msStaysConnected() {
-        PulseConnection c = fastBeat.client().connectAs("hb-pinger");
-        opened.add(c);
-        JsonNode welcome = json(c.nextRaw(T));
+        ChatPeer c = connect(fastBeat, "hb-pinger");
+        JsonNode welcome = c.welcome();
         assertThat(welcome.path("type").textValue()).isEqualTo("welcome");
         assertThat(welcome.path("heartbeatMs").isIntegralNumber()).isTrue();
         assertThat(welcome.path("heartbeatMs").longValue()).isEqualTo(FAST_HEARTBEAT_MS);
@@ -216,28 +213,28 @@ class PresenceE2ETest {
             long sent = System.nanoTime();
             String ref = "hb-" + (++pings);
             c.send(new ClientFrame.Ping(ref));
-            c.await(ServerFrame.Pong.class, p -> ref.equals(p.ref()), Duration.ofSeconds(2));
+            c.expectReply(ref, ServerFrame.Pong.class, Duration.ofSeconds(2));
             pace(sent, Duration.ofMillis(200));
         }
         assertThat(pings).isGreaterThanOrEqualTo(10);
         assertThat(c.isOpen()).as("socket open after 3 s of pings every 200 ms; closed: %s",
             c.closed().getNow(null)).isTrue();
         c.send(new ClientFrame.Ping("last"));
-        c.await(ServerFrame.Pong.class, p -> "last".equals(p.ref()), T);
+        c.expectReply("last", ServerFrame.Pong.class);
     }
 
     @Test
     void silentClientIsClosedAfterTwoAndAHalfHeartbeatsAndMembersSeeItOffline() {
         String room = "hb-room";
-        PulseConnection alice = connectAndJoin(fastBeat, "hb-alice", room);
+        ChatPeer alice = connectAndJoin(fastBeat, "hb-alice", room);
         pingers.add(new Pinger(alice, Duration.ofMillis(150)));
 
-        PulseConnection carol = connect(fastBeat, "hb-carol");
+        ChatPeer carol = connect(fastBeat, "hb-carol");
         long lastFrame = System.nanoTime(); // taken before carol's last frame, so the server heard it later
         carol.send(new ClientFrame.Join("j", room, null));
-        carol.await(ServerFrame.Joined.class, T);
+        carol.expectReply("j", ServerFrame.Joined.class);
 
-        PulseConnection.Closed closed = carol.awaitClosed(Duration.ofSeconds(6));
+        PulseConnection.Closed closed = carol.expectClosed(Duration.ofSeconds(6));
         long silentMs = (System.nanoTime() - lastFrame) / 1_000_000;
 
         assertThat(silentMs).as("closed after %d ms of silence; 2.5 x %d ms = 1000 ms", silentMs, FAST_HEARTBEAT_MS)
@@ -246,7 +243,7 @@ class PresenceE2ETest {
             .isNotEqualTo(1006);
         assertThat(closed.reason()).as("close reason").isNotBlank();
 
-        ServerFrame.Presence offline = alice.await(ServerFrame.Presence.class,
+        ServerFrame.Presence offline = alice.expectPush(ServerFrame.Presence.class,
             p -> p.user().equals("hb-carol") && "offline".equals(p.status()), Duration.ofSeconds(3));
         assertThat(offline.lastSeen()).isNotNull();
         assertThat(alice.isOpen()).as("the pinging member is still connected").isTrue();
@@ -257,8 +254,8 @@ class PresenceE2ETest {
     @Test
     void userWhoseConnectionDropsIsSeenOffline() {
         String room = "presence-dropped";
-        PulseConnection alice = connectAndJoin(node, "p5-alice", room);
-        PulseConnection eve = connectAndJoin(node, "p5-eve", room);
+        ChatPeer alice = connectAndJoin(node, "p5-alice", room);
+        ChatPeer eve = connectAndJoin(node, "p5-eve", room);
 
         Instant beforeDrop = Instant.now();
         eve.abort();
@@ -274,20 +271,20 @@ class PresenceE2ETest {
     @Test
     void joinedListsMembersWithTheirStatusIncludingOfflineOnes() {
         String room = "presence-members";
-        PulseConnection dave = connectAndJoin(node, "p6-dave", room);
-        PulseConnection alice = connect(node, "p6-alice");
+        ChatPeer dave = connectAndJoin(node, "p6-dave", room);
+        ChatPeer alice = connect(node, "p6-alice");
         ServerFrame.Joined aliceJoined = join(alice, room);
         assertThat(aliceJoined.members()).as("members seen by alice's join")
             .contains(new ServerFrame.Member("p6-dave", "online", null));
 
         Instant beforeClose = Instant.now();
         dave.close();
-        alice.await(ServerFrame.Presence.class, p -> p.user().equals("p6-dave") && "offline".equals(p.status()), T);
+        alice.expectPush(ServerFrame.Presence.class, p -> p.user().equals("p6-dave") && "offline".equals(p.status()));
         Instant afterOffline = Instant.now();
 
-        PulseConnection erin = connect(node, "p6-erin");
+        ChatPeer erin = connect(node, "p6-erin");
         erin.sendRaw("{\"type\":\"join\",\"ref\":\"erin-join\",\"room\":\"" + room + "\"}");
-        JsonNode joined = awaitRaw(erin, f -> "erin-join".equals(f.path("ref").textValue()), T);
+        JsonNode joined = erin.expectReply("erin-join");
 
         assertThat(joined.path("type").textValue()).as("answer %s", joined).isEqualTo("joined");
         JsonNode members = joined.get("members");
@@ -314,10 +311,10 @@ class PresenceE2ETest {
     private static final AtomicLong REFS = new AtomicLong();
 
     /** Asks the node for one user's presence over {@code c}. */
-    private static ServerFrame.Member presenceOf(PulseConnection c, String user) {
+    private static ServerFrame.Member presenceOf(ChatPeer c, String user) {
         String ref = "q-" + REFS.incrementAndGet();
         c.send(new ClientFrame.PresenceQuery(ref, List.of(user)));
-        ServerFrame.PresenceList answer = c.await(ServerFrame.PresenceList.class, p -> ref.equals(p.ref()), T);
+        ServerFrame.PresenceList answer = c.expectReply(ref, ServerFrame.PresenceList.class);
         assertThat(answer.users()).as("presence of %s", user).hasSize(1);
         assertThat(answer.users().get(0).user()).isEqualTo(user);
         return answer.users().get(0);
@@ -332,8 +329,8 @@ class PresenceE2ETest {
      * Awaits the push telling {@code watcher} that {@code user} went offline: exactly type, user, status
      * and a lastSeen between {@code since} and the push's arrival.
      */
-    private static void awaitOfflinePush(PulseConnection watcher, String user, Instant since) {
-        JsonNode offline = awaitRaw(watcher, presence(user, "offline"), T);
+    private static void awaitOfflinePush(ChatPeer watcher, String user, Instant since) {
+        JsonNode offline = watcher.expectPush("presence", presence(user, "offline"));
         Instant arrived = Instant.now();
         assertThat(fields(offline)).containsExactlyInAnyOrder("type", "user", "status", "lastSeen");
         assertLastSeenBetween(offline.get("lastSeen"), since, arrived);
@@ -345,20 +342,6 @@ class PresenceE2ETest {
         // One clock, but the server may round to its own precision: allow a second either side.
         assertThat(seen).as("lastSeen %s", lastSeen.textValue())
             .isBetween(from.minusSeconds(1), to.plusSeconds(1));
-    }
-
-    /** Fails if a matching frame arrives within {@code window}; frames are left in the inbox. */
-    private static <F extends ServerFrame> void assertNoFrame(PulseConnection c, Class<F> type, Predicate<? super F> match,
-                                                             Duration window, String why) {
-        long deadline = System.nanoTime() + window.toNanos();
-        do {
-            for (ServerFrame frame : c.pending()) {
-                if (type.isInstance(frame) && match.test(type.cast(frame))) {
-                    fail("unexpected " + frame + " (" + why + ")");
-                }
-            }
-            pause(Duration.ofMillis(50));
-        } while (System.nanoTime() < deadline);
     }
 
     /** Waits until {@code interval} has passed since {@code sinceNanos}: the pace of a periodic client. */
@@ -376,7 +359,7 @@ class PresenceE2ETest {
     private static final class Pinger implements AutoCloseable {
         private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
 
-        Pinger(PulseConnection connection, Duration every) {
+        Pinger(ChatPeer connection, Duration every) {
             timer.scheduleAtFixedRate(() -> {
                 try {
                     if (connection.isOpen()) {

@@ -1,24 +1,24 @@
 package dev.pulse.node.e2e;
 
-import static dev.pulse.node.e2e.Wire.fields;
-import static dev.pulse.node.e2e.Wire.iso;
-import static dev.pulse.node.e2e.Wire.json;
+import static dev.pulse.node.testkit.ChatPeer.message;
+import static dev.pulse.node.testkit.ChatPeer.ofType;
+import static dev.pulse.node.testkit.ChatPeer.withRef;
+import static dev.pulse.node.testkit.Wire.fields;
+import static dev.pulse.node.testkit.Wire.iso;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.TestNode;
+import dev.pulse.node.testkit.ChatPeer;
 import dev.pulse.protocol.ClientFrame;
-import dev.pulse.protocol.client.PulseConnection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,7 +28,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
@@ -51,7 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RoomsE2ETest {
 
     private static final int WINDOW = 5;
-    private static final Duration T = Duration.ofSeconds(10);
+    private static final Duration T = ChatPeer.DEFAULT_TIMEOUT;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final AtomicInteger TESTS = new AtomicInteger();
     private static final Set<String> MESSAGE_FIELDS = Set.of("type", "room", "seq", "id", "from", "text", "ts");
@@ -61,7 +60,7 @@ class RoomsE2ETest {
 
     private static TestNode node;
 
-    private final List<Peer> peers = new ArrayList<>();
+    private final List<ChatPeer> peers = new ArrayList<>();
     private String tag;
 
     @BeforeAll
@@ -85,7 +84,7 @@ class RoomsE2ETest {
 
     @AfterEach
     void closePeers() {
-        peers.forEach(Peer::close);
+        peers.forEach(ChatPeer::close);
     }
 
     // ================================================================== 1. join
@@ -93,104 +92,150 @@ class RoomsE2ETest {
     @Test
     void joinAnswersJoinedWithRefRoomLastSeqAndMembersWithStatus() {
         String room = room("join");
-        Peer alice = connect(user("alice"));
-        Peer bob = connect(user("bob"));
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
 
         alice.send(new ClientFrame.Join("j-1", room, null));
-        JsonNode joined = alice.reply("j-1");
-        assertThat(joined.path("type").asText()).as("reply to join: %s", joined).isEqualTo("joined");
+        JsonNode joined = alice.expectReply("j-1", "joined");
         assertThat(fields(joined)).as("%s", joined).contains("type", "ref", "room", "lastSeq", "members");
         assertThat(joined.get("room").asText()).isEqualTo(room);
         assertThat(joined.get("lastSeq").isIntegralNumber()).as("lastSeq is a number: %s", joined).isTrue();
         assertThat(joined.get("lastSeq").asLong()).isZero();
         assertMembers(joined);
-        assertThat(members(joined)).containsEntry(alice.user, "online");
+        assertThat(members(joined)).containsEntry(alice.user(), "online");
 
         bob.send(new ClientFrame.Join("j-2", room, null));
-        JsonNode bobJoined = bob.reply("j-2");
-        assertThat(bobJoined.path("type").asText()).as("%s", bobJoined).isEqualTo("joined");
+        JsonNode bobJoined = bob.expectReply("j-2", "joined");
         assertThat(bobJoined.get("ref").asText()).isEqualTo("j-2");
         assertThat(bobJoined.get("room").asText()).isEqualTo(room);
         assertThat(bobJoined.get("lastSeq").asLong()).isZero();
         assertMembers(bobJoined);
-        assertThat(members(bobJoined)).containsEntry(alice.user, "online").containsEntry(bob.user, "online");
+        assertThat(members(bobJoined)).containsEntry(alice.user(), "online").containsEntry(bob.user(), "online");
+    }
 
-        // lastSeq follows the room, and a third member sees the other two.
+    @Test
+    void joinedCarriesTheRoomsLastSeqAndListsEveryMember() {
+        String room = room("join");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        joinAll(room, alice, bob);
+
         alice.send(new ClientFrame.Send("s-1", room, "m-1", "first"));
-        assertAck(alice.reply("s-1"), "s-1", room, "m-1", 1);
-        Peer carol = connect(user("carol"));
+        assertAck(alice.expectReply("s-1"), "s-1", room, "m-1", 1);
+        ChatPeer carol = connect(user("carol"));
         carol.send(new ClientFrame.Join("j-3", room, null));
-        JsonNode carolJoined = carol.reply("j-3");
-        assertThat(carolJoined.path("type").asText()).as("%s", carolJoined).isEqualTo("joined");
+        JsonNode carolJoined = carol.expectReply("j-3", "joined");
         assertThat(carolJoined.get("lastSeq").asLong()).isEqualTo(1);
         assertMembers(carolJoined);
-        assertThat(members(carolJoined)).containsEntry(alice.user, "online").containsEntry(bob.user, "online")
-            .containsEntry(carol.user, "online");
+        assertThat(members(carolJoined)).containsEntry(alice.user(), "online").containsEntry(bob.user(), "online")
+            .containsEntry(carol.user(), "online");
+    }
 
-        // A user with two sessions is one member.
-        Peer alice2 = connect(alice.user);
+    @Test
+    void aUserWithTwoSessionsIsOneMember() {
+        String room = room("join");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        ChatPeer carol = connect(user("carol"));
+        joinAll(room, alice, bob, carol);
+
+        ChatPeer alice2 = connect(alice.user());
         alice2.send(new ClientFrame.Join("j-4", room, null));
-        JsonNode again = alice2.reply("j-4");
-        assertThat(again.path("type").asText()).as("%s", again).isEqualTo("joined");
+        JsonNode again = alice2.expectReply("j-4", "joined");
         assertMembers(again);
-        assertThat(members(again)).containsKeys(alice.user, bob.user, carol.user);
+        assertThat(members(again)).containsKeys(alice.user(), bob.user(), carol.user());
+    }
 
-        // A member whose only session closed is no longer listed as online.
+    @Test
+    void aMemberWhoseOnlySessionClosedIsNoLongerListedOnline() {
+        String room = room("join");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        joinAll(room, alice, bob);
+
         bob.close();
-        alice.await(bob.user + " offline", f -> isPresence(f) && bob.user.equals(f.path("user").asText())
+        alice.expectPush("presence", f -> bob.user().equals(f.path("user").asText())
             && "offline".equals(f.path("status").asText()));
-        Peer dave = connect(user("dave"));
+        ChatPeer dave = connect(user("dave"));
         dave.send(new ClientFrame.Join("j-5", room, null));
-        JsonNode daveJoined = dave.reply("j-5");
-        assertThat(daveJoined.path("type").asText()).as("%s", daveJoined).isEqualTo("joined");
+        JsonNode daveJoined = dave.expectReply("j-5", "joined");
         assertMembers(daveJoined);
-        assertThat(members(daveJoined)).containsEntry(alice.user, "online").containsEntry(dave.user, "online");
-        assertThat(members(daveJoined).getOrDefault(bob.user, "not listed")).as("bob in %s", daveJoined)
+        assertThat(members(daveJoined)).containsEntry(alice.user(), "online").containsEntry(dave.user(), "online");
+        assertThat(members(daveJoined).getOrDefault(bob.user(), "not listed")).as("bob in %s", daveJoined)
             .isIn("not listed", "offline");
     }
 
     // ================================================================== 2. leave
 
     @Test
-    void leaveAnswersLeftAndStopsMessagesForThatRoom() {
+    void leaveAnswersLeftWithTheRefAndRoom() {
         String room = room("leave");
-        Peer alice = connect(user("alice"));
-        Peer bob = connect(user("bob"));
-        Peer carol = connect(user("carol"));
-        joinAll(room, alice, bob, carol);
+        ChatPeer alice = connect(user("alice"));
+        joinAll(room, alice);
 
         alice.send(new ClientFrame.Leave("l-1", room));
-        JsonNode left = alice.reply("l-1");
-        assertThat(left.path("type").asText()).as("reply to leave: %s", left).isEqualTo("left");
+        JsonNode left = alice.expectReply("l-1", "left");
         assertThat(left.get("room").asText()).isEqualTo(room);
         assertThat(fields(left)).contains("type", "ref", "room");
+    }
+
+    @Test
+    void leavingARoomNotJoinedIsNotFound() {
+        String room = room("leave");
+        ChatPeer alice = connect(user("alice"));
+        joinAll(room, alice);
+        alice.send(new ClientFrame.Leave("l-1", room));
+        alice.expectReply("l-1", "left");
 
         // Leaving again, or leaving a room never joined: not_found, with the ref.
         alice.send(new ClientFrame.Leave("l-2", room));
-        assertError(alice.reply("l-2"), "l-2", "not_found");
+        assertError(alice.expectReply("l-2"), "l-2", "not_found");
         alice.send(new ClientFrame.Leave("l-3", room("never-joined")));
-        assertError(alice.reply("l-3"), "l-3", "not_found");
+        assertError(alice.expectReply("l-3"), "l-3", "not_found");
+    }
+
+    @Test
+    void afterLeaveNoMessageOfTheRoomArrives() {
+        String room = room("leave");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        ChatPeer carol = connect(user("carol"));
+        joinAll(room, alice, bob, carol);
+        alice.send(new ClientFrame.Leave("l-1", room));
+        alice.expectReply("l-1", "left");
 
         bob.send(new ClientFrame.Send("s-1", room, "after-leave-1", "you left"));
-        assertAck(bob.reply("s-1"), "s-1", room, "after-leave-1", 1);
+        assertAck(bob.expectReply("s-1"), "s-1", room, "after-leave-1", 1);
         bob.send(new ClientFrame.Send("s-2", room, "after-leave-2", "still gone"));
-        assertAck(bob.reply("s-2"), "s-2", room, "after-leave-2", 2);
-        assertThat(seqs(carol.messages(room, 2))).containsExactly(1L, 2L);
+        assertAck(bob.expectReply("s-2"), "s-2", room, "after-leave-2", 2);
+        assertThat(seqs(carol.expectMessages(room, 2))).containsExactly(1L, 2L);
 
         // The ping is read after both messages reached the node's sessions: nothing for the room came.
         alice.sync();
-        assertThat(alice.received()).as("frames of %s after leaving %s", alice.user, room)
+        assertThat(alice.received()).as("frames of %s after leaving %s", alice.user(), room)
             .noneMatch(message(room));
+    }
 
-        // Joining again delivers only what comes after.
+    @Test
+    void joiningAgainAfterLeaveDeliversOnlyWhatComesAfter() {
+        String room = room("leave");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        joinAll(room, alice, bob);
+        alice.send(new ClientFrame.Leave("l-1", room));
+        alice.expectReply("l-1", "left");
+        bob.send(new ClientFrame.Send("s-1", room, "after-leave-1", "you left"));
+        assertAck(bob.expectReply("s-1"), "s-1", room, "after-leave-1", 1);
+        bob.send(new ClientFrame.Send("s-2", room, "after-leave-2", "still gone"));
+        assertAck(bob.expectReply("s-2"), "s-2", room, "after-leave-2", 2);
+
         alice.send(new ClientFrame.Join("j-again", room, null));
-        JsonNode rejoined = alice.reply("j-again");
-        assertThat(rejoined.path("type").asText()).as("%s", rejoined).isEqualTo("joined");
+        JsonNode rejoined = alice.expectReply("j-again", "joined");
         assertThat(rejoined.get("lastSeq").asLong()).isEqualTo(2);
         bob.send(new ClientFrame.Send("s-3", room, "after-rejoin", "welcome back"));
-        assertAck(bob.reply("s-3"), "s-3", room, "after-rejoin", 3);
-        JsonNode back = alice.await("message of " + room, message(room));
-        assertMessage(back, room, 3, "after-rejoin", bob.user, "welcome back");
+        assertAck(bob.expectReply("s-3"), "s-3", room, "after-rejoin", 3);
+        JsonNode back = alice.expectMessage(room);
+        assertMessage(back, room, 3, "after-rejoin", bob.user(), "welcome back");
         alice.sync();
         assertThat(alice.pending()).noneMatch(message(room));
     }
@@ -200,33 +245,49 @@ class RoomsE2ETest {
     @Test
     void sendIsAckedAndEverySubscribedSessionGetsTheExactMessageFrame() {
         String room = room("send");
-        Peer alice = connect(user("alice"));
-        Peer aliceElsewhere = connect(alice.user);
-        Peer bob = connect(user("bob"));
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer aliceElsewhere = connect(alice.user());
+        ChatPeer bob = connect(user("bob"));
         joinAll(room, alice, aliceElsewhere, bob);
 
         String text = "héllo \"wörld\" \\ <b>&amp;</b> 👋 — 你好";
         alice.send(new ClientFrame.Send("s-1", room, "uuid-1", text));
-        JsonNode ack = alice.reply("s-1");
+        JsonNode ack = alice.expectReply("s-1");
         assertAck(ack, "s-1", room, "uuid-1", 1);
 
-        for (Peer peer : List.of(alice, aliceElsewhere, bob)) {
-            JsonNode message = peer.await("message of " + room, message(room));
-            assertMessage(message, room, 1, "uuid-1", alice.user, text);
+        for (ChatPeer peer : List.of(alice, aliceElsewhere, bob)) {
+            JsonNode message = peer.expectMessage(room);
+            assertMessage(message, room, 1, "uuid-1", alice.user(), text);
             assertThat(message.get("ts").asText()).as("message ts = ack ts").isEqualTo(ack.get("ts").asText());
         }
 
         bob.send(new ClientFrame.Send("s-2", room, "uuid-2", "hi alice"));
-        JsonNode bobAck = bob.reply("s-2");
+        JsonNode bobAck = bob.expectReply("s-2");
         assertAck(bobAck, "s-2", room, "uuid-2", 2);
-        for (Peer peer : List.of(alice, aliceElsewhere, bob)) {
-            JsonNode message = peer.await("message of " + room, message(room));
-            assertMessage(message, room, 2, "uuid-2", bob.user, "hi alice");
+        for (ChatPeer peer : List.of(alice, aliceElsewhere, bob)) {
+            JsonNode message = peer.expectMessage(room);
+            assertMessage(message, room, 2, "uuid-2", bob.user(), "hi alice");
             assertThat(message.get("ts").asText()).isEqualTo(bobAck.get("ts").asText());
         }
+    }
 
-        // An ack goes only to the sending session.
-        for (Peer peer : List.of(alice, aliceElsewhere, bob)) {
+    @Test
+    void anAckGoesOnlyToTheSendingSession() {
+        String room = room("send");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer aliceElsewhere = connect(alice.user());
+        ChatPeer bob = connect(user("bob"));
+        joinAll(room, alice, aliceElsewhere, bob);
+        alice.send(new ClientFrame.Send("s-1", room, "uuid-1", "from alice"));
+        assertAck(alice.expectReply("s-1"), "s-1", room, "uuid-1", 1);
+        bob.send(new ClientFrame.Send("s-2", room, "uuid-2", "hi alice"));
+        assertAck(bob.expectReply("s-2"), "s-2", room, "uuid-2", 2);
+        // Both messages reached every session, so any ack fanned out with them would have too.
+        for (ChatPeer peer : List.of(alice, aliceElsewhere, bob)) {
+            assertThat(seqs(peer.expectMessages(room, 2))).containsExactly(1L, 2L);
+        }
+
+        for (ChatPeer peer : List.of(alice, aliceElsewhere, bob)) {
             peer.sync();
             assertThat(peer.received()).filteredOn(ofType("ack")).hasSize(peer == aliceElsewhere ? 0 : 1);
         }
@@ -240,29 +301,28 @@ class RoomsE2ETest {
         int senders = 4;
         int each = 30;
         int total = senders * each;
-        List<Peer> group = new ArrayList<>();
+        List<ChatPeer> group = new ArrayList<>();
         for (int i = 0; i < senders; i++) {
             group.add(connect(user("user" + i)));
         }
-        Peer watcher = connect(user("watcher"));
-        joinAll(room, group.toArray(Peer[]::new));
+        ChatPeer watcher = connect(user("watcher"));
+        joinAll(room, group.toArray(ChatPeer[]::new));
         joinAll(room, watcher);
 
         ExecutorService pool = Executors.newFixedThreadPool(senders);
         try {
             List<CompletableFuture<Map<Long, String>>> acked = new ArrayList<>();
-            for (Peer peer : group) {
+            for (ChatPeer peer : group) {
                 acked.add(CompletableFuture.supplyAsync(() -> {
                     for (int i = 0; i < each; i++) {
-                        peer.send(new ClientFrame.Send("c-" + i, room, peer.user + "-" + i, "from " + peer.user + " #" + i));
+                        peer.send(new ClientFrame.Send("c-" + i, room, peer.user() + "-" + i, "from " + peer.user() + " #" + i));
                     }
                     Map<Long, String> seqToId = new HashMap<>();
                     for (int i = 0; i < each; i++) {
-                        JsonNode ack = peer.reply("c-" + i);
-                        assertThat(ack.path("type").asText()).as("%s", ack).isEqualTo("ack");
-                        assertThat(ack.get("id").asText()).isEqualTo(peer.user + "-" + i);
+                        JsonNode ack = peer.expectReply("c-" + i, "ack");
+                        assertThat(ack.get("id").asText()).isEqualTo(peer.user() + "-" + i);
                         assertThat(seqToId.put(ack.get("seq").asLong(), ack.get("id").asText()))
-                            .as("seq acked twice to %s: %s", peer.user, ack).isNull();
+                            .as("seq acked twice to %s: %s", peer.user(), ack).isNull();
                     }
                     return seqToId;
                 }, pool));
@@ -274,18 +334,18 @@ class RoomsE2ETest {
             }
             assertThat(all.keySet()).as("acked seqs").containsExactlyInAnyOrderElementsOf(range(1, total));
 
-            List<Peer> receivers = new ArrayList<>(group);
+            List<ChatPeer> receivers = new ArrayList<>(group);
             receivers.add(watcher);
-            for (Peer peer : receivers) {
-                List<JsonNode> messages = peer.messages(room, total);
-                assertThat(seqs(messages)).as("seqs as %s received them", peer.user).containsExactlyElementsOf(range(1, total));
+            for (ChatPeer peer : receivers) {
+                List<JsonNode> messages = peer.expectMessages(room, total);
+                assertThat(seqs(messages)).as("seqs as %s received them", peer.user()).containsExactlyElementsOf(range(1, total));
                 for (JsonNode message : messages) {
                     assertThat(message.get("id").asText()).as("id of seq %s", message.get("seq"))
                         .isEqualTo(all.get(message.get("seq").asLong()));
                     assertThat(fields(message)).isEqualTo(MESSAGE_FIELDS);
                 }
                 peer.sync();
-                assertThat(peer.pending()).as("%s got more than %d messages", peer.user, total).noneMatch(message(room));
+                assertThat(peer.pending()).as("%s got more than %d messages", peer.user(), total).noneMatch(message(room));
             }
         } finally {
             pool.shutdownNow();
@@ -294,62 +354,65 @@ class RoomsE2ETest {
 
     // ================================================================== 5. idempotent id
 
+    /**
+     * One behaviour, three ways a client retries: after the ack, before it, and from a new connection
+     * after a lost ack. The seqs run on across the three and the final history covers all of them.
+     */
     @Test
     void resendingAnIdGetsTheSameAckAndCreatesNoSecondMessage() {
         String room = room("idem");
-        Peer alice = connect(user("alice"));
-        Peer bob = connect(user("bob"));
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
         joinAll(room, alice, bob);
 
         alice.send(new ClientFrame.Send("i-1", room, "dup-x", "once"));
-        JsonNode first = alice.reply("i-1");
+        JsonNode first = alice.expectReply("i-1");
         assertAck(first, "i-1", room, "dup-x", 1);
         alice.send(new ClientFrame.Send("i-2", room, "dup-x", "once"));
-        JsonNode retry = alice.reply("i-2");
+        JsonNode retry = alice.expectReply("i-2");
         assertAck(retry, "i-2", room, "dup-x", 1);
         assertThat(retry.get("ts").asText()).as("ts of the retried ack").isEqualTo(first.get("ts").asText());
 
         alice.send(new ClientFrame.Send("i-3", room, "marker-y", "marker"));
-        assertAck(alice.reply("i-3"), "i-3", room, "marker-y", 2);
-        for (Peer peer : List.of(alice, bob)) {
-            List<JsonNode> messages = peer.messages(room, 2);
-            assertMessage(messages.get(0), room, 1, "dup-x", alice.user, "once");
-            assertMessage(messages.get(1), room, 2, "marker-y", alice.user, "marker");
+        assertAck(alice.expectReply("i-3"), "i-3", room, "marker-y", 2);
+        for (ChatPeer peer : List.of(alice, bob)) {
+            List<JsonNode> messages = peer.expectMessages(room, 2);
+            assertMessage(messages.get(0), room, 1, "dup-x", alice.user(), "once");
+            assertMessage(messages.get(1), room, 2, "marker-y", alice.user(), "marker");
         }
 
         // A retry sent before the first attempt was acked.
         alice.send(new ClientFrame.Send("i-4", room, "dup-z", "twice in a row"));
         alice.send(new ClientFrame.Send("i-5", room, "dup-z", "twice in a row"));
-        JsonNode z1 = alice.reply("i-4");
-        JsonNode z2 = alice.reply("i-5");
+        JsonNode z1 = alice.expectReply("i-4");
+        JsonNode z2 = alice.expectReply("i-5");
         assertAck(z1, "i-4", room, "dup-z", 3);
         assertAck(z2, "i-5", room, "dup-z", 3);
         assertThat(z2.get("ts").asText()).isEqualTo(z1.get("ts").asText());
         alice.send(new ClientFrame.Send("i-6", room, "marker-w", "marker 2"));
-        assertAck(alice.reply("i-6"), "i-6", room, "marker-w", 4);
-        for (Peer peer : List.of(alice, bob)) {
-            List<JsonNode> messages = peer.messages(room, 2);
-            assertMessage(messages.get(0), room, 3, "dup-z", alice.user, "twice in a row");
-            assertMessage(messages.get(1), room, 4, "marker-w", alice.user, "marker 2");
+        assertAck(alice.expectReply("i-6"), "i-6", room, "marker-w", 4);
+        for (ChatPeer peer : List.of(alice, bob)) {
+            List<JsonNode> messages = peer.expectMessages(room, 2);
+            assertMessage(messages.get(0), room, 3, "dup-z", alice.user(), "twice in a row");
+            assertMessage(messages.get(1), room, 4, "marker-w", alice.user(), "marker 2");
         }
 
         // A retry after a lost ack, from a new connection of the same user.
-        Peer aliceReconnected = connect(alice.user);
+        ChatPeer aliceReconnected = connect(alice.user());
         aliceReconnected.send(new ClientFrame.Send("i-7", room, "dup-x", "once"));
-        JsonNode late = aliceReconnected.reply("i-7");
+        JsonNode late = aliceReconnected.expectReply("i-7");
         assertAck(late, "i-7", room, "dup-x", 1);
         assertThat(late.get("ts").asText()).isEqualTo(first.get("ts").asText());
         alice.send(new ClientFrame.Send("i-8", room, "marker-v", "marker 3"));
-        assertAck(alice.reply("i-8"), "i-8", room, "marker-v", 5);
-        for (Peer peer : List.of(alice, bob)) {
-            assertMessage(peer.messages(room, 1).get(0), room, 5, "marker-v", alice.user, "marker 3");
+        assertAck(alice.expectReply("i-8"), "i-8", room, "marker-v", 5);
+        for (ChatPeer peer : List.of(alice, bob)) {
+            assertMessage(peer.expectMessages(room, 1).get(0), room, 5, "marker-v", alice.user(), "marker 3");
             peer.sync();
             assertThat(peer.pending()).noneMatch(message(room));
         }
 
         bob.send(new ClientFrame.History("h-1", room, null, 50));
-        JsonNode history = bob.reply("h-1");
-        assertThat(history.path("type").asText()).as("%s", history).isEqualTo("history");
+        JsonNode history = bob.expectReply("h-1", "history");
         assertThat(history.get("messages")).extracting(m -> m.get("id").asText())
             .containsExactly("dup-x", "marker-y", "dup-z", "marker-w", "marker-v");
         assertThat(history.get("hasMore").asBoolean()).isFalse();
@@ -360,74 +423,93 @@ class RoomsE2ETest {
     @Test
     void sendingToAPublicRoomNotJoinedJoinsItImplicitlyWithoutAJoinedFrame() {
         String room = room("implicit");
-        Peer bob = connect(user("bob"));
+        ChatPeer bob = connect(user("bob"));
         joinAll(room, bob);
-        Peer carol = connect(user("carol"));
+        ChatPeer carol = connect(user("carol"));
 
         carol.send(new ClientFrame.Send("s-1", room, "imp-1", "hello without join"));
-        assertAck(carol.reply("s-1"), "s-1", room, "imp-1", 1);
-        assertMessage(carol.await("own message", message(room)), room, 1, "imp-1", carol.user, "hello without join");
-        assertMessage(bob.await("carol's message", message(room)), room, 1, "imp-1", carol.user, "hello without join");
+        assertAck(carol.expectReply("s-1"), "s-1", room, "imp-1", 1);
+        assertMessage(carol.expectMessage(room), room, 1, "imp-1", carol.user(), "hello without join");
+        assertMessage(bob.expectMessage(room), room, 1, "imp-1", carol.user(), "hello without join");
 
         // carol is now subscribed: she gets the room's next messages too.
         bob.send(new ClientFrame.Send("s-2", room, "imp-2", "hi carol"));
-        assertAck(bob.reply("s-2"), "s-2", room, "imp-2", 2);
-        assertMessage(carol.await("bob's message", message(room)), room, 2, "imp-2", bob.user, "hi carol");
+        assertAck(bob.expectReply("s-2"), "s-2", room, "imp-2", 2);
+        assertMessage(carol.expectMessage(room), room, 2, "imp-2", bob.user(), "hi carol");
 
         carol.sync();
-        assertThat(carol.received()).as("frames of %s", carol.user).noneMatch(ofType("joined"));
+        assertThat(carol.received()).as("frames of %s", carol.user()).noneMatch(ofType("joined"));
     }
 
     // ================================================================== 7. direct-message rooms
 
     @Test
-    void dmRoomsAreOnlyForTheirTwoParticipants() {
-        Peer alice = connect(user("alice"));
-        Peer bob = connect(user("bob"));
-        Peer carol = connect(user("carol"));
-        String dm = "dm:" + alice.user + ":" + bob.user;
-        assertThat(alice.user).isLessThan(bob.user);
+    void aDmRoomsTwoParticipantsChatInItAndReadItsHistory() {
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        String dm = "dm:" + alice.user() + ":" + bob.user();
+        assertThat(alice.user()).isLessThan(bob.user());
 
         joinAll(dm, alice, bob);
         alice.send(new ClientFrame.Send("s-1", dm, "dm-1", "just us"));
-        assertAck(alice.reply("s-1"), "s-1", dm, "dm-1", 1);
-        assertMessage(bob.await("dm", message(dm)), dm, 1, "dm-1", alice.user, "just us");
-        assertMessage(alice.await("dm", message(dm)), dm, 1, "dm-1", alice.user, "just us");
+        assertAck(alice.expectReply("s-1"), "s-1", dm, "dm-1", 1);
+        assertMessage(bob.expectMessage(dm), dm, 1, "dm-1", alice.user(), "just us");
+        assertMessage(alice.expectMessage(dm), dm, 1, "dm-1", alice.user(), "just us");
         bob.send(new ClientFrame.Send("s-2", dm, "dm-2", "indeed"));
-        assertAck(bob.reply("s-2"), "s-2", dm, "dm-2", 2);
-        assertMessage(alice.await("dm", message(dm)), dm, 2, "dm-2", bob.user, "indeed");
-        for (Peer peer : List.of(alice, bob)) {
-            peer.send(new ClientFrame.History("h-" + peer.user, dm, null, 50));
-            JsonNode history = peer.reply("h-" + peer.user);
-            assertThat(history.path("type").asText()).as("%s", history).isEqualTo("history");
+        assertAck(bob.expectReply("s-2"), "s-2", dm, "dm-2", 2);
+        assertMessage(alice.expectMessage(dm), dm, 2, "dm-2", bob.user(), "indeed");
+        for (ChatPeer peer : List.of(alice, bob)) {
+            peer.send(new ClientFrame.History("h-" + peer.user(), dm, null, 50));
+            JsonNode history = peer.expectReply("h-" + peer.user(), "history");
             assertThat(history.get("messages")).extracting(m -> m.get("id").asText()).containsExactly("dm-1", "dm-2");
         }
+    }
+
+    @Test
+    void aThirdUserMayNotJoinSendToOrReadADmRoom() {
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        ChatPeer carol = connect(user("carol"));
+        String dm = "dm:" + alice.user() + ":" + bob.user();
+        assertThat(alice.user()).isLessThan(bob.user());
+        joinAll(dm, alice, bob);
+        alice.send(new ClientFrame.Send("s-1", dm, "dm-1", "just us"));
+        assertAck(alice.expectReply("s-1"), "s-1", dm, "dm-1", 1);
+        bob.send(new ClientFrame.Send("s-2", dm, "dm-2", "indeed"));
+        assertAck(bob.expectReply("s-2"), "s-2", dm, "dm-2", 2);
 
         carol.send(new ClientFrame.Join("c-join", dm, null));
-        assertError(carol.reply("c-join"), "c-join", "forbidden");
+        assertError(carol.expectReply("c-join"), "c-join", "forbidden");
         carol.send(new ClientFrame.Send("c-send", dm, "intruder", "let me in"));
-        assertError(carol.reply("c-send"), "c-send", "forbidden");
+        assertError(carol.expectReply("c-send"), "c-send", "forbidden");
         carol.send(new ClientFrame.History("c-history", dm, null, 50));
-        assertError(carol.reply("c-history"), "c-history", "forbidden");
+        assertError(carol.expectReply("c-history"), "c-history", "forbidden");
         carol.sync();
         assertThat(carol.received()).as("carol's frames").noneMatch(message(dm)).noneMatch(ofType("history"));
 
         // The refused send created nothing.
         alice.send(new ClientFrame.History("h-after", dm, null, 50));
-        assertThat(alice.reply("h-after").get("messages")).extracting(m -> m.get("id").asText())
+        assertThat(alice.expectReply("h-after").get("messages")).extracting(m -> m.get("id").asText())
             .containsExactly("dm-1", "dm-2");
+        carol.ping("still-open");
+    }
+
+    @Test
+    void aDmRoomIdNamesTwoDifferentUsersInSortedOrder() {
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        assertThat(alice.user()).isLessThan(bob.user());
 
         // Names not in sorted order, or twice the same user, are not room ids.
-        alice.send(new ClientFrame.Join("unsorted", "dm:" + bob.user + ":" + alice.user, null));
-        assertError(alice.reply("unsorted"), "unsorted", "invalid");
-        alice.send(new ClientFrame.Join("self", "dm:" + alice.user + ":" + alice.user, null));
-        assertError(alice.reply("self"), "self", "invalid");
-        alice.send(new ClientFrame.Send("unsorted-send", "dm:" + bob.user + ":" + alice.user, "x", "x"));
-        assertError(alice.reply("unsorted-send"), "unsorted-send", "invalid");
-        alice.send(new ClientFrame.History("unsorted-history", "dm:" + bob.user + ":" + alice.user, null, 50));
-        assertError(alice.reply("unsorted-history"), "unsorted-history", "invalid");
+        alice.send(new ClientFrame.Join("unsorted", "dm:" + bob.user() + ":" + alice.user(), null));
+        assertError(alice.expectReply("unsorted"), "unsorted", "invalid");
+        alice.send(new ClientFrame.Join("self", "dm:" + alice.user() + ":" + alice.user(), null));
+        assertError(alice.expectReply("self"), "self", "invalid");
+        alice.send(new ClientFrame.Send("unsorted-send", "dm:" + bob.user() + ":" + alice.user(), "x", "x"));
+        assertError(alice.expectReply("unsorted-send"), "unsorted-send", "invalid");
+        alice.send(new ClientFrame.History("unsorted-history", "dm:" + bob.user() + ":" + alice.user(), null, 50));
+        assertError(alice.expectReply("unsorted-history"), "unsorted-history", "invalid");
         alice.ping("still-open");
-        carol.ping("still-open");
     }
 
     // ================================================================== 8. history
@@ -435,11 +517,11 @@ class RoomsE2ETest {
     @Test
     void historyPagesAscendByExactSeqWithCorrectHasMoreAlsoFromTheJournal() {
         String room = room("history");
-        Peer alice = connect(user("alice"));
-        Peer bob = connect(user("bob"));
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
 
         bob.sendRaw("{\"type\":\"history\",\"ref\":\"empty\",\"room\":\"" + room + "\"}");
-        assertHistory(bob.reply("empty"), "empty", room, List.of(), false);
+        assertHistory(bob.expectReply("empty"), "empty", room, List.of(), false);
 
         int total = 60;
         Map<Long, JsonNode> sent = sendMany(alice, room, total);
@@ -447,35 +529,44 @@ class RoomsE2ETest {
 
         // before omitted and limit omitted: the newest 50.
         bob.sendRaw("{\"type\":\"history\",\"ref\":\"newest\",\"room\":\"" + room + "\"}");
-        assertHistory(bob.reply("newest"), "newest", room, range(11, 60), true, sent);
+        assertHistory(bob.expectReply("newest"), "newest", room, range(11, 60), true, sent);
         // before omitted, a limit inside the in-memory window.
         bob.sendRaw("{\"type\":\"history\",\"ref\":\"top5\",\"room\":\"" + room + "\",\"limit\":5}");
-        assertHistory(bob.reply("top5"), "top5", room, range(56, 60), true, sent);
+        assertHistory(bob.expectReply("top5"), "top5", room, range(56, 60), true, sent);
         // A page straddling the window's start.
         history(bob, "straddle", room, 58L, 3);
-        assertHistory(bob.reply("straddle"), "straddle", room, range(55, 57), true, sent);
+        assertHistory(bob.expectReply("straddle"), "straddle", room, range(55, 57), true, sent);
         // Pages entirely older than the window (journal).
         history(bob, "oldest", room, 11L, 50);
-        assertHistory(bob.reply("oldest"), "oldest", room, range(1, 10), false, sent);
+        assertHistory(bob.expectReply("oldest"), "oldest", room, range(1, 10), false, sent);
         history(bob, "to-one", room, 4L, 3);
-        assertHistory(bob.reply("to-one"), "to-one", room, range(1, 3), false, sent);
+        assertHistory(bob.expectReply("to-one"), "to-one", room, range(1, 3), false, sent);
         history(bob, "above-one", room, 5L, 3);
-        assertHistory(bob.reply("above-one"), "above-one", room, range(2, 4), true, sent);
+        assertHistory(bob.expectReply("above-one"), "above-one", room, range(2, 4), true, sent);
         history(bob, "nothing-before-1", room, 1L, 10);
-        assertHistory(bob.reply("nothing-before-1"), "nothing-before-1", room, List.of(), false, sent);
+        assertHistory(bob.expectReply("nothing-before-1"), "nothing-before-1", room, List.of(), false, sent);
         history(bob, "beyond-last", room, 1000L, 3);
-        assertHistory(bob.reply("beyond-last"), "beyond-last", room, range(58, 60), true, sent);
+        assertHistory(bob.expectReply("beyond-last"), "beyond-last", room, range(58, 60), true, sent);
         history(bob, "max", room, null, 200);
-        assertHistory(bob.reply("max"), "max", room, range(1, 60), false, sent);
+        assertHistory(bob.expectReply("max"), "max", room, range(1, 60), false, sent);
+    }
 
-        // Walking back page by page yields every message once.
+    @Test
+    void walkingHistoryBackPageByPageYieldsEveryMessageOnce() {
+        String room = room("history");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        int total = 60;
+        Map<Long, JsonNode> sent = sendMany(alice, room, total);
+        assertThat(sent.keySet()).containsExactlyInAnyOrderElementsOf(range(1, total));
+
         List<Long> walked = new ArrayList<>();
         Long before = null;
         boolean hasMore = true;
         int pages = 0;
         while (hasMore) {
             history(bob, "walk-" + pages, room, before, 7);
-            JsonNode page = bob.reply("walk-" + pages);
+            JsonNode page = bob.expectReply("walk-" + pages);
             List<Long> seqs = seqs(list(page.get("messages")));
             assertThat(seqs).as("page %d", pages).isNotEmpty().isSorted();
             walked.addAll(0, seqs);
@@ -485,12 +576,17 @@ class RoomsE2ETest {
         }
         assertThat(walked).containsExactlyElementsOf(range(1, total));
         assertThat(pages).isEqualTo(9);
+    }
 
-        // limit outside 1-200.
+    @Test
+    void historyLimitOutside1To200IsInvalid() {
+        String room = room("history");
+        ChatPeer bob = connect(user("bob"));
+
         bob.sendRaw("{\"type\":\"history\",\"ref\":\"limit-0\",\"room\":\"" + room + "\",\"limit\":0}");
-        assertError(bob.reply("limit-0"), "limit-0", "invalid");
+        assertError(bob.expectReply("limit-0"), "limit-0", "invalid");
         bob.sendRaw("{\"type\":\"history\",\"ref\":\"limit-201\",\"room\":\"" + room + "\",\"limit\":201}");
-        assertError(bob.reply("limit-201"), "limit-201", "invalid");
+        assertError(bob.expectReply("limit-201"), "limit-201", "invalid");
         bob.ping("after-errors");
     }
 
@@ -499,7 +595,7 @@ class RoomsE2ETest {
     @Test
     void joinWithSinceReplaysTheGapInOrderThenSynced() {
         String room = room("since");
-        Peer alice = connect(user("alice"));
+        ChatPeer alice = connect(user("alice"));
         int total = 12;
         Map<Long, JsonNode> sent = sendMany(alice, room, total);
 
@@ -511,31 +607,47 @@ class RoomsE2ETest {
         assertResume(room, 10, total, sent);
         // Nothing missed: joined, then synced at once.
         assertResume(room, total, total, sent);
+    }
 
-        // After synced the session is live.
-        Peer bob = connect(user("bob"));
+    @Test
+    void afterSyncedAResumedSessionIsLive() {
+        String room = room("since");
+        ChatPeer alice = connect(user("alice"));
+        int total = 12;
+        sendMany(alice, room, total);
+
+        ChatPeer bob = connect(user("bob"));
         bob.send(new ClientFrame.Join("live", room, (long) total));
-        bob.takeThrough("synced", ofType("synced"));
+        bob.takeThrough("synced");
         alice.send(new ClientFrame.Send("s-live", room, "live-13", "live"));
-        assertAck(alice.reply("s-live"), "s-live", room, "live-13", 13);
-        assertMessage(bob.await("live message", message(room)), room, 13, "live-13", alice.user, "live");
+        assertAck(alice.expectReply("s-live"), "s-live", room, "live-13", 13);
+        assertMessage(bob.expectMessage(room), room, 13, "live-13", alice.user(), "live");
+    }
+
+    @Test
+    void sinceBeyondLastSeqNegativeOrNotANumberIsInvalidAndSubscribesNothing() {
+        String room = room("since");
+        ChatPeer alice = connect(user("alice"));
+        sendMany(alice, room, 13);
+        ChatPeer bob = connect(user("bob"));
+        joinAll(room, bob);
 
         // since beyond lastSeq, negative, not a number: invalid, with the ref, and no joined.
-        Peer carol = connect(user("carol"));
+        ChatPeer carol = connect(user("carol"));
         carol.sendRaw("{\"type\":\"join\",\"ref\":\"too-far\",\"room\":\"" + room + "\",\"since\":14}");
-        assertError(carol.reply("too-far"), "too-far", "invalid");
+        assertError(carol.expectReply("too-far"), "too-far", "invalid");
         carol.sendRaw("{\"type\":\"join\",\"ref\":\"negative\",\"room\":\"" + room + "\",\"since\":-1}");
-        assertError(carol.reply("negative"), "negative", "invalid");
+        assertError(carol.expectReply("negative"), "negative", "invalid");
         carol.sendRaw("{\"type\":\"join\",\"ref\":\"text\",\"room\":\"" + room + "\",\"since\":\"abc\"}");
-        assertError(carol.reply("text"), "text", "invalid");
+        assertError(carol.expectReply("text"), "text", "invalid");
         carol.sendRaw("{\"type\":\"join\",\"ref\":\"numeric-text\",\"room\":\"" + room + "\",\"since\":\"3\"}");
-        assertError(carol.reply("numeric-text"), "numeric-text", "invalid");
+        assertError(carol.expectReply("numeric-text"), "numeric-text", "invalid");
         carol.sync();
         assertThat(carol.received()).noneMatch(ofType("joined")).noneMatch(message(room)).noneMatch(ofType("synced"));
         // The refused joins left no subscription behind.
         alice.send(new ClientFrame.Send("s-14", room, "after-refusals", "not for carol"));
-        assertAck(alice.reply("s-14"), "s-14", room, "after-refusals", 14);
-        bob.await("message 14", message(room));
+        assertAck(alice.expectReply("s-14"), "s-14", room, "after-refusals", 14);
+        bob.expectMessage(room);
         carol.sync();
         assertThat(carol.received()).noneMatch(message(room));
     }
@@ -543,7 +655,7 @@ class RoomsE2ETest {
     @Test
     void joinWithSinceReplaysALongBacklogFromTheJournal() {
         String room = room("backlog");
-        Peer alice = connect(user("alice"));
+        ChatPeer alice = connect(user("alice"));
         int total = 450;
         Map<Long, JsonNode> sent = sendMany(alice, room, total);
         assertResume(room, 0, total, sent);
@@ -555,8 +667,8 @@ class RoomsE2ETest {
     @Test
     void resumeAfterADroppedConnectionSeesEveryMessageExactlyOnce() throws Exception {
         String room = room("resume");
-        Peer alice = connect(user("alice"));
-        Peer bob = connect(user("bob"));
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
         joinAll(room, alice, bob);
 
         int total = 80;
@@ -578,8 +690,7 @@ class RoomsE2ETest {
                         bobRejoining.join();
                     }
                     alice.send(new ClientFrame.Send("r-" + i, room, "resume-" + i, "message " + i));
-                    JsonNode ack = alice.reply("r-" + i);
-                    assertThat(ack.path("type").asText()).as("%s", ack).isEqualTo("ack");
+                    JsonNode ack = alice.expectReply("r-" + i, "ack");
                     long seq = ack.get("seq").asLong();
                     seqToId.put(seq, ack.get("id").asText());
                     acked.set(seq);
@@ -588,28 +699,27 @@ class RoomsE2ETest {
             }, pool);
 
             // bob reads a few, then loses his connection while alice goes on.
-            List<JsonNode> seen = new ArrayList<>(bob.messages(room, 6));
+            List<JsonNode> seen = new ArrayList<>(bob.expectMessages(room, 6));
             long highest = seen.get(seen.size() - 1).get("seq").asLong();
             bob.abort();
             // Wait until the gap is larger than the in-memory window, so the resume needs the journal.
             int gapTarget = (int) highest + WINDOW + 10;
             CompletableFuture.anyOf(reached.get(Math.min(gapTarget, firstBatch)), sender).get(T.toSeconds(), TimeUnit.SECONDS);
 
-            Peer bobAgain = connect(bob.user);
+            ChatPeer bobAgain = connect(bob.user());
             bobAgain.send(new ClientFrame.Join("resume", room, highest));
             bobRejoining.complete(null);
-            JsonNode joined = bobAgain.reply("resume");
-            assertThat(joined.path("type").asText()).as("%s", joined).isEqualTo("joined");
+            JsonNode joined = bobAgain.expectReply("resume", "joined");
             assertThat(joined.get("lastSeq").asLong()).isGreaterThanOrEqualTo(highest + WINDOW + 1);
 
             sender.get(20, TimeUnit.SECONDS);
             assertThat(acked.get()).isEqualTo(total);
-            List<JsonNode> afterResume = bobAgain.messages(room, (int) (total - highest));
+            List<JsonNode> afterResume = bobAgain.expectMessages(room, (int) (total - highest));
             seen.addAll(afterResume);
             assertThat(seqs(seen)).as("what bob saw across both connections").containsExactlyElementsOf(range(1, total));
             for (JsonNode message : seen) {
                 assertMessage(message, room, message.get("seq").asLong(), seqToId.get(message.get("seq").asLong()),
-                    alice.user, "message " + message.get("seq").asLong());
+                    alice.user(), "message " + message.get("seq").asLong());
             }
             // synced came once, after the replayed part, with the lastSeq of joined.
             List<JsonNode> synced = bobAgain.received().stream().filter(ofType("synced")).toList();
@@ -631,20 +741,37 @@ class RoomsE2ETest {
     // ================================================================== 11. typing
 
     @Test
-    void typingReachesTheOthersButNotTheSenderAndGetsNoReply() {
+    void typingReachesTheOtherMembersAndNoOneOutsideTheRoom() {
         String room = room("typing");
-        Peer alice = connect(user("alice"));
-        Peer bob = connect(user("bob"));
-        Peer carol = connect(user("carol"));
-        Peer outsider = connect(user("dave"));
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        ChatPeer carol = connect(user("carol"));
+        ChatPeer outsider = connect(user("dave"));
         joinAll(room, alice, bob, carol);
 
         alice.send(new ClientFrame.Typing("t-1", room));
-        for (Peer peer : List.of(bob, carol)) {
-            JsonNode typing = peer.await("typing", ofType("typing"));
+        for (ChatPeer peer : List.of(bob, carol)) {
+            JsonNode typing = peer.expectPush("typing");
             assertThat(fields(typing)).as("%s", typing).isEqualTo(Set.of("type", "room", "user"));
             assertThat(typing.get("room").asText()).isEqualTo(room);
-            assertThat(typing.get("user").asText()).isEqualTo(alice.user);
+            assertThat(typing.get("user").asText()).isEqualTo(alice.user());
+        }
+        // Not in the room: no typing notice either.
+        outsider.sync();
+        assertThat(outsider.received()).noneMatch(ofType("typing"));
+    }
+
+    @Test
+    void typingGetsNoReplyAndNeverReachesTheSender() {
+        String room = room("typing");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        ChatPeer carol = connect(user("carol"));
+        joinAll(room, alice, bob, carol);
+
+        alice.send(new ClientFrame.Typing("t-1", room));
+        for (ChatPeer peer : List.of(bob, carol)) {
+            peer.expectPush("typing");
         }
         // Nothing answers the typing frame itself: the pong is the next frame.
         List<JsonNode> beforePong = alice.sync();
@@ -652,50 +779,49 @@ class RoomsE2ETest {
         assertThat(alice.received()).noneMatch(withRef("t-1"));
         // A message posted after the typing notice reaches alice with no typing frame before it.
         alice.send(new ClientFrame.Send("s-1", room, "after-typing", "done typing"));
-        assertAck(alice.reply("s-1"), "s-1", room, "after-typing", 1);
-        alice.await("own message", message(room));
-        bob.await("alice's message", message(room));
+        assertAck(alice.expectReply("s-1"), "s-1", room, "after-typing", 1);
+        alice.expectMessage(room);
+        bob.expectMessage(room);
         assertThat(alice.received()).noneMatch(ofType("typing"));
-        // Not in the room: no typing notice either.
-        outsider.sync();
-        assertThat(outsider.received()).noneMatch(ofType("typing"));
     }
 
     // ================================================================== 12. errors keep the socket open
 
     @Test
     void errorsEchoTheRefAndKeepTheSocketOpen() {
-        Peer alice = connect(user("alice"));
+        ChatPeer alice = connect(user("alice"));
 
         alice.sendRaw("{\"type\":\"dance\",\"ref\":\"e-1\"}");
-        assertError(alice.reply("e-1"), "e-1", "invalid");
+        assertError(alice.expectReply("e-1"), "e-1", "invalid");
 
         String[] badRooms = {"General", "-general", "_general", "gen eral", "gen/eral", "", "a".repeat(65), "dm:alice",
             "dm:" + user("bob") + ":" + user("alice")};
         for (int i = 0; i < badRooms.length; i++) {
             alice.sendRaw("{\"type\":\"join\",\"ref\":\"bad-" + i + "\",\"room\":" + JSON.valueToTree(badRooms[i]) + "}");
-            assertError(alice.reply("bad-" + i), "bad-" + i, "invalid");
+            assertError(alice.expectReply("bad-" + i), "bad-" + i, "invalid");
         }
         alice.sendRaw("{\"type\":\"send\",\"ref\":\"bad-send\",\"room\":\"Bad!\",\"id\":\"x\",\"text\":\"x\"}");
-        assertError(alice.reply("bad-send"), "bad-send", "invalid");
+        assertError(alice.expectReply("bad-send"), "bad-send", "invalid");
         alice.sendRaw("{\"type\":\"history\",\"ref\":\"bad-history\",\"room\":\"bad room\"}");
-        assertError(alice.reply("bad-history"), "bad-history", "invalid");
+        assertError(alice.expectReply("bad-history"), "bad-history", "invalid");
         alice.sendRaw("{\"type\":\"leave\",\"ref\":\"bad-leave\",\"room\":\"BAD\"}");
-        assertError(alice.reply("bad-leave"), "bad-leave", "invalid");
+        assertError(alice.expectReply("bad-leave"), "bad-leave", "invalid");
 
         alice.ping("p-1");
         assertThat(alice.isOpen()).isTrue();
+    }
 
-        // The longest valid room id works, and unknown fields are ignored.
+    @Test
+    void theLongestValidRoomIdWorksAndUnknownFieldsAreIgnored() {
+        ChatPeer alice = connect(user("alice"));
+
         String longest = "a" + tag + "x".repeat(63 - tag.length());
         assertThat(longest).hasSize(64);
         alice.sendRaw("{\"type\":\"join\",\"ref\":\"ok\",\"room\":\"" + longest + "\",\"colour\":\"blue\"}");
-        JsonNode joined = alice.reply("ok");
-        assertThat(joined.path("type").asText()).as("%s", joined).isEqualTo("joined");
+        JsonNode joined = alice.expectReply("ok", "joined");
         assertThat(joined.get("room").asText()).isEqualTo(longest);
         alice.sendRaw("{\"type\":\"ping\",\"ref\":\"p-2\",\"extra\":{\"nested\":[1,2]}}");
-        JsonNode pong = alice.reply("p-2");
-        assertThat(pong.path("type").asText()).as("%s", pong).isEqualTo("pong");
+        alice.expectReply("p-2", "pong");
         assertThat(alice.isOpen()).isTrue();
     }
 
@@ -709,22 +835,19 @@ class RoomsE2ETest {
         return name + "-" + tag;
     }
 
-    private Peer connect(String user) {
-        Peer peer = new Peer(user, node.client().connectAs(user));
+    private ChatPeer connect(String user) {
+        ChatPeer peer = ChatPeer.connect(node.client(), user);
         peers.add(peer);
         return peer;
     }
 
-    private static void joinAll(String room, Peer... group) {
-        for (Peer peer : group) {
-            String ref = "join-" + room;
-            peer.send(new ClientFrame.Join(ref, room, null));
-            JsonNode joined = peer.reply(ref);
-            assertThat(joined.path("type").asText()).as("%s joining %s: %s", peer.user, room, joined).isEqualTo("joined");
+    private static void joinAll(String room, ChatPeer... group) {
+        for (ChatPeer peer : group) {
+            peer.join("join-" + room, room);
         }
     }
 
-    private static void history(Peer peer, String ref, String room, Long before, int limit) {
+    private static void history(ChatPeer peer, String ref, String room, Long before, int limit) {
         peer.send(new ClientFrame.History(ref, room, before, limit));
     }
 
@@ -732,18 +855,17 @@ class RoomsE2ETest {
      * Sends {@code count} messages pipelined (text {@code "message <i>"}, id {@code "<room>-<i>"}), waits
      * for every ack and for the sender's own message frames; returns those frames by seq.
      */
-    private static Map<Long, JsonNode> sendMany(Peer sender, String room, int count) {
+    private static Map<Long, JsonNode> sendMany(ChatPeer sender, String room, int count) {
         for (int i = 1; i <= count; i++) {
             sender.send(new ClientFrame.Send("m-" + i, room, room + "-" + i, "message " + i));
         }
         Map<Long, String> seqToId = new HashMap<>();
         for (int i = 1; i <= count; i++) {
-            JsonNode ack = sender.reply("m-" + i);
-            assertThat(ack.path("type").asText()).as("%s", ack).isEqualTo("ack");
+            JsonNode ack = sender.expectReply("m-" + i, "ack");
             seqToId.put(ack.get("seq").asLong(), ack.get("id").asText());
         }
         Map<Long, JsonNode> bySeq = new HashMap<>();
-        for (JsonNode message : sender.messages(room, count)) {
+        for (JsonNode message : sender.expectMessages(room, count)) {
             long seq = message.get("seq").asLong();
             assertThat(message.get("id").asText()).isEqualTo(seqToId.get(seq));
             assertThat(bySeq.put(seq, message)).isNull();
@@ -753,10 +875,10 @@ class RoomsE2ETest {
 
     /** A new session joins with {@code since}: joined, the messages after since in order, synced. */
     private void assertResume(String room, long since, long lastSeq, Map<Long, JsonNode> sent) {
-        Peer peer = connect(user("r" + since));
+        ChatPeer peer = connect(user("r" + since));
         String ref = "since-" + since;
         peer.send(new ClientFrame.Join(ref, room, since));
-        List<JsonNode> frames = peer.takeThrough("synced of " + room, ofType("synced")).stream()
+        List<JsonNode> frames = peer.takeThrough("synced").stream()
             .filter(f -> !isPresence(f)).toList();
         JsonNode joined = frames.get(0);
         assertThat(joined.path("type").asText()).as("first answer to join since %d: %s", since, joined).isEqualTo("joined");
@@ -878,165 +1000,8 @@ class RoomsE2ETest {
         return LongStream.rangeClosed(from, to).boxed().toList();
     }
 
-    private static Predicate<JsonNode> ofType(String type) {
-        return f -> type.equals(f.path("type").asText());
-    }
-
-    private static Predicate<JsonNode> withRef(String ref) {
-        return f -> f.has("ref") && ref.equals(f.get("ref").asText());
-    }
-
-    private static Predicate<JsonNode> message(String room) {
-        return f -> "message".equals(f.path("type").asText()) && room.equals(f.path("room").asText());
-    }
-
     /** Presence pushes may interleave with anything; tests about rooms look past them. */
     private static boolean isPresence(JsonNode frame) {
         return "presence".equals(frame.path("type").asText()) && !frame.has("ref");
-    }
-
-    // ================================================================== the client side of one session
-
-    /**
-     * One WebSocket session as the tests see it: every frame as parsed raw JSON, kept in arrival order.
-     * {@link #await} takes the first frame that matches and leaves the rest; {@link #received()} is
-     * everything that arrived, taken or not. Not thread-safe: one thread drives a peer at a time.
-     */
-    static final class Peer implements AutoCloseable {
-
-        final String user;
-        final JsonNode welcome;
-        private final PulseConnection connection;
-        private final List<JsonNode> inbox = new ArrayList<>();
-        private final List<JsonNode> received = new ArrayList<>();
-        private int syncs;
-
-        Peer(String user, PulseConnection connection) {
-            this.user = user;
-            this.connection = connection;
-            this.welcome = await("welcome", f -> true);
-            assertThat(welcome.path("type").asText()).as("first frame: %s", welcome).isEqualTo("welcome");
-            assertThat(welcome.path("user").asText()).isEqualTo(user);
-        }
-
-        void send(ClientFrame frame) {
-            connection.send(frame);
-        }
-
-        void sendRaw(String json) {
-            connection.sendRaw(json);
-        }
-
-        /** Takes the first frame (in arrival order) that matches. */
-        JsonNode await(String what, Predicate<JsonNode> match) {
-            long deadline = System.nanoTime() + T.toNanos();
-            while (true) {
-                for (Iterator<JsonNode> it = inbox.iterator(); it.hasNext(); ) {
-                    JsonNode frame = it.next();
-                    if (match.test(frame)) {
-                        it.remove();
-                        return frame;
-                    }
-                }
-                if (!pull(deadline)) {
-                    throw new AssertionError(user + ": no " + what + " within " + T + "; not taken: " + inbox
-                        + (connection.closed().isDone() ? "; closed: " + connection.closed().join() : ""));
-                }
-            }
-        }
-
-        /** The direct reply to the frame sent with {@code ref}, whatever its type. */
-        JsonNode reply(String ref) {
-            return await("reply with ref " + ref, withRef(ref));
-        }
-
-        /** The next {@code count} message frames of {@code room}, in arrival order. */
-        List<JsonNode> messages(String room, int count) {
-            List<JsonNode> messages = new ArrayList<>(count);
-            for (int i = 0; i < count; i++) {
-                messages.add(await("message " + (i + 1) + " of " + count + " in " + room, message(room)));
-            }
-            return messages;
-        }
-
-        /** Takes frames in arrival order up to and including the first that matches {@code last}. */
-        List<JsonNode> takeThrough(String what, Predicate<JsonNode> last) {
-            long deadline = System.nanoTime() + T.toNanos();
-            List<JsonNode> taken = new ArrayList<>();
-            while (true) {
-                while (!inbox.isEmpty()) {
-                    JsonNode frame = inbox.remove(0);
-                    taken.add(frame);
-                    if (last.test(frame)) {
-                        return taken;
-                    }
-                }
-                if (!pull(deadline)) {
-                    throw new AssertionError(user + ": no " + what + " within " + T + "; taken: " + taken);
-                }
-            }
-        }
-
-        /**
-         * A ping round trip: when the pong is here, every frame the server queued for this session before
-         * reading the ping has arrived. Returns the frames received and not taken, pong excluded.
-         */
-        List<JsonNode> sync() {
-            String ref = "sync-" + (++syncs);
-            connection.send(new ClientFrame.Ping(ref));
-            JsonNode pong = reply(ref);
-            assertThat(pong.path("type").asText()).as("%s", pong).isEqualTo("pong");
-            return pending();
-        }
-
-        void ping(String ref) {
-            connection.send(new ClientFrame.Ping(ref));
-            JsonNode pong = reply(ref);
-            assertThat(pong.path("type").asText()).as("reply to ping: %s", pong).isEqualTo("pong");
-            assertThat(pong.path("ref").asText()).isEqualTo(ref);
-        }
-
-        /** Frames received and not taken yet. */
-        List<JsonNode> pending() {
-            return List.copyOf(inbox);
-        }
-
-        /** Every frame received so far, taken or not, welcome included. */
-        List<JsonNode> received() {
-            return List.copyOf(received);
-        }
-
-        boolean isOpen() {
-            return connection.isOpen();
-        }
-
-        /** Drops the TCP connection without a close handshake; frames not yet taken are lost. */
-        void abort() {
-            connection.abort();
-            inbox.clear();
-        }
-
-        @Override
-        public void close() {
-            connection.close();
-        }
-
-        private boolean pull(long deadline) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return false;
-            }
-            String raw;
-            try {
-                raw = connection.nextRaw(Duration.ofNanos(left));
-            } catch (AssertionError timeout) {
-                return false;
-            }
-            JsonNode frame = json(raw);
-            assertThat(frame).as("frame %s", raw).isInstanceOf(ObjectNode.class);
-            inbox.add(frame);
-            received.add(frame);
-            return true;
-        }
     }
 }

@@ -1,13 +1,14 @@
 package dev.pulse.node.faults;
 
+import static dev.pulse.node.testkit.ChatPeer.ofType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.TestNode;
+import dev.pulse.node.testkit.ChatPeer;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.ServerFrame;
-import dev.pulse.protocol.client.PulseConnection;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -57,23 +58,22 @@ class DatabaseOutageTest {
                 "PULSE_DB_USER", "postgres", "PULSE_DB_PASSWORD", "postgres"),
             ConfigFactory.parseString("pulse.limits.send-burst = 1000"));
 
-        PulseConnection alice = node.client().connectAs("alice");
-        alice.send(new ClientFrame.Join("j", "ops", null));
-        alice.await(ServerFrame.Joined.class, T);
+        ChatPeer alice = ChatPeer.connect(node.client(), "alice", T);
+        alice.join("j", "ops");
         alice.send(new ClientFrame.Send("s1", "ops", "before", "before the outage"));
-        assertThat(alice.await(ServerFrame.Ack.class, a -> "s1".equals(a.ref()), T).seq()).isEqualTo(1);
+        assertThat(alice.expectReply("s1", ServerFrame.Ack.class).seq()).isEqualTo(1);
 
         postgres.close();
         postgres = null;
 
         long start = System.nanoTime();
         alice.send(new ClientFrame.Send("s2", "ops", "during", "during the outage"));
-        ServerFrame.Error error = alice.await(ServerFrame.Error.class, e -> "s2".equals(e.ref()), T);
+        ServerFrame.Error error = alice.expectReply("s2", ServerFrame.Error.class);
         long answeredMs = (System.nanoTime() - start) / 1_000_000;
         System.out.println("{\"test\":\"database-outage\",\"unavailableAfterMs\":" + answeredMs + "}");
         assertThat(error.code()).isEqualTo(ErrorCode.UNAVAILABLE.wire());
         assertThat(answeredMs).as("answered without hanging").isLessThan(6_000);
-        assertThat(alice.pending()).noneMatch(f -> f instanceof ServerFrame.Ack);
+        assertThat(alice.pending()).noneMatch(ofType("ack"));
         assertOpen(alice);
 
         postgres = startPostgres(port);
@@ -84,7 +84,7 @@ class DatabaseOutageTest {
         assertThat(ack.seq()).isEqualTo(2);
 
         alice.send(new ClientFrame.History("h", "ops", null, 50));
-        ServerFrame.History history = alice.await(ServerFrame.History.class, T);
+        ServerFrame.History history = alice.expectReply("h", ServerFrame.History.class);
         assertThat(history.messages()).extracting(ServerFrame.Message::id).containsExactly("before", "during");
         alice.close();
     }
@@ -103,24 +103,23 @@ class DatabaseOutageTest {
                     "PULSE_DB_URL", "jdbc:postgresql://localhost:" + path.port() + "/postgres",
                     "PULSE_DB_USER", "postgres", "PULSE_DB_PASSWORD", "postgres"),
                 ConfigFactory.parseString("pulse.limits.send-burst = 1000\npulse.session.entity-timeout = 1s"));
-            PulseConnection alice = node.client().connectAs("alice");
-            alice.send(new ClientFrame.Join("j", "hang", null));
-            alice.await(ServerFrame.Joined.class, T);
+            ChatPeer alice = ChatPeer.connect(node.client(), "alice", T);
+            alice.join("j", "hang");
             alice.send(new ClientFrame.Send("s1", "hang", "before", "before the stall"));
-            assertThat(alice.await(ServerFrame.Ack.class, a -> "s1".equals(a.ref()), T).seq()).isEqualTo(1);
+            assertThat(alice.expectReply("s1", ServerFrame.Ack.class).seq()).isEqualTo(1);
 
             path.stallAll();
             long start = System.nanoTime();
             alice.send(new ClientFrame.Send("s2", "hang", "stalled", "while the database hangs"));
             alice.send(new ClientFrame.Send("s3", "hang", "stalled-2", "also while it hangs"));
-            ServerFrame.Error first = alice.await(ServerFrame.Error.class, e -> "s2".equals(e.ref()), T);
-            ServerFrame.Error second = alice.await(ServerFrame.Error.class, e -> "s3".equals(e.ref()), T);
+            ServerFrame.Error first = alice.expectReply("s2", ServerFrame.Error.class);
+            ServerFrame.Error second = alice.expectReply("s3", ServerFrame.Error.class);
             long answeredMs = (System.nanoTime() - start) / 1_000_000;
             System.out.println("{\"test\":\"database-hang\",\"unavailableAfterMs\":" + answeredMs + "}");
             assertThat(first.code()).isEqualTo(ErrorCode.UNAVAILABLE.wire());
             assertThat(second.code()).isEqualTo(ErrorCode.UNAVAILABLE.wire());
             assertThat(answeredMs).as("answered at the 1 s deadline, not left hanging").isBetween(900L, 5_000L);
-            assertThat(alice.pending()).noneMatch(f -> f instanceof ServerFrame.Ack);
+            assertThat(alice.pending()).noneMatch(ofType("ack"));
             assertOpen(alice);
 
             path.resume();
@@ -128,7 +127,7 @@ class DatabaseOutageTest {
             assertThat(ack).as("acked after the database path returned").isNotNull();
 
             alice.send(new ClientFrame.History("h", "hang", null, 50));
-            ServerFrame.History history = alice.await(ServerFrame.History.class, T);
+            ServerFrame.History history = alice.expectReply("h", ServerFrame.History.class);
             assertThat(history.messages()).extracting(ServerFrame.Message::id)
                 .as("the stalled write may have landed before the retry, but only once")
                 .containsOnlyOnce("stalled")
@@ -140,13 +139,12 @@ class DatabaseOutageTest {
     }
 
     /** Retries a send with the same id, as a client does, until it is acked (null after 60 s). */
-    private static ServerFrame.Ack retryUntilAcked(PulseConnection c, String room, String id, String text) {
+    private static ServerFrame.Ack retryUntilAcked(ChatPeer c, String room, String id, String text) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         for (int attempt = 0; System.nanoTime() < deadline; attempt++) {
             String ref = "retry-" + attempt;
             c.send(new ClientFrame.Send(ref, room, id, text));
-            ServerFrame reply = c.await(ServerFrame.class, f -> f instanceof ServerFrame.Ack a && ref.equals(a.ref())
-                || f instanceof ServerFrame.Error e && ref.equals(e.ref()), T);
+            ServerFrame reply = c.expectReply(ref, ServerFrame.class);
             if (reply instanceof ServerFrame.Ack a) {
                 return a;
             }
@@ -154,7 +152,7 @@ class DatabaseOutageTest {
         return null;
     }
 
-    private void assertOpen(PulseConnection c) {
+    private void assertOpen(ChatPeer c) {
         assertThat(node.client().get("/health").statusCode()).as("the node stays up").isEqualTo(200);
         assertThat(c.isOpen()).isTrue();
     }

@@ -195,6 +195,31 @@ public final class PulseConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes the raw JSON text of the next frame, or null when none arrives within {@code timeout} or the
+     * socket is closed (frames received before the close are handed out first): {@link #poll} for
+     * readers that keep the frame's exact text. {@code Duration.ZERO} takes what has already arrived.
+     */
+    public String pollRaw(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (inbox) {
+            while (rawInbox.isEmpty()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || closed.isDone()) {
+                    return null;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(inbox, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError("interrupted", e);
+                }
+            }
+            inbox.remove(0);
+            return rawInbox.remove(0);
+        }
+    }
+
     /** True once the socket is closed and every frame received before has been taken. */
     public boolean ended() {
         synchronized (inbox) {

@@ -1,24 +1,23 @@
-package dev.pulse.node.e2e;
+package dev.pulse.node.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pulse.protocol.client.PulseConnection;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.function.Predicate;
 
-/** Helpers the black-box tests share for reading the wire contract as raw JSON and for waiting. */
+/**
+ * Helpers the black-box tests share for reading the wire contract as raw JSON and for waiting; the
+ * frames themselves are read through {@link ChatPeer}.
+ */
 public final class Wire {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -51,30 +50,6 @@ public final class Wire {
             return OffsetDateTime.parse(text).toInstant();
         } catch (RuntimeException e) {
             throw new AssertionError("not an ISO-8601 timestamp: " + text, e);
-        }
-    }
-
-    /** Takes raw frames until one matches (those before it are dropped). */
-    public static JsonNode awaitRaw(PulseConnection c, Predicate<JsonNode> match, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<String> skipped = new ArrayList<>();
-        while (true) {
-            long left = deadline - System.nanoTime();
-            String raw;
-            try {
-                if (left <= 0) {
-                    throw new AssertionError("timeout");
-                }
-                raw = c.nextRaw(Duration.ofNanos(left));
-            } catch (AssertionError e) {
-                throw new AssertionError("no matching frame within " + timeout + "; skipped: " + skipped
-                    + (c.closed().isDone() ? "; closed: " + c.closed().join() : ""));
-            }
-            JsonNode frame = json(raw);
-            if (match.test(frame)) {
-                return frame;
-            }
-            skipped.add(raw.length() > 200 ? raw.substring(0, 200) + "…" : raw);
         }
     }
 
