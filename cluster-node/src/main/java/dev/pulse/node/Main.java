@@ -1,5 +1,7 @@
 package dev.pulse.node;
 
+import dev.pulse.node.cluster.SplitDatabaseGuard;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,10 +19,19 @@ public final class Main {
 
     public static void main(String[] args) {
         NodeSettings settings = NodeSettings.fromEnvironment();
-        PulseNode node = PulseNode.start(settings);
+        PulseNode node;
+        try {
+            node = PulseNode.start(settings);
+        } catch (IllegalStateException refused) {
+            log.error("Pulse node did not start: {}", refused.getMessage());
+            System.exit(1);
+            return;
+        }
         log.info("Pulse node {} is up: open http://{}:{}/ (history in {})", node.node(), node.httpHost(), node.httpPort(),
             settings.database().embedded() ? settings.dataDir().toAbsolutePath() : settings.database().url());
         node.system().getWhenTerminated().toCompletableFuture().join();
-        System.exit(0);
+        boolean refused = CoordinatedShutdown.get(node.system()).getShutdownReason()
+            .filter(SplitDatabaseGuard.SPLIT_DATABASE::equals).isPresent();
+        System.exit(refused ? 1 : 0);
     }
 }

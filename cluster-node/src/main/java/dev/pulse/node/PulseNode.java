@@ -1,6 +1,7 @@
 package dev.pulse.node;
 
 import dev.pulse.node.auth.TokenService;
+import dev.pulse.node.cluster.SplitDatabaseGuard;
 import dev.pulse.node.http.HttpServer;
 import dev.pulse.node.http.WebSocketBridge;
 import dev.pulse.node.delivery.LocalRooms;
@@ -47,6 +48,9 @@ public final class PulseNode {
 
     public static PulseNode start(NodeSettings settings) {
         if (settings.database().embedded()) {
+            SplitDatabaseGuard.refuseSeeds(settings.seedNodes(),
+                settings.config().getString("pulse.cluster.host") + ":" + settings.config().getInt("pulse.cluster.port"),
+                settings.dataDir());
             try {
                 Files.createDirectories(settings.dataDir());
             } catch (IOException e) {
@@ -71,6 +75,9 @@ public final class PulseNode {
             cluster.manager().tell(Join.create(self));
         }
         String node = self.host().get() + ":" + self.port().get();
+        if (settings.database().embedded()) {
+            system.systemActorOf(SplitDatabaseGuard.create(settings.dataDir()), "split-database-guard", Props.empty());
+        }
 
         RoomSettings roomSettings = RoomSettings.from(settings.config());
         RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system));

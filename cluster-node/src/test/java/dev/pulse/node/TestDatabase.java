@@ -36,9 +36,11 @@ final class TestDatabase {
 
     /** PULSE_DB_* variables for a node with this data directory; empty for H2. */
     static Map<String, String> environment(Path dataDir) {
-        if (!postgres()) {
-            return Map.of();
-        }
+        return postgres() ? postgresEnvironment(dataDir) : Map.of();
+    }
+
+    /** PULSE_DB_* variables of a PostgreSQL database for this data directory, whatever the test run's default. */
+    static Map<String, String> postgresEnvironment(Path dataDir) {
         Server pg = server();
         String database = DATABASES.computeIfAbsent(dataDir.toAbsolutePath(), dir -> create(pg));
         return Map.of("PULSE_DB_URL", pg.urlPrefix() + database, "PULSE_DB_USER", pg.user(),

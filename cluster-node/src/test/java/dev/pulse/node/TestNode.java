@@ -36,7 +36,25 @@ public final class TestNode implements AutoCloseable {
         return start(dataDir, env, ConfigFactory.empty());
     }
 
+    /**
+     * A node on PostgreSQL whatever the test run's database: what nodes of one cluster need, as a
+     * node on the embedded database refuses to be one of several. Nodes on the same {@code dataDir}
+     * share a database.
+     */
+    public static TestNode startOnPostgres(Path dataDir, Map<String, String> env) {
+        return start(dataDir, TestDatabase.postgresEnvironment(dataDir), env, ConfigFactory.empty());
+    }
+
+    /** A node on the embedded database whatever the test run's database. */
+    public static TestNode startEmbedded(Path dataDir, Map<String, String> env) {
+        return start(dataDir, Map.of(), env, ConfigFactory.empty());
+    }
+
     public static TestNode start(Path dataDir, Map<String, String> env, Config overrides) {
+        return start(dataDir, TestDatabase.environment(dataDir), env, overrides);
+    }
+
+    private static TestNode start(Path dataDir, Map<String, String> database, Map<String, String> env, Config overrides) {
         Map<String, String> all = new HashMap<>();
         all.put("PULSE_HTTP_HOST", "127.0.0.1");
         all.put("PULSE_HTTP_PORT", "0");
@@ -44,7 +62,7 @@ public final class TestNode implements AutoCloseable {
         all.put("PULSE_CLUSTER_PORT", "0");
         all.put("PULSE_DATA_DIR", dataDir.toString());
         all.put("PULSE_TOKEN_SECRET", "test-secret-of-at-least-32-bytes!!");
-        all.putAll(TestDatabase.environment(dataDir));
+        all.putAll(database);
         all.putAll(env);
         Config quiet = ConfigFactory.parseString(
             "pekko.loglevel = WARNING\npekko.cluster.jmx.multi-mbeans-in-same-jvm = on");

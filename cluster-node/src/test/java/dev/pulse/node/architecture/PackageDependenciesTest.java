@@ -38,6 +38,7 @@ class PackageDependenciesTest {
             .layer("room").definedBy("dev.pulse.node.room..")
             .layer("auth").definedBy("dev.pulse.node.auth..")
             .layer("persistence").definedBy("dev.pulse.node.persistence..")
+            .layer("cluster").definedBy("dev.pulse.node.cluster..")
             .whereLayer("http").mayOnlyBeAccessedByLayers("wiring")
             .whereLayer("session").mayOnlyBeAccessedByLayers("http", "wiring")
             .whereLayer("delivery").mayOnlyBeAccessedByLayers("session", "http", "wiring")
@@ -45,6 +46,7 @@ class PackageDependenciesTest {
             .whereLayer("room").mayOnlyBeAccessedByLayers("user", "delivery", "session", "wiring")
             .whereLayer("auth").mayOnlyBeAccessedByLayers("http", "wiring")
             .whereLayer("persistence").mayOnlyBeAccessedByLayers("wiring")
+            .whereLayer("cluster").mayOnlyBeAccessedByLayers("wiring")
             .check(node);
     }
 

@@ -33,8 +33,8 @@ class TwoNodeClusterTest {
 
     @BeforeAll
     static void startCluster() {
-        first = TestNode.start(data);
-        second = TestNode.start(data, Map.of("PULSE_SEED_NODES", first.node().node()));
+        first = TestNode.startOnPostgres(data, Map.of());
+        second = TestNode.startOnPostgres(data, Map.of("PULSE_SEED_NODES", first.node().node()));
         awaitMembers(2);
     }
 
