@@ -81,7 +81,7 @@ describe('ChatClient', () => {
   it('reconnects with back-off and resumes each room with since = highest seq seen', async () => {
     const { h, c, s, room } = await connected(2, [msg('general', 1), msg('general', 2)]);
     s.deliver(msg('general', 3));
-    s.drop(1001, 'server shutting down');
+    s.drop(1001, 'going away');
     expect(c.state).toBe('reconnecting');
     expect(h.sockets).toHaveLength(1);
     vi.advanceTimersByTime(499); // attempt 1: 250–500 ms (random 0.5 → 375)

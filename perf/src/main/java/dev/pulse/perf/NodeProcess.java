@@ -183,6 +183,11 @@ final class NodeProcess {
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
     }
 
+    /** SIGKILL: no shutdown hook, no leaving the cluster; waits until the process is gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
     void stop() throws InterruptedException, IOException {
         if (process.isAlive()) {
             process.destroy();

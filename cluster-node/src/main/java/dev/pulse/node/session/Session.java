@@ -121,7 +121,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
             .onMessage(PostAnswered.class, answered -> next(() -> rooms.postAnswered(answered.result())))
             .onMessage(HistoryRead.class, read -> next(() -> rooms.historyRead(read)))
             .onMessage(PresenceAnswered.class, this::onPresenceAnswered)
-            .onMessage(Shutdown.class, shutdown -> closeWith(ClientConnection.CLOSE_GOING_AWAY, "server shutting down"))
+            .onMessage(Shutdown.class, shutdown -> closeWith(ClientConnection.CLOSE_GOING_AWAY, "going away"))
             .onMessageEquals(Tick.CHECK_SILENCE, this::onCheckSilence)
             .onMessageEquals(Tick.ACK_DEADLINE, () -> next(rooms::ackDeadline))
             .onMessageEquals(Tick.HEARTBEAT, () -> {

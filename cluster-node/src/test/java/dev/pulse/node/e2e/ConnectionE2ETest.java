@@ -669,8 +669,8 @@ class ConnectionE2ETest {
 
             stopped = CompletableFuture.runAsync(stopping::close);
 
-            assertThat(idle.expectClosed(Duration.ofSeconds(30)).code()).isEqualTo(1001);
-            assertThat(member.expectClosed(Duration.ofSeconds(30)).code()).isEqualTo(1001);
+            assertThat(idle.expectClosed(Duration.ofSeconds(30))).isEqualTo(new PulseConnection.Closed(1001, "going away"));
+            assertThat(member.expectClosed(Duration.ofSeconds(30))).isEqualTo(new PulseConnection.Closed(1001, "going away"));
             stopped.get(60, TimeUnit.SECONDS);
         } finally {
             if (stopped == null) {
