@@ -196,6 +196,7 @@ public final class FailoverBenchmark {
         final String room;
         final List<URI> nodes;
         final int sendMs;
+        final int retryMs = option("retry-ms", 1500);
         final Set<String> acked = ConcurrentHashMap.newKeySet();
         int node;
         long lastSeq = -1;
@@ -222,9 +223,12 @@ public final class FailoverBenchmark {
                 PulseConnection connection;
                 try {
                     connection = new PulseClient(nodes.get(node)).connectAs(user);
-                    connection.sendRaw("{\"type\":\"join\",\"ref\":\"j\",\"room\":\"" + room + "\""
-                        + (lastSeq < 0 ? "" : ",\"since\":" + lastSeq) + "}");
-                } catch (RuntimeException cutOff) {
+                    if (!join(connection)) {
+                        connection.abort();
+                        moveOn();
+                        continue;
+                    }
+                } catch (Exception cutOff) {
                     moveOn();
                     continue;
                 }
@@ -236,7 +240,7 @@ public final class FailoverBenchmark {
                         String ref = "s" + counter.incrementAndGet();
                         connection.sendRaw("{\"type\":\"send\",\"ref\":\"" + ref + "\",\"room\":\"" + room + "\",\"id\":\""
                             + pendingId + "\",\"text\":\"failover\"}");
-                        long deadline = System.nanoTime() + 3_000_000_000L;
+                        long deadline = System.nanoTime() + retryMs * 1_000_000L;
                         boolean answered = false;
                         while (!answered && System.nanoTime() < deadline && connection.isOpen()) {
                             String raw = connection.pollRaw(Duration.ofMillis(100));
@@ -247,8 +251,8 @@ public final class FailoverBenchmark {
                             String type = frame.path("type").asText();
                             if (type.equals("message")) {
                                 see(frame.path("seq").asLong());
-                            } else if (type.equals("joined") && lastSeq < 0) {
-                                lastSeq = frame.path("lastSeq").asLong(); // the first join: live from here
+                            } else if (type.equals("error") && frame.path("ref").isMissingNode()) {
+                                connection.abort(); // the node dropped the room ("join again with since"): resume
                             } else if (type.equals("presence") && "offline".equals(frame.path("status").asText())
                                 && frame.path("user").asText().startsWith("g") && killedAtNanos != 0) {
                                 ghostOfflineAt.putIfAbsent(frame.path("user").asText(), System.nanoTime());
@@ -256,7 +260,9 @@ public final class FailoverBenchmark {
                                 answered = true;
                                 if (type.equals("ack")) {
                                     long now = System.nanoTime();
-                                    maxAckGapNanos = Math.max(maxAckGapNanos, now - lastAck);
+                                    if (!acked.isEmpty()) { // from the first ack on: not the cluster's start-up
+                                        maxAckGapNanos = Math.max(maxAckGapNanos, now - lastAck);
+                                    }
                                     lastAck = now;
                                     acked.add(pendingId);
                                     pendingId = null;
@@ -275,6 +281,36 @@ public final class FailoverBenchmark {
                     moveOn();
                 }
             }
+        }
+
+        /** Joins (resuming from lastSeq), retrying while the room is unavailable; false when the socket is gone. */
+        private boolean join(PulseConnection connection) throws Exception {
+            for (int attempt = 0; !stop.get() && connection.isOpen(); attempt++) {
+                String ref = "j" + attempt;
+                connection.sendRaw("{\"type\":\"join\",\"ref\":\"" + ref + "\",\"room\":\"" + room + "\""
+                    + (lastSeq < 0 ? "" : ",\"since\":" + lastSeq) + "}");
+                long deadline = System.nanoTime() + 6_000_000_000L;
+                while (System.nanoTime() < deadline && connection.isOpen()) {
+                    String raw = connection.pollRaw(Duration.ofMillis(100));
+                    if (raw == null) {
+                        continue;
+                    }
+                    JsonNode frame = JSON.readTree(raw);
+                    if (frame.path("type").asText().equals("message")) {
+                        see(frame.path("seq").asLong());
+                    } else if (ref.equals(frame.path("ref").asText())) {
+                        if (frame.path("type").asText().equals("joined")) {
+                            if (lastSeq < 0) {
+                                lastSeq = frame.path("lastSeq").asLong(); // the first join: live from here
+                            }
+                            return true;
+                        }
+                        break; // an error (the room is moving): join again
+                    }
+                }
+                Thread.sleep(500);
+            }
+            return false;
         }
 
         private void see(long seq) {
