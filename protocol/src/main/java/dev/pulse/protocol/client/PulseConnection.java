@@ -176,19 +176,9 @@ public final class PulseConnection implements AutoCloseable {
      * (frames received before the close are handed out first): a stream reader's view.
      */
     public ServerFrame poll(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (inbox) {
-            while (inbox.isEmpty()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || closed.isDone()) {
-                    return null;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(inbox, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new AssertionError("interrupted", e);
-                }
+            if (!awaitFrame(timeout)) {
+                return null;
             }
             rawInbox.remove(0);
             return inbox.remove(0);
@@ -201,23 +191,31 @@ public final class PulseConnection implements AutoCloseable {
      * readers that keep the frame's exact text. {@code Duration.ZERO} takes what has already arrived.
      */
     public String pollRaw(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (inbox) {
-            while (rawInbox.isEmpty()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || closed.isDone()) {
-                    return null;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(inbox, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new AssertionError("interrupted", e);
-                }
+            if (!awaitFrame(timeout)) {
+                return null;
             }
             inbox.remove(0);
             return rawInbox.remove(0);
         }
+    }
+
+    /** Waits (holding the inbox's lock) until a frame is there; false on timeout or once closed and read out. */
+    private boolean awaitFrame(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (inbox.isEmpty()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || closed.isDone()) {
+                return false;
+            }
+            try {
+                TimeUnit.NANOSECONDS.timedWait(inbox, left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+        }
+        return true;
     }
 
     /** True once the socket is closed and every frame received before has been taken. */
