@@ -26,7 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * id, reconnects to the next node when its socket closes after a random pause of up to 2 s, and
  * rejoins every room with {@code since}), plus one silent "ghost" member per room on the node that
  * dies, which never comes back. After {@code --before} s, node {@code --kill} (0 = the oldest, home of
- * the shard coordinator) gets SIGKILL; the run goes on {@code --after} s.
+ * the shard coordinator) gets SIGKILL; the run goes on {@code --after} s. With {@code --mode rolling}
+ * no node is killed: each node in turn gets SIGTERM (a graceful leave), is started again on the same
+ * ports once it has exited, and the next one follows {@code --after} s after it is back.
  *
  * <p>One JSON line: per chatter the longest wait between two acks ({@code ackGapMs…}: median and
  * max over chatters), how long the ghosts took to be shown offline to the others
@@ -75,11 +77,14 @@ public final class FailoverBenchmark {
         cleanup.add("PostgreSQL", db::close);
         Path logs = Files.createTempDirectory("pulse-failover-logs");
         log("node logs in " + logs);
-        String seeds = null;
+        // Every node is a seed, so a restarted first node joins the others instead of forming a cluster of its own.
+        List<Integer> clusterPorts = new ArrayList<>();
         for (int i = 0; i < nodeCount; i++) {
-            int clusterPort = Bench.freePort();
-            seeds = seeds == null ? "127.0.0.1:" + clusterPort : seeds;
-            NodeProcess node = NodeProcess.start(new NodeProcess.Spec("512m", nodeOpts, Bench.freePort(), clusterPort, seeds,
+            clusterPorts.add(Bench.freePort());
+        }
+        String seeds = String.join(",", clusterPorts.stream().map(port -> "127.0.0.1:" + port).toList());
+        for (int i = 0; i < nodeCount; i++) {
+            NodeProcess node = NodeProcess.start(new NodeProcess.Spec("512m", nodeOpts, Bench.freePort(), clusterPorts.get(i), seeds,
                 db.url(), EmbeddedDb.USER, EmbeddedDb.PASSWORD, SECRET, null, logs.resolve("node-" + i + ".log")));
             cleanup.add("node " + i, node::stop);
             nodes.add(node);
@@ -110,10 +115,20 @@ public final class FailoverBenchmark {
         }
 
         Thread.sleep(before * 1000L);
-        log("SIGKILL node " + kill + " (pid " + nodes.get(kill).pid() + ")");
-        killedAtNanos = System.nanoTime();
-        nodes.get(kill).kill();
-        Thread.sleep(after * 1000L);
+        boolean rolling = "rolling".equals(options.get("mode"));
+        if (rolling) {
+            for (int i = 0; i < nodeCount; i++) {
+                log("SIGTERM node " + i + " (pid " + nodes.get(i).pid() + ")");
+                nodes.set(i, nodes.get(i).restart(Duration.ofSeconds(120), nodeCount));
+                log("node " + i + " is back");
+                Thread.sleep(after * 1000L);
+            }
+        } else {
+            log("SIGKILL node " + kill + " (pid " + nodes.get(kill).pid() + ")");
+            killedAtNanos = System.nanoTime();
+            nodes.get(kill).kill();
+            Thread.sleep(after * 1000L);
+        }
         stop.set(true);
         for (Thread thread : threads) {
             thread.join(30_000);
@@ -144,14 +159,16 @@ public final class FailoverBenchmark {
         }
         reader.close();
         return new Json()
-            .put("benchmark", "failover").put("nodes", nodeCount).put("killed", kill).put("clients", clients).put("rooms", rooms)
+            .put("benchmark", "failover").put("mode", rolling ? "rolling" : "kill").put("nodes", nodeCount)
+            .put("killed", rolling ? -1 : kill).put("clients", clients).put("rooms", rooms)
             .put("acked", chatters.stream().mapToLong(chatter -> chatter.acked.size()).sum())
             .put("ackGapMsMedian", Bench.ms(Bench.percentile(gaps, 0.5)))
             .put("ackGapMsMax", Bench.ms(gaps[gaps.length - 1]))
             .put("chattersOver10s", Arrays.stream(gaps).filter(gap -> gap > 10_000_000_000L).count())
-            .put("ghostOfflineMsMedian", ghostOffline[rooms / 2] < 0 ? -1 : Bench.ms(ghostOffline[rooms / 2]))
-            .put("ghostOfflineMsMax", ghostOffline[0] < 0 ? -1 : Bench.ms(ghostOffline[rooms - 1]))
-            .put("ghostsNeverOffline", Arrays.stream(ghostOffline).filter(at -> at < 0).count())
+            // Only a kill has silent members to watch: a rolling restart closes their sockets like anyone's.
+            .put("ghostOfflineMsMedian", rolling ? null : ghostOffline[rooms / 2] < 0 ? -1 : Bench.ms(ghostOffline[rooms / 2]))
+            .put("ghostOfflineMsMax", rolling ? null : ghostOffline[0] < 0 ? -1 : Bench.ms(ghostOffline[rooms - 1]))
+            .put("ghostsNeverOffline", rolling ? null : Arrays.stream(ghostOffline).filter(at -> at < 0).count())
             .put("liveMissed", chatters.stream().mapToLong(chatter -> chatter.missed).sum())
             .put("liveDuplicates", chatters.stream().mapToLong(chatter -> chatter.duplicates).sum())
             .put("ackedLost", lost).put("ackedStoredTwice", stored2)

@@ -9,7 +9,9 @@ final class Json {
 
     Json put(String key, Object value) {
         key(key);
-        if (value instanceof Number number) {
+        if (value == null) {
+            out.append("null");
+        } else if (value instanceof Number number) {
             double d = number.doubleValue();
             out.append(d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : String.format(Locale.ROOT, "%s", d));
         } else if (value instanceof Boolean bool) {

@@ -81,7 +81,7 @@ final class NodeProcess {
         if (spec.poolSize() != null) {
             env.put("PULSE_DB_POOL_SIZE", spec.poolSize());
         }
-        builder.redirectErrorStream(true).redirectOutput(spec.log().toFile());
+        builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(spec.log().toFile()));
         return new NodeProcess(builder.start(), spec, dataDir);
     }
 
@@ -181,6 +181,20 @@ final class NodeProcess {
     String tail() throws IOException {
         List<String> lines = Files.readAllLines(spec.log());
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    }
+
+    /**
+     * SIGTERM (a graceful leave: the node hands its shards off and exits), then the same node again on
+     * the same ports, healthy in a cluster of {@code members}.
+     */
+    NodeProcess restart(Duration timeout, int members) throws Exception {
+        process.destroy();
+        if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the node did not exit within " + timeout + " of SIGTERM:\n" + tail());
+        }
+        NodeProcess again = start(spec);
+        again.awaitHealthy(timeout, members);
+        return again;
     }
 
     /** SIGKILL: no shutdown hook, no leaving the cluster; waits until the process is gone. */
