@@ -18,16 +18,18 @@ import java.util.Map;
 public final class NodeSettings {
 
     /** Environment variable → configuration path. */
-    private static final Map<String, String> ENV_PATHS = Map.of(
-        "PULSE_HTTP_HOST", "pulse.http.host",
-        "PULSE_HTTP_PORT", "pulse.http.port",
-        "PULSE_CLUSTER_HOST", "pulse.cluster.host",
-        "PULSE_CLUSTER_PORT", "pulse.cluster.port",
-        "PULSE_DATA_DIR", "pulse.data-dir",
-        "PULSE_TOKEN_SECRET", "pulse.token.secret",
-        "PULSE_LOGIN_PASSWORD", "pulse.login-password",
-        "PULSE_HEARTBEAT_MS", "pulse.heartbeat-ms",
-        "PULSE_DB_POOL_SIZE", "pulse.db.pool-size");
+    private static final Map<String, String> ENV_PATHS = Map.ofEntries(
+        Map.entry("PULSE_HTTP_HOST", "pulse.http.host"),
+        Map.entry("PULSE_HTTP_PORT", "pulse.http.port"),
+        Map.entry("PULSE_CLUSTER_HOST", "pulse.cluster.host"),
+        Map.entry("PULSE_CLUSTER_PORT", "pulse.cluster.port"),
+        Map.entry("PULSE_DATA_DIR", "pulse.data-dir"),
+        Map.entry("PULSE_TOKEN_SECRET", "pulse.token.secret"),
+        Map.entry("PULSE_LOGIN_PASSWORD", "pulse.login-password"),
+        Map.entry("PULSE_HEARTBEAT_MS", "pulse.heartbeat-ms"),
+        Map.entry("PULSE_DB_POOL_SIZE", "pulse.db.pool-size"),
+        Map.entry("PULSE_MANAGEMENT_PORT", "pulse.management.port"),
+        Map.entry("PULSE_DISCOVERY", "pulse.cluster.discovery"));
 
     private final Config config;
     private final List<String> seedNodes;
@@ -73,7 +75,20 @@ public final class NodeSettings {
         Database database = dbUrl == null || dbUrl.isBlank()
             ? new Database(h2Url(Path.of(pulse.getString("pulse.data-dir"))), "sa", "", true)
             : new Database(dbUrl.trim(), env.getOrDefault("PULSE_DB_USER", ""), env.getOrDefault("PULSE_DB_PASSWORD", ""), false);
-        return new NodeSettings(pekkoConfig(unresolved, seeds, database), List.copyOf(seeds), database);
+        Config withEndpoints = unresolved;
+        String endpoints = env.getOrDefault("PULSE_DISCOVERY_ENDPOINTS", "");
+        if (!endpoints.isBlank()) {
+            // "config" discovery: the management endpoints (host:port) of every node of the cluster
+            List<Map<String, Object>> list = new ArrayList<>();
+            for (String endpoint : endpoints.split(",")) {
+                String[] hostPort = endpoint.trim().split(":");
+                list.add(Map.of("host", hostPort[0], "port", Integer.parseInt(hostPort[1])));
+            }
+            withEndpoints = ConfigFactory.parseMap(Map.of("pekko.discovery.config.services.pulse.endpoints", list),
+                "PULSE_DISCOVERY_ENDPOINTS").withFallback(unresolved);
+        }
+        return new NodeSettings(pekkoConfig(withEndpoints, seeds, database, pulse.getString("pulse.cluster.discovery")),
+            List.copyOf(seeds), database);
     }
 
     /**
@@ -87,8 +102,11 @@ public final class NodeSettings {
         return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("pulse") + ";WRITE_DELAY=0;LOB_TIMEOUT=1000";
     }
 
-    private static Config pekkoConfig(Config unresolved, List<String> seeds, Database database) {
+    private static Config pekkoConfig(Config unresolved, List<String> seeds, Database database, String discovery) {
         Map<String, Object> computed = new HashMap<>();
+        if (!discovery.isBlank()) {
+            computed.put("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method", discovery);
+        }
         List<String> seedAddresses = seeds.stream().map(s -> "pekko://" + Main.SYSTEM_NAME + "@" + s).toList();
         computed.put("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedAddresses));
         String db = "pekko-persistence-jdbc.shared-databases.slick.";
@@ -114,6 +132,11 @@ public final class NodeSettings {
 
     public Database database() {
         return database;
+    }
+
+    /** A Pekko Discovery method for cluster bootstrap; empty when the node does not bootstrap. */
+    public String discovery() {
+        return config.getString("pulse.cluster.discovery");
     }
 
     public String httpHost() {

@@ -1,8 +1,10 @@
 package dev.pulse.node;
 
 import dev.pulse.node.auth.TokenService;
+import dev.pulse.node.cluster.ClusterFormation;
 import dev.pulse.node.cluster.SplitDatabaseGuard;
 import dev.pulse.node.http.HttpServer;
+import dev.pulse.node.http.ManagementServer;
 import dev.pulse.node.http.WebSocketBridge;
 import dev.pulse.node.delivery.LocalRooms;
 import dev.pulse.node.persistence.JournalSchema;
@@ -31,7 +33,6 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 
 /** A running Pulse node: cluster member, entities, local hubs and sessions, and the HTTP server. */
 public final class PulseNode {
@@ -48,6 +49,7 @@ public final class PulseNode {
 
     public static PulseNode start(NodeSettings settings) {
         if (settings.database().embedded()) {
+            SplitDatabaseGuard.refuseDiscovery(settings.discovery(), settings.dataDir());
             SplitDatabaseGuard.refuseSeeds(settings.seedNodes(),
                 settings.config().getString("pulse.cluster.host") + ":" + settings.config().getInt("pulse.cluster.port"),
                 settings.dataDir());
@@ -71,9 +73,8 @@ public final class PulseNode {
     private static PulseNode wire(ActorSystem<Void> system, NodeSettings settings) {
         Cluster cluster = Cluster.get(system);
         Address self = cluster.selfMember().address();
-        if (settings.seedNodes().isEmpty()) {
-            cluster.manager().tell(Join.create(self));
-        }
+        ManagementServer management = ManagementServer.start(system);
+        ClusterFormation.start(system, settings.seedNodes(), settings.discovery());
         String node = self.host().get() + ":" + self.port().get();
         if (settings.database().embedded()) {
             system.systemActorOf(SplitDatabaseGuard.create(settings.dataDir()), "split-database-guard", Props.empty());
@@ -103,6 +104,7 @@ public final class PulseNode {
             return CompletableFuture.completedFuture(Done.getInstance());
         });
         shutdown.addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-http", () -> http.terminate(Duration.ofSeconds(3)));
+        shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "stop-management", management::stop);
         return new PulseNode(system, http, node);
     }
 

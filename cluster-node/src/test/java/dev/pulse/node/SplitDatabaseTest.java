@@ -31,6 +31,14 @@ class SplitDatabaseTest {
     }
 
     @Test
+    void anEmbeddedDatabaseNodeRefusesToBootstrapAClusterThroughDiscovery() {
+        assertThatThrownBy(() -> TestNode.startEmbedded(embeddedData, Map.of("PULSE_DISCOVERY", "config")))
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("PULSE_DB_URL")
+            .hasMessageContaining("PULSE_DISCOVERY=config");
+    }
+
+    @Test
     void anEmbeddedDatabaseNodeStopsWhenAnotherNodeJoinsIt() throws Exception {
         TestNode embedded = TestNode.startEmbedded(embeddedData, Map.of());
         try (TestNode shared = TestNode.startOnPostgres(postgresData, Map.of("PULSE_SEED_NODES", embedded.node().node()))) {

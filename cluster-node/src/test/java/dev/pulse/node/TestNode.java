@@ -17,9 +17,11 @@ public final class TestNode implements AutoCloseable {
 
     private final PulseNode node;
     private final PulseClient client;
+    private final int managementPort;
 
-    private TestNode(PulseNode node) {
+    private TestNode(PulseNode node, int managementPort) {
         this.node = node;
+        this.managementPort = managementPort;
         this.client = new PulseClient(URI.create("http://127.0.0.1:" + node.httpPort()));
     }
 
@@ -42,7 +44,11 @@ public final class TestNode implements AutoCloseable {
      * share a database.
      */
     public static TestNode startOnPostgres(Path dataDir, Map<String, String> env) {
-        return start(dataDir, TestDatabase.postgresEnvironment(dataDir), env, ConfigFactory.empty());
+        return startOnPostgres(dataDir, env, ConfigFactory.empty());
+    }
+
+    public static TestNode startOnPostgres(Path dataDir, Map<String, String> env, Config overrides) {
+        return start(dataDir, TestDatabase.postgresEnvironment(dataDir), env, overrides);
     }
 
     /** A node on the embedded database whatever the test run's database. */
@@ -60,13 +66,29 @@ public final class TestNode implements AutoCloseable {
         all.put("PULSE_HTTP_PORT", "0");
         all.put("PULSE_CLUSTER_HOST", "127.0.0.1");
         all.put("PULSE_CLUSTER_PORT", "0");
+        all.put("PULSE_MANAGEMENT_PORT", String.valueOf(freePort()));
         all.put("PULSE_DATA_DIR", dataDir.toString());
         all.put("PULSE_TOKEN_SECRET", "test-secret-of-at-least-32-bytes!!");
         all.putAll(database);
         all.putAll(env);
         Config quiet = ConfigFactory.parseString(
             "pekko.loglevel = WARNING\npekko.cluster.jmx.multi-mbeans-in-same-jvm = on");
-        return new TestNode(PulseNode.start(NodeSettings.fromEnvironment(all, overrides.withFallback(quiet))));
+        return new TestNode(PulseNode.start(NodeSettings.fromEnvironment(all, overrides.withFallback(quiet))),
+            Integer.parseInt(all.get("PULSE_MANAGEMENT_PORT")));
+    }
+
+    /** Pekko Management's port: /alive, /ready, cluster bootstrap. */
+    public int managementPort() {
+        return managementPort;
+    }
+
+    /** A free port on the loopback interface, for settings that must be known before the node starts. */
+    public static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     public PulseClient client() {

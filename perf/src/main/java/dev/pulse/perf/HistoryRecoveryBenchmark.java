@@ -53,6 +53,7 @@ public final class HistoryRecoveryBenchmark {
         Path dataDir = Files.createTempDirectory("pulse-recovery-bench");
         env.put("PULSE_HTTP_PORT", "0");
         env.put("PULSE_CLUSTER_PORT", "0");
+        env.put("PULSE_MANAGEMENT_PORT", "0");
         env.put("PULSE_DATA_DIR", dataDir.toString());
         env.put("PULSE_TOKEN_SECRET", "benchmark-secret-benchmark-secret");
         var quiet = ConfigFactory.parseString("pekko.loglevel = WARNING");

@@ -65,6 +65,7 @@ final class NodeProcess {
         env.put("PULSE_HTTP_PORT", Integer.toString(spec.httpPort()));
         env.put("PULSE_CLUSTER_HOST", "127.0.0.1");
         env.put("PULSE_CLUSTER_PORT", Integer.toString(spec.clusterPort()));
+        env.put("PULSE_MANAGEMENT_PORT", Integer.toString(Bench.freePort()));
         env.remove("PULSE_SEED_NODES");
         if (spec.seedNodes() != null) {
             env.put("PULSE_SEED_NODES", spec.seedNodes());

@@ -48,7 +48,7 @@ public final class SlowConsumerBenchmark {
 
         var dataDir = Files.createTempDirectory("pulse-slow-bench");
         Map<String, String> env = new java.util.HashMap<>(Map.of(
-            "PULSE_HTTP_PORT", "0", "PULSE_CLUSTER_PORT", "0", "PULSE_DATA_DIR", dataDir.toString(),
+            "PULSE_HTTP_PORT", "0", "PULSE_CLUSTER_PORT", "0", "PULSE_MANAGEMENT_PORT", "0", "PULSE_DATA_DIR", dataDir.toString(),
             "PULSE_TOKEN_SECRET", "slow-consumer-benchmark-secret-0123456789"));
         // --db postgres: an embedded PostgreSQL (zonky) instead of the embedded H2 default
         String db = o.getOrDefault("db", "h2");

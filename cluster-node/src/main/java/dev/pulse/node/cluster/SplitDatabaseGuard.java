@@ -38,6 +38,14 @@ public final class SplitDatabaseGuard {
         }
     }
 
+    /** Fails a start that would bootstrap a cluster through discovery while the history is in {@code dataDir}. */
+    public static void refuseDiscovery(String discovery, Path dataDir) {
+        if (!discovery.isBlank()) {
+            throw new IllegalStateException(explain(dataDir) + " It was asked to find other nodes (PULSE_DISCOVERY="
+                + discovery + ").");
+        }
+    }
+
     /** Watches the membership of a node on the embedded database; another member stops the node. */
     public static Behavior<ClusterEvent.MemberEvent> create(Path dataDir) {
         return Behaviors.setup(context -> {

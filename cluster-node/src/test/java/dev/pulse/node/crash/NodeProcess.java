@@ -64,6 +64,7 @@ final class NodeProcess implements AutoCloseable {
         builder.environment().put("PULSE_HTTP_PORT", Integer.toString(httpPort));
         builder.environment().put("PULSE_CLUSTER_HOST", "127.0.0.1");
         builder.environment().put("PULSE_CLUSTER_PORT", Integer.toString(freePort()));
+        builder.environment().put("PULSE_MANAGEMENT_PORT", Integer.toString(freePort()));
         builder.environment().putAll(env);
         try {
             Files.createDirectories(logDir);

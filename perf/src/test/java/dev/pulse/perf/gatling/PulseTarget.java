@@ -97,6 +97,7 @@ final class PulseTarget {
             env.put("PULSE_HTTP_PORT", "0");
             env.put("PULSE_CLUSTER_HOST", "127.0.0.1");
             env.put("PULSE_CLUSTER_PORT", "0");
+            env.put("PULSE_MANAGEMENT_PORT", "0");
             env.put("PULSE_DATA_DIR", dataDir.toString());
             env.put("PULSE_TOKEN_SECRET", EMBEDDED_TOKEN_SECRET);
             Map<String, Object> overrides = new HashMap<>(embeddedConfig);
