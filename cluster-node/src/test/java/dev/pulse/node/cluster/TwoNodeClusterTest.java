@@ -90,4 +90,35 @@ class TwoNodeClusterTest {
         assertThat(gone.lastSeen()).isNotNull();
         bob.close();
     }
+
+    /** One user on two devices, each on another node: both get every message, and the user stays online until both are gone. */
+    @Test
+    void aUserWithSessionsOnBothNodesGetsEveryMessageOnBoth() {
+        ChatPeer phone = ChatPeer.connect(first.client(), "dana", T);
+        ChatPeer laptop = ChatPeer.connect(second.client(), "dana", T);
+        ChatPeer erin = ChatPeer.connect(first.client(), "erin", T);
+        for (ChatPeer peer : new ChatPeer[] {phone, laptop, erin}) {
+            peer.join("j", "devices");
+        }
+
+        for (int i = 1; i <= 4; i++) {
+            ChatPeer sender = i % 2 == 0 ? erin : laptop;
+            sender.send(new ClientFrame.Send("s" + i, "devices", "d-" + i, "to both devices " + i));
+            sender.expectReply("s" + i, ServerFrame.Ack.class);
+        }
+        for (ChatPeer device : new ChatPeer[] {phone, laptop}) {
+            for (int i = 1; i <= 4; i++) {
+                ServerFrame.Message message = device.expectPush(ServerFrame.Message.class);
+                assertThat(message.seq()).isEqualTo(i);
+                assertThat(message.text()).isEqualTo("to both devices " + i);
+            }
+        }
+
+        laptop.close();
+        erin.expectNoPush("presence", p -> p.path("user").asText().equals("dana"), Duration.ofSeconds(1));
+        phone.close();
+        assertThat(erin.expectPush(ServerFrame.Presence.class, p -> p.user().equals("dana")).status())
+            .isEqualTo(PresenceStatus.OFFLINE);
+        erin.close();
+    }
 }
