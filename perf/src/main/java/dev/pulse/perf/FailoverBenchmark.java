@@ -86,8 +86,9 @@ public final class FailoverBenchmark {
         for (int i = 0; i < nodeCount; i++) {
             NodeProcess node = NodeProcess.start(new NodeProcess.Spec("512m", nodeOpts, Bench.freePort(), clusterPorts.get(i), seeds,
                 db.url(), EmbeddedDb.USER, EmbeddedDb.PASSWORD, SECRET, null, logs.resolve("node-" + i + ".log")));
-            cleanup.add("node " + i, node::stop);
             nodes.add(node);
+            int index = i;
+            cleanup.add("node " + i, () -> nodes.get(index).stop()); // whichever process is node i by then
             node.awaitHealthy(Duration.ofSeconds(120), i == 0 ? 1 : 0);
         }
         for (NodeProcess node : nodes) {
