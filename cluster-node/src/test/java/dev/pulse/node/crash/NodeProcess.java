@@ -1,9 +1,8 @@
 package dev.pulse.node.crash;
 
+import dev.pulse.node.TestNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,7 +43,7 @@ final class NodeProcess implements AutoCloseable {
      * @param properties {@code -D} system properties, e.g. {@code pulse.limits.send-burst=100000}
      */
     static NodeProcess start(String name, Map<String, String> env, List<String> properties, Path logDir) {
-        int httpPort = freePort();
+        int httpPort = TestNode.freePort();
         Path log = logDir.resolve(name + ".log");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -63,8 +62,8 @@ final class NodeProcess implements AutoCloseable {
         builder.environment().put("PULSE_HTTP_HOST", "127.0.0.1");
         builder.environment().put("PULSE_HTTP_PORT", Integer.toString(httpPort));
         builder.environment().put("PULSE_CLUSTER_HOST", "127.0.0.1");
-        builder.environment().put("PULSE_CLUSTER_PORT", Integer.toString(freePort()));
-        builder.environment().put("PULSE_MANAGEMENT_PORT", Integer.toString(freePort()));
+        builder.environment().put("PULSE_CLUSTER_PORT", Integer.toString(TestNode.freePort()));
+        builder.environment().put("PULSE_MANAGEMENT_PORT", Integer.toString(TestNode.freePort()));
         builder.environment().putAll(env);
         try {
             Files.createDirectories(logDir);
@@ -154,14 +153,6 @@ final class NodeProcess implements AutoCloseable {
         if (process.isAlive()) {
             process.destroyForcibly();
             waitForExit(Duration.ofSeconds(10));
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

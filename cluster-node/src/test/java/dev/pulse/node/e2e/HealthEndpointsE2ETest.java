@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pulse.node.TestNode;
 import dev.pulse.node.testkit.Wire;
+import dev.pulse.protocol.client.PulseClient;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,7 +20,6 @@ class HealthEndpointsE2ETest {
     @TempDir
     static Path data;
     private static TestNode node;
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @BeforeAll
     static void start() {
@@ -34,12 +32,7 @@ class HealthEndpointsE2ETest {
     }
 
     private static HttpResponse<String> get(String path) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.managementPort() + path))
-                .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
-        } catch (Exception e) {
-            throw new AssertionError("GET " + path + " on the management port failed", e);
-        }
+        return new PulseClient(URI.create("http://127.0.0.1:" + node.managementPort())).get(path);
     }
 
     @Test

@@ -81,9 +81,7 @@ class RoomSubscriptionTest {
 
     @Test
     void aHoleAmongTheFramesHeldDuringAResumeIsFilledBeforeThem() {
-        RoomSubscription sub = RoomSubscription.forJoin(join("j1", 0L), port);
-        sub.attached(hub);
-        sub.joinAnswered(new RoomEntity.Joined(3, List.of()));
+        RoomSubscription sub = joined("j1", 0L, 3);
         sub.deliver(live(4));
         sub.deliver(live(7)); // 5 and 6 never reached this node's hub
 
@@ -148,9 +146,7 @@ class RoomSubscriptionTest {
 
     @Test
     void resumeReplaysTheGapInChunksThenSyncedThenTheLiveFramesHeldMeanwhile() {
-        RoomSubscription sub = RoomSubscription.forJoin(join("j1", 10L), port);
-        sub.attached(hub);
-        sub.joinAnswered(new RoomEntity.Joined(450, List.of()));
+        RoomSubscription sub = joined("j1", 10L, 450);
         // live frames keep coming while the replay is read
         LongStream.rangeClosed(440, 455).forEach(seq -> sub.deliver(live(seq)));
 
@@ -166,9 +162,7 @@ class RoomSubscriptionTest {
 
     @Test
     void resumeWithNothingMissedSendsSyncedAtOnce() {
-        RoomSubscription sub = RoomSubscription.forJoin(join("j1", 7L), port);
-        sub.attached(hub);
-        sub.joinAnswered(new RoomEntity.Joined(7, List.of()));
+        RoomSubscription sub = joined("j1", 7L, 7);
         assertThat(port.fetches).isEmpty();
         assertThat(port.sent).containsExactly(new ServerFrame.Joined("j1", ROOM, 7, List.of()), new ServerFrame.Synced(ROOM, 7));
     }
@@ -176,9 +170,7 @@ class RoomSubscriptionTest {
     @Test
     void resumePausesWhileTheSocketIsFullAndNeverOverfillsIt() {
         port.capacity = 40; // the resume stops at three quarters: 30 frames
-        RoomSubscription sub = RoomSubscription.forJoin(join("j1", 0L), port);
-        sub.attached(hub);
-        sub.joinAnswered(new RoomEntity.Joined(100, List.of()));
+        RoomSubscription sub = joined("j1", 0L, 100);
         answerFetch(sub);
 
         assertThat(port.queue).hasSize(30);
@@ -196,9 +188,7 @@ class RoomSubscriptionTest {
 
     @Test
     void answersOfAnAbandonedReplayAreIgnored() {
-        RoomSubscription sub = RoomSubscription.forJoin(join("j1", 0L), port);
-        sub.attached(hub);
-        sub.joinAnswered(new RoomEntity.Joined(50, List.of()));
+        RoomSubscription sub = joined("j1", 0L, 50);
         int abandoned = port.lastGeneration;
         port.pendingFetch = null; // still in flight when the replay is abandoned
         // the client joins again with a later since before the first replay was read
@@ -213,9 +203,7 @@ class RoomSubscriptionTest {
 
     @Test
     void aReplayThatCannotBeReadTellsTheClientToResumeAgain() {
-        RoomSubscription sub = RoomSubscription.forJoin(join("j1", 0L), port);
-        sub.attached(hub);
-        sub.joinAnswered(new RoomEntity.Joined(20, List.of()));
+        RoomSubscription sub = joined("j1", 0L, 20);
         sub.fetched(port.lastGeneration, new RoomEntity.ReadFailed("journal down"));
 
         assertThat(port.sent.get(port.sent.size() - 1)).isEqualTo(
@@ -225,9 +213,7 @@ class RoomSubscriptionTest {
 
     @Test
     void aRoomThatOutpacesAResumeClosesTheClientAsASlowConsumer() {
-        RoomSubscription sub = RoomSubscription.forJoin(join("j1", 0L), port);
-        sub.attached(hub);
-        sub.joinAnswered(new RoomEntity.Joined(1, List.of()));
+        RoomSubscription sub = joined("j1", 0L, 1);
         for (long seq = 2; seq < 2 + RoomSubscription.MAX_HELD; seq++) {
             sub.deliver(live(seq));
         }
@@ -282,10 +268,16 @@ class RoomSubscriptionTest {
 
     // ------------------------------------------------------------------ helpers
 
-    private RoomSubscription liveAt(long lastSeq) {
-        RoomSubscription sub = RoomSubscription.forJoin(join("j0", null), port);
+    /** A join (resuming from {@code since} when not null) that the hub and the room answered: lastSeq {@code lastSeq}. */
+    private RoomSubscription joined(String ref, Long since, long lastSeq) {
+        RoomSubscription sub = RoomSubscription.forJoin(join(ref, since), port);
         sub.attached(hub);
         sub.joinAnswered(new RoomEntity.Joined(lastSeq, List.of()));
+        return sub;
+    }
+
+    private RoomSubscription liveAt(long lastSeq) {
+        RoomSubscription sub = joined("j0", null, lastSeq);
         port.sent.clear();
         return sub;
     }
