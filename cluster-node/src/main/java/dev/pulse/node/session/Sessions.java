@@ -15,7 +15,8 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 /**
  * Parent of this node's sessions: spawns one per accepted WebSocket and closes them all on shutdown.
  * It is also the node's {@link SessionDirectory}: it tells a user entity that starts elsewhere which
- * of the user's sessions live here, and applies the node's share of the user's send budget.
+ * of the user's sessions live here, and applies the node's share of the user's send budget; and it
+ * keeps {@link NodeUsers}, the users of this node as the other nodes see them, up to date.
  */
 public final class Sessions {
 
@@ -54,12 +55,16 @@ public final class Sessions {
                                               ActorRef<SessionDirectory.Request> directory) {
         AtomicLong counter = new AtomicLong();
         Map<String, Map<String, ActorRef<Session.Command>>> byUser = new HashMap<>();
+        ActorRef<NodeUsers.Command> nodeUsers = context.spawn(NodeUsers.create(), "node-users");
         return Behaviors.receive(Command.class)
             .onMessage(Spawn.class, spawn -> {
                 ActorRef<Session.Command> session = context.spawn(
                     Session.create(spawn.sessionId(), spawn.user(), spawn.outbound(), deps, directory),
                     "session-" + counter.incrementAndGet());
-                byUser.computeIfAbsent(spawn.user(), user -> new HashMap<>()).put(spawn.sessionId(), session);
+                byUser.computeIfAbsent(spawn.user(), user -> {
+                    nodeUsers.tell(new NodeUsers.Arrived(user));
+                    return new HashMap<>();
+                }).put(spawn.sessionId(), session);
                 context.watchWith(session, new SessionStopped(spawn.user(), spawn.sessionId()));
                 spawn.replyTo().tell(session);
                 return Behaviors.same();
@@ -68,6 +73,7 @@ public final class Sessions {
                 Map<String, ActorRef<Session.Command>> ofUser = byUser.get(stopped.user());
                 if (ofUser != null && ofUser.remove(stopped.sessionId()) != null && ofUser.isEmpty()) {
                     byUser.remove(stopped.user());
+                    nodeUsers.tell(new NodeUsers.Departed(stopped.user()));
                     deps.rateLimiter().forget(stopped.user());
                 }
                 return Behaviors.same();

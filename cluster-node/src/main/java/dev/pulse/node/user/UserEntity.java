@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -20,7 +21,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -38,17 +38,17 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * A user: sharded, remembered and event-sourced. Presence comes from the user's live sessions on
- * every node, and from cluster membership: a session counts while it lives, its heartbeats arrive and
- * its node is reachable, so the sessions of a node that becomes unreachable count offline at once,
- * and again online if the node comes back. Presence changes go to the rooms the user joined.
+ * A user: sharded and event-sourced. Presence comes from the user's live sessions on every node, and
+ * from cluster membership: a session counts while it lives, its heartbeats arrive and its node is
+ * reachable, so the sessions of a node that becomes unreachable count offline at once, and again
+ * online if the node comes back. Presence changes go to the rooms the user joined.
  *
  * <p>Only transitions are journaled (online, offline with lastSeen, rooms), never sessions: sessions
- * die with their nodes. The entity type remembers its entities (in distributed data, replicated to
- * every node, not in the database), so when a node dies the users whose entities lived there start
- * again elsewhere at once; one that was online asks every reachable node
- * for the user's sessions ({@link SessionDirectory}) and, finding none, tells the user's rooms that
- * the user is offline. Offline entities passivate themselves after a while.
+ * die with their nodes. An entity that starts while its journal says online (its predecessor died
+ * with a node, or moved in a rebalance) asks every reachable node for the user's sessions
+ * ({@link SessionDirectory}) and, finding none, tells the user's rooms that the user is offline.
+ * When a node is removed, the other nodes wake the entities of its users ({@link NodeLeft}), so
+ * this happens even for users nobody asks about. Offline entities passivate themselves after a while.
  */
 public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, UserEvent, UserState> {
 
@@ -73,6 +73,9 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     public record SessionClosed(String sessionId) implements Command {}
 
+    /** {@code node} was removed from the cluster: its sessions are gone (sent by the other nodes). */
+    public record NodeLeft(Address node) implements Command {}
+
     public record TrackRoom(String room) implements Command {}
 
     public record UntrackRoom(String room) implements Command {}
@@ -96,10 +99,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     public static void init(ActorSystem<?> system, Duration heartbeat) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
-                entity -> create(entity.getEntityId(), heartbeat, entity.getShard()))
-            .withSettings(ClusterShardingSettings.create(system)
-                .withRememberEntities(true)
-                .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeDdata())));
+            entity -> create(entity.getEntityId(), heartbeat, entity.getShard())));
     }
 
     /** {@code shard} may be null for an entity spawned outside sharding (tests): it then never passivates. */
@@ -192,6 +192,10 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             })
             .onCommand(SessionClosed.class, (state, closed) -> removeSession(state, closed.sessionId()))
             .onCommand(SessionTerminated.class, (state, gone) -> removeSession(state, gone.sessionId()))
+            .onCommand(NodeLeft.class, (state, left) -> {
+                dropSessions(session -> session.node().equals(left.node()));
+                return reconcile(state);
+            })
             .onCommand(SessionsFound.class, this::onSessionsFound)
             .onCommand(DirectoriesListed.class, this::onDirectoriesListed)
             .onCommand(MembershipChanged.class, this::onMembershipChanged)
@@ -220,6 +224,16 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
         }
     }
 
+    private void dropSessions(Predicate<LiveSession> gone) {
+        sessions.values().removeIf(session -> {
+            if (gone.test(session)) {
+                context.unwatch(session.ref());
+                return true;
+            }
+            return false;
+        });
+    }
+
     private Effect<UserEvent, UserState> removeSession(UserState state, String sessionId) {
         LiveSession removed = sessions.remove(sessionId);
         if (removed != null) {
@@ -245,13 +259,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
         switch (tick) {
             case CHECK_HEARTBEATS -> {
                 long now = System.nanoTime();
-                sessions.values().removeIf(session -> {
-                    boolean silent = now - session.lastHeartbeatNanos() > silenceBoundNanos;
-                    if (silent) {
-                        context.unwatch(session.ref());
-                    }
-                    return silent;
-                });
+                dropSessions(session -> now - session.lastHeartbeatNanos() > silenceBoundNanos);
                 return reconcile(state);
             }
             case REBUILD_TIMEOUT -> {
