@@ -288,10 +288,12 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
         if (!rebuilding) {
             return Effect().none();
         }
-        Set<Address> unreachableNow = new HashSet<>();
-        cluster.state().getUnreachable().forEach(member -> unreachableNow.add(member.address()));
+        // Only members that can answer: the listing may still name a node that died or was removed.
+        Set<Address> live = new HashSet<>();
+        cluster.state().getMembers().forEach(member -> live.add(member.address()));
+        cluster.state().getUnreachable().forEach(member -> live.remove(member.address()));
         List<ActorRef<SessionDirectory.Request>> reachable = listed.directories().stream()
-            .filter(directory -> !unreachableNow.contains(nodeOf(directory)))
+            .filter(directory -> live.contains(nodeOf(directory)))
             .toList();
         directoriesPending = reachable.size();
         reachable.forEach(directory -> directory.tell(new SessionDirectory.FindSessions(user, context.getSelf())));
