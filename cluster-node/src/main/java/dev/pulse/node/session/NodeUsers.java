@@ -85,11 +85,14 @@ public final class NodeUsers {
             .onMessage(Read.class, read -> {
                 if (read.response() instanceof Replicator.GetSuccess<ORSet<String>> found) {
                     UserEntity.NodeLeft left = new UserEntity.NodeLeft(read.node().address());
-                    found.get(keyOf(read.node())).getElements()
-                        .forEach(user -> sharding.entityRefFor(UserEntity.ENTITY_KEY, user).tell(left));
+                    java.util.Set<String> users = found.get(keyOf(read.node())).getElements();
+                    context.getLog().info("Node {} was removed: waking the entities of its {} users", read.node().address(), users.size());
+                    users.forEach(user -> sharding.entityRefFor(UserEntity.ENTITY_KEY, user).tell(left));
                     // Every node that saw the removal does this; the entities take it once or twice alike.
                     replicator.askDelete(replyTo -> new Replicator.Delete<>(keyOf(read.node()), Replicator.writeLocal(), replyTo),
                         Deleted::new);
+                } else {
+                    context.getLog().info("Node {} was removed; no users of it known here ({})", read.node().address(), read.response());
                 }
                 return Behaviors.same();
             })
