@@ -1,6 +1,11 @@
 package dev.pulse.node;
 
 import dev.pulse.node.cluster.SplitDatabaseGuard;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,9 +34,45 @@ public final class Main {
         }
         log.info("Pulse node {} is up: open http://{}:{}/ (history in {})", node.node(), node.httpHost(), node.httpPort(),
             settings.database().embedded() ? settings.dataDir().toAbsolutePath() : settings.database().url());
-        node.system().getWhenTerminated().toCompletableFuture().join();
+        awaitTermination(node);
         boolean refused = CoordinatedShutdown.get(node.system()).getShutdownReason()
             .filter(SplitDatabaseGuard.SPLIT_DATABASE::equals).isPresent();
         System.exit(refused ? 1 : 0);
+    }
+
+    /**
+     * Until the actor system terminates, or until a shutdown has run for longer than all of its
+     * phases may take: a node downed by the split brain resolver once hung in its last phase with
+     * the system never terminating, alive but out of the cluster, so the process never exited.
+     */
+    private static void awaitTermination(PulseNode node) {
+        CompletableFuture<?> terminated = node.system().getWhenTerminated().toCompletableFuture();
+        CoordinatedShutdown shutdown = CoordinatedShutdown.get(node.system());
+        Duration limit = Duration.ofMillis(shutdown.totalTimeout().toMillis()).plusSeconds(5);
+        long limitNanos = limit.toNanos();
+        long shutdownSince = 0;
+        while (true) {
+            try {
+                terminated.get(1, TimeUnit.SECONDS);
+                return;
+            } catch (TimeoutException stillRunning) {
+                if (shutdown.getShutdownReason().isEmpty()) {
+                    continue;
+                }
+                long now = System.nanoTime();
+                if (shutdownSince == 0) {
+                    shutdownSince = now;
+                } else if (now - shutdownSince > limitNanos) {
+                    log.error("Pulse node {} did not terminate within {} of its shutdown; exiting", node.node(),
+                        limit);
+                    return;
+                }
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException failed) {
+                return;
+            }
+        }
     }
 }
