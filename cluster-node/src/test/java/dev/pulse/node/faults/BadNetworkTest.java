@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.TestNode;
+import dev.pulse.node.testkit.ResilientChatClient;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.client.PulseClient;
