@@ -96,9 +96,28 @@ public final class NetworkNamespace implements AutoCloseable {
         return run(all.toArray(String[]::new));
     }
 
+    /**
+     * Runs a command inside with {@code input} on its standard input, e.g. {@code iptables-restore --noflush}
+     * to change several rules at once, atomically.
+     */
+    public String execWithInput(String input, String... command) throws IOException, InterruptedException {
+        List<String> all = new ArrayList<>(launcher());
+        all.addAll(Arrays.asList(command));
+        return runWithInput(input, all.toArray(String[]::new));
+    }
+
     /** Runs a command and returns its output (stdout and stderr); fails the test if it exits non-zero or hangs 10 s. */
     public static String run(String... command) throws IOException, InterruptedException {
+        return runWithInput(null, command);
+    }
+
+    private static String runWithInput(String input, String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try (var stdin = process.getOutputStream()) {
+            if (input != null) {
+                stdin.write(input.getBytes(StandardCharsets.UTF_8));
+            }
+        }
         CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
             try {
                 return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
