@@ -102,6 +102,35 @@ final class ClusterChat implements AutoCloseable {
             + " ms: " + worst.trace(from, to);
     }
 
+    /** The client that got acks again last after {@code eventNanos}, and what its connection went through until then. */
+    String latestAckedAgainTrace(long eventNanos) {
+        Map<String, Long> after = ackedAgainAfterMs(eventNanos);
+        ResilientChatClient latest = null;
+        long latestMs = Long.MIN_VALUE;
+        for (ResilientChatClient client : clients) {
+            long ms = after.get(client.user());
+            if (ms < 0 || ms > latestMs) {
+                latest = client;
+                latestMs = ms < 0 ? Long.MAX_VALUE : ms;
+            }
+        }
+        if (latest == null) {
+            return "no clients";
+        }
+        // from the ack before the wait (or the event) to the ack that ended it (or now)
+        long from = eventNanos;
+        long until = System.nanoTime();
+        List<ResilientChatClient.AckEvent> acks = latest.acks();
+        for (int i = 1; i < acks.size() && latestMs != Long.MAX_VALUE; i++) {
+            if ((acks.get(i).atNanos() - eventNanos) / 1_000_000 == latestMs) {
+                from = Math.min(from, acks.get(i - 1).atNanos());
+                until = acks.get(i).atNanos();
+            }
+        }
+        return "acked again last: " + latest.user() + " (" + latest.room() + ") " + (latestMs == Long.MAX_VALUE ? "never" : latestMs + " ms")
+            + " after the event (at +" + (eventNanos - from) / 1_000_000 + "ms): " + latest.trace(from, until);
+    }
+
     /**
      * For each client, when (ms after {@code eventNanos}) it got acks again: the end of its longest wait
      * between two acks among those that end after the event; -1 when it had no ack after the event.
@@ -287,12 +316,16 @@ final class ClusterChat implements AutoCloseable {
         return over;
     }
 
-    /** Ms statistics of a set of values: "p50=… max=…". */
+    /** Ms statistics of a set of values: "p50=… max=…"; a negative value is "never", later than any other. */
     static String stats(Map<String, Long> values) {
-        List<Long> sorted = values.values().stream().sorted().toList();
+        List<Long> sorted = values.values().stream().map(ms -> ms < 0 ? Long.MAX_VALUE : ms).sorted().toList();
         if (sorted.isEmpty()) {
             return "none";
         }
-        return "p50=" + sorted.get(sorted.size() / 2) + "ms max=" + sorted.get(sorted.size() - 1) + "ms";
+        return "p50=" + ms(sorted.get(sorted.size() / 2)) + " max=" + ms(sorted.get(sorted.size() - 1));
+    }
+
+    private static String ms(long value) {
+        return value == Long.MAX_VALUE ? "never" : value + "ms";
     }
 }

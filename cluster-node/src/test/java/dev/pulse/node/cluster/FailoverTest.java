@@ -133,7 +133,7 @@ class FailoverTest {
             cluster.kill(victim);
             Map<String, Long> offlineMs = new LinkedHashMap<>();
             try {
-                Wire.awaitUntil("every watcher told that its room's ghost is offline", Duration.ofSeconds(25), () -> {
+                Wire.awaitUntil("every watcher told that its room's ghost is offline", Duration.ofSeconds(15), () -> {
                     offlineMs.clear();
                     offlineMs.putAll(firstSeen(watchers, ghostOfRoom, "offline", killedAt));
                     return offlineMs.values().stream().allMatch(ms -> ms >= 0);
@@ -156,7 +156,7 @@ class FailoverTest {
             // Only a watcher that was told "offline" can be told "online" again: the others' view never changed.
             Map<String, Long> onlineAgainMs = new LinkedHashMap<>();
             try {
-                Wire.awaitUntil("every watcher told its room's ghost went offline is told it is online again", Duration.ofSeconds(20), () -> {
+                Wire.awaitUntil("every watcher told its room's ghost went offline is told it is online again", Duration.ofSeconds(15), () -> {
                     onlineAgainMs.clear();
                     firstSeen(watchers, ghostOfRoom, "online", reconnectAt).forEach((pair, ms) -> {
                         if (offlineMs.getOrDefault(pair, -1L) >= 0) {
@@ -270,6 +270,7 @@ class FailoverTest {
                 notAgain.add(e.getMessage());
             }
             Map<String, Long> ackedAgain = chat.ackedAgainAfterMs(killedAt);
+            String latestTrace = chat.latestAckedAgainTrace(killedAt);
             Map<String, Long> gaps = chat.longestAckGapsMs();
             ClusterChat.Audit audit = chat.finishAndAudit(Duration.ofSeconds(30));
 
@@ -282,6 +283,7 @@ class FailoverTest {
                 + " | logs " + cluster.dir();
             NodeCluster.report(summary);
             System.out.println(chat.longestGapTrace());
+            System.out.println(latestTrace);
 
             SoftAssertions soft = new SoftAssertions();
             soft.assertThat(notAgain).as("every client got acks again; " + summary).isEmpty();

@@ -98,8 +98,14 @@ class PartitionTest {
                     failures.add("the majority did not remove the cut-off node: " + e.getMessage());
                     removedMs = -1;
                 }
-                // What the majority's clients saw meanwhile, before the node is back.
+                // Without the cut-off node, the majority serves every client (those of the cut-off node moved).
+                try {
+                    chat.awaitAcks(2, System.nanoTime(), Duration.ofSeconds(30));
+                } catch (AssertionError e) {
+                    failures.add("the majority did not serve every client: " + e.getMessage());
+                }
                 Map<String, Long> ackedAgain = chat.ackedAgainAfterMs(cutAt);
+                String latestTrace = chat.latestAckedAgainTrace(cutAt);
 
                 // ---- heal, start the node again, let everyone chat on
                 ns.exec("iptables", "-F");
@@ -109,7 +115,7 @@ class PartitionTest {
                 long rejoinMs = (System.nanoTime() - healAt) / 1_000_000;
                 chat.awaitAcks(3, System.nanoTime(), Duration.ofSeconds(30));
 
-                List<String> twoLiveCopies = twoLiveCopies(chat, cut, cutAt, cutDone, healAt);
+                LiveCopies copies = liveCopies(chat, cutOffRooms, cut, cutAt, cutDone, healAt);
                 long lastAckViaCut = chat.clients().stream().flatMap(c -> c.acks().stream())
                     .filter(a -> a.node() == cut && a.atNanos() >= cutAt && a.atNanos() < healAt)
                     .mapToLong(a -> (a.atNanos() - cutAt) / 1_000_000).max().orElse(-1);
@@ -119,16 +125,18 @@ class PartitionTest {
                     + " rooms) cut off from the other two (in " + (cutDone - cutAt) / 1_000_000 + " ms), " + chat.clients().size() + " clients on both sides"
                     + " | last ack through it " + lastAckViaCut + " ms after the cut; it " + exit
                     + "; the majority removed it after " + removedMs + " ms"
-                    + " | clients acked again after the cut " + ClusterChat.stats(ackedAgain)
+                    + " | clients acked again (by the majority) after the cut " + ClusterChat.stats(ackedAgain)
                     + " | rejoined " + rejoinMs + " ms after healing"
-                    + " | rooms acknowledged on both sides: " + twoLiveCopies.size()
+                    + " | rooms acknowledged on both sides at once: " + copies.overlapping().size()
+                    + " (closest: the majority acked " + copies.closestMs() + " ms after the cut-off node's last ack)"
                     + " | " + audit.summary() + " | logs " + cluster.dir();
                 NodeCluster.report(summary);
                 System.out.println(chat.longestGapTrace());
+                System.out.println(latestTrace);
 
                 SoftAssertions soft = new SoftAssertions();
                 soft.assertThat(failures).as("minority downed and removed; %s", summary).isEmpty();
-                soft.assertThat(twoLiveCopies).as("a room acknowledged through the cut-off node after the majority did").isEmpty();
+                soft.assertThat(copies.overlapping()).as("a room acknowledged through the cut-off node after the majority did").isEmpty();
                 soft.assertThat(audit.problems()).as("lost, duplicated, out of order, or not converged").isEmpty();
                 soft.assertAll();
             }
@@ -138,10 +146,14 @@ class PartitionTest {
     /**
      * Rooms in which, between the cut and the healing, a client of the cut-off node got an ack later than
      * a client of the majority did (acks that may have been in flight while the cut went in aside): both
-     * sides had the room alive.
+     * sides had the room alive. {@code closestMs}: of the rooms the cut-off node hosted at the cut, the
+     * shortest time from the last ack through it to the first through the majority (-1: none such).
      */
-    private static List<String> twoLiveCopies(ClusterChat chat, int cut, long cutAt, long cutDone, long healAt) {
+    record LiveCopies(List<String> overlapping, long closestMs) {}
+
+    private static LiveCopies liveCopies(ClusterChat chat, List<String> cutOffRooms, int cut, long cutAt, long cutDone, long healAt) {
         List<String> found = new ArrayList<>();
+        long closest = Long.MAX_VALUE;
         for (String room : chat.rooms()) {
             long lastViaCut = Long.MIN_VALUE;
             long firstViaMajority = Long.MAX_VALUE;
@@ -160,11 +172,17 @@ class PartitionTest {
                     }
                 }
             }
-            if (lastViaCut != Long.MIN_VALUE && firstViaMajority != Long.MAX_VALUE && lastViaCut > firstViaMajority) {
+            if (lastViaCut == Long.MIN_VALUE || firstViaMajority == Long.MAX_VALUE) {
+                continue;
+            }
+            if (lastViaCut > firstViaMajority) {
                 found.add(room + ": acked through the cut-off node " + (lastViaCut - cutAt) / 1_000_000
                     + " ms after the cut, through the majority already " + (firstViaMajority - cutAt) / 1_000_000 + " ms after it");
             }
+            if (cutOffRooms.contains(room)) {
+                closest = Math.min(closest, (firstViaMajority - lastViaCut) / 1_000_000);
+            }
         }
-        return found;
+        return new LiveCopies(found, closest == Long.MAX_VALUE ? -1 : closest);
     }
 }
