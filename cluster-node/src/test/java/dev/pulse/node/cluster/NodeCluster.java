@@ -65,6 +65,8 @@ final class NodeCluster implements AutoCloseable {
     private final Path dir;
     private final List<NodeProcess> nodes = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    /** Kills the nodes should the test JVM end without closing the cluster (a timeout, Ctrl-C). */
+    private final Thread killOnExit = new Thread(() -> nodes.forEach(NodeProcess::close), "kill-cluster-nodes");
 
     private NodeCluster(String name, Path dir) {
         this.name = name;
@@ -83,6 +85,7 @@ final class NodeCluster implements AutoCloseable {
         Path dir = Path.of(System.getProperty("user.dir"), "target", "cluster-tests", name);
         deleteRecursively(dir);
         NodeCluster cluster = new NodeCluster(name, dir);
+        Runtime.getRuntime().addShutdownHook(cluster.killOnExit);
         try {
             Files.createDirectories(dir);
             Map<String, String> db = database != null ? database : TestDatabase.postgresEnvironment(dir.resolve("data"));
@@ -337,6 +340,11 @@ final class NodeCluster implements AutoCloseable {
     @Override
     public void close() {
         nodes.forEach(NodeProcess::close);
+        try {
+            Runtime.getRuntime().removeShutdownHook(killOnExit);
+        } catch (IllegalStateException | IllegalArgumentException alreadyExitingOrRemoved) {
+            // nothing left to do
+        }
     }
 
     private static void deleteRecursively(Path dir) {
