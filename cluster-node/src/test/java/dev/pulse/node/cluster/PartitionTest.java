@@ -87,7 +87,8 @@ class PartitionTest {
                 long exitMs = (System.nanoTime() - cutAt) / 1_000_000;
                 String exit = downed ? "exited " + cluster.node(cut).exitValue() + " after " + exitMs + " ms" : "still running";
                 if (!downed) {
-                    failures.add("the cut-off node did not shut itself down within " + DOWNED_WITHIN + " of the cut");
+                    failures.add("the cut-off node did not shut itself down within " + DOWNED_WITHIN + " of the cut; its threads: "
+                        + cluster.node(cut).dumpThreads());
                     cluster.kill(cut); // so the rest can still be judged
                 }
                 long removedMs;

@@ -218,6 +218,26 @@ public final class NodeProcess implements AutoCloseable {
         return (System.nanoTime() - startedNanos) / 1_000_000;
     }
 
+    /**
+     * Appends a thread dump ({@code jcmd <pid> Thread.print}) to the node's log, e.g. of a node that
+     * should have exited and did not; returns the log it went to.
+     */
+    public Path dumpThreads() {
+        try {
+            Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+            String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            jcmd.waitFor(30, TimeUnit.SECONDS);
+            Files.writeString(log(), "==== thread dump taken by the test\n" + dump, StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return log();
+    }
+
     public String logTail() {
         try {
             List<String> lines = Files.readAllLines(log(), StandardCharsets.UTF_8);
