@@ -32,6 +32,34 @@ public final class NodeProcess implements AutoCloseable {
         public static Ports free() {
             return new Ports(TestNode.freePort(), TestNode.freePort(), TestNode.freePort());
         }
+
+        /**
+         * Three free ports below the kernel's ephemeral range, for a node that is restarted on its ports:
+         * a port from that range (what {@link TestNode#freePort} hands out) may meanwhile become the
+         * source port of any outgoing connection, and the restart fails to bind it.
+         */
+        public static Ports stable() {
+            return new Ports(stablePort(), stablePort(), stablePort());
+        }
+
+        private static int stablePort() {
+            int low = 32768;
+            try {
+                low = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+            } catch (IOException | RuntimeException e) {
+                // not Linux: the usual lower bound
+            }
+            for (int attempt = 0; attempt < 100; attempt++) {
+                int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(Math.min(10_000, low / 2), low);
+                try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+                    socket.bind(new java.net.InetSocketAddress(port)); // the wildcard address: free on every address
+                    return port;
+                } catch (IOException taken) {
+                    // another one
+                }
+            }
+            throw new IllegalStateException("no free port below " + low);
+        }
     }
 
     /**
