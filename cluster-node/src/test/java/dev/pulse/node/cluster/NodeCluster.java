@@ -2,7 +2,9 @@ package dev.pulse.node.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pulse.node.NodeSettings;
 import dev.pulse.node.TestDatabase;
+import dev.pulse.node.persistence.JournalSchema;
 import dev.pulse.node.testkit.NodeProcess;
 import dev.pulse.node.testkit.Wire;
 import dev.pulse.protocol.ClientFrame;
@@ -89,7 +91,11 @@ final class NodeCluster implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             Map<String, String> db = database != null ? database : TestDatabase.postgresEnvironment(dir.resolve("data"));
-            List<NodeProcess.Ports> ports = placements.stream().map(p -> NodeProcess.Ports.free()).toList();
+            // The schema first, as a deployment's migration step would: nodes that create it at the same
+            // moment fail today (JournalSchemaTest), and that is not what these tests are about.
+            JournalSchema.ensure(new NodeSettings.Database(db.get("PULSE_DB_URL"), db.get("PULSE_DB_USER"),
+                db.get("PULSE_DB_PASSWORD"), false));
+            List<NodeProcess.Ports> ports = placements.stream().map(p -> NodeProcess.Ports.stable()).toList();
             String seeds = IntStream.range(0, placements.size())
                 .mapToObj(i -> placements.get(i).host() + ":" + ports.get(i).cluster()).collect(Collectors.joining(","));
             for (int i = 0; i < placements.size(); i++) {
@@ -179,44 +185,60 @@ final class NodeCluster implements AutoCloseable {
 
     /**
      * Waits until every running node is healthy and sees exactly the running nodes as Up members, none
-     * unreachable; fails at once if a node process exits meanwhile.
+     * unreachable; fails at once if a node process exits meanwhile, and on timeout with what each node
+     * said (and the log of each that did not see the whole cluster).
      */
     void awaitUp(Duration timeout) {
         List<NodeProcess> expected = running().stream().map(nodes::get).toList();
         Set<String> addresses = expected.stream().map(n -> "pekko://pulse@" + n.clusterAddress()).collect(Collectors.toSet());
-        String[] last = {"nothing asked yet"};
         try {
             Wire.awaitUntil(name + ": " + expected.size() + " Up members seen by every running node", timeout, () -> {
                 for (NodeProcess node : expected) {
                     if (!node.isAlive()) {
                         throw new AssertionError(node.name() + " exited with " + node.exitValue() + "; log:\n" + node.logTail());
                     }
-                    if (!healthy(node)) {
-                        last[0] = node.name() + ": /health not 200 yet";
-                        return false;
-                    }
-                    JsonNode members = members(node);
-                    if (members == null) {
-                        last[0] = node.name() + ": no answer";
-                        return false;
-                    }
-                    Set<String> up = new HashSet<>();
-                    members.path("members").forEach(m -> {
-                        if ("Up".equals(m.path("status").asText())) {
-                            up.add(m.path("node").asText());
-                        }
-                    });
-                    if (!up.equals(addresses) || members.path("members").size() != addresses.size()
-                        || !members.path("unreachable").isEmpty()) {
-                        last[0] = node.name() + ": " + members;
+                    if (problem(node, addresses) != null) {
                         return false;
                     }
                 }
                 return true;
             });
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; last: " + last[0], e);
+            StringBuilder state = new StringBuilder(e.getMessage());
+            for (NodeProcess node : expected) {
+                String problem = problem(node, addresses);
+                state.append("\n").append(node.name()).append(" (pid ").append(node.pid()).append("): ")
+                    .append(problem == null ? "sees the whole cluster" : problem);
+                if (problem != null) {
+                    state.append("; its log:\n").append(node.logTail());
+                }
+            }
+            throw new AssertionError(state.toString(), e);
         }
+    }
+
+    /** What keeps {@code node} from being an Up member among exactly {@code addresses}; null when nothing does. */
+    private String problem(NodeProcess node, Set<String> addresses) {
+        if (!node.isAlive()) {
+            return "exited with " + node.exitValue();
+        }
+        if (!healthy(node)) {
+            return "/health is not 200";
+        }
+        JsonNode members = members(node);
+        if (members == null) {
+            return "/cluster/members did not answer";
+        }
+        Set<String> up = new HashSet<>();
+        members.path("members").forEach(m -> {
+            if ("Up".equals(m.path("status").asText())) {
+                up.add(m.path("node").asText());
+            }
+        });
+        if (!up.equals(addresses) || members.path("members").size() != addresses.size() || !members.path("unreachable").isEmpty()) {
+            return "sees " + members;
+        }
+        return null;
     }
 
     /** The index of the oldest member (home of the shard coordinators), as node {@code asking} sees it. */
