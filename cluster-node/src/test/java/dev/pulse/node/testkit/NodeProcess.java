@@ -45,7 +45,8 @@ public final class NodeProcess implements AutoCloseable {
         private static int stablePort() {
             int low = 32768;
             try {
-                low = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+                // readAllLines, not readString: procfs reports a size of 0 and readString then reads one byte
+                low = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim().split("\\s+")[0]);
             } catch (IOException | RuntimeException e) {
                 // not Linux: the usual lower bound
             }
