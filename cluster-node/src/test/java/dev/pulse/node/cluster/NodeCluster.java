@@ -2,9 +2,7 @@ package dev.pulse.node.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pulse.node.NodeSettings;
 import dev.pulse.node.TestDatabase;
-import dev.pulse.node.persistence.JournalSchema;
 import dev.pulse.node.testkit.NodeProcess;
 import dev.pulse.node.testkit.Wire;
 import dev.pulse.protocol.ClientFrame;
@@ -91,10 +89,6 @@ final class NodeCluster implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             Map<String, String> db = database != null ? database : TestDatabase.postgresEnvironment(dir.resolve("data"));
-            // The schema first, as a deployment's migration step would: nodes that create it at the same
-            // moment fail today (JournalSchemaTest), and that is not what these tests are about.
-            JournalSchema.ensure(new NodeSettings.Database(db.get("PULSE_DB_URL"), db.get("PULSE_DB_USER"),
-                db.get("PULSE_DB_PASSWORD"), false));
             List<NodeProcess.Ports> ports = placements.stream().map(p -> NodeProcess.Ports.stable()).toList();
             String seeds = IntStream.range(0, placements.size())
                 .mapToObj(i -> placements.get(i).host() + ":" + ports.get(i).cluster()).collect(Collectors.joining(","));
