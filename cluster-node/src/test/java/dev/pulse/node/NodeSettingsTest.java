@@ -204,4 +204,12 @@ class NodeSettingsTest {
         assertThat(lease.getString("pekko.coordination.lease.kubernetes.lease-class"))
             .isEqualTo("org.apache.pekko.coordination.lease.kubernetes.NativeKubernetesLease");
     }
+
+    @Test
+    void appVersionComesFromTheEnvironment() {
+        // k8s overlays set it from the image tag: sharding then prefers the newest version's nodes in a rolling update
+        assertThat(settings(Map.of()).config().getString("pekko.cluster.app-version")).isEqualTo("0.0.0");
+        assertThat(settings(Map.of("PULSE_APP_VERSION", "1.4.2")).config().getString("pekko.cluster.app-version"))
+            .isEqualTo("1.4.2");
+    }
 }
