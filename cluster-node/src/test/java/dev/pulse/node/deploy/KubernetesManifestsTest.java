@@ -236,7 +236,7 @@ class KubernetesManifestsTest {
     }
 
     /** The longest coordinated shutdown of a node as configured: every phase at its timeout. */
-    private static Duration coordinatedShutdownTimeout() {
+    static Duration coordinatedShutdownTimeout() {
         Config config = NodeSettings.fromEnvironment(Map.of(), ConfigFactory.empty()).config().getConfig("pekko.coordinated-shutdown");
         Duration fallback = config.getDuration("default-phase-timeout");
         Duration total = Duration.ZERO;
