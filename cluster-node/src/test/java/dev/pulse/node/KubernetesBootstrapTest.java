@@ -81,6 +81,16 @@ class KubernetesBootstrapTest {
             System.out.printf("three node processes formed one cluster %d ms after they were started%n",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
 
+            for (int i = 0; i < 3; i++) {
+                // as the Deployment logs (PULSE_LOG_FORMAT=json): one JSON object a line, naming the node
+                List<String> lines = Files.readAllLines(dir.resolve("node-" + i + ".log"), StandardCharsets.UTF_8);
+                assertThat(lines).isNotEmpty();
+                for (String line : lines) {
+                    JsonNode event = JSON.readTree(line);
+                    assertThat(event.path("node").asText()).as(line).isEqualTo("127.0.0.1:" + remoting[i]);
+                }
+            }
+
             assertThat(api.requests()).as("pod lists asked for").isNotEmpty().allSatisfy(request -> {
                 assertThat(request.authorized()).as("with the service account's token").isTrue();
                 assertThat(request.path()).isEqualTo("/api/v1/namespaces/" + NAMESPACE + "/pods");
@@ -104,15 +114,19 @@ class KubernetesBootstrapTest {
             // quicker than a deployment's defaults (5 s stable margin, 1 s lookups)
             "-Dpekko.management.cluster.bootstrap.contact-point-discovery.stable-margin=1s",
             "-Dpekko.management.cluster.bootstrap.contact-point-discovery.interval=500ms",
+            // the node's own logging configuration, not the test classpath's logback-test.xml
+            "-Dlogback.configurationFile=logback.xml",
             "-cp", System.getProperty("java.class.path"),
             Main.class.getName()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(dir.resolve("node-" + index + ".log").toFile());
+        ProcessBuilder builder = new ProcessBuilder(command)
+            .redirectOutput(dir.resolve("node-" + index + ".log").toFile())
+            .redirectError(dir.resolve("node-" + index + ".err").toFile());
         Map<String, String> env = builder.environment();
         env.keySet().removeIf(key -> key.startsWith("PULSE_") || key.startsWith("KUBERNETES_"));
         env.putAll(database);
         env.putAll(new HashMap<>(Map.of(
             "PULSE_DISCOVERY", "kubernetes-api",
+            "PULSE_LOG_FORMAT", "json",
             "KUBERNETES_SERVICE_HOST", "127.0.0.1",
             "KUBERNETES_SERVICE_PORT", Integer.toString(api.port()),
             "PULSE_HTTP_HOST", "127.0.0.1",
@@ -158,7 +172,8 @@ class KubernetesBootstrapTest {
 
     private String log(int index) {
         try {
-            List<String> lines = Files.readAllLines(dir.resolve("node-" + index + ".log"), StandardCharsets.UTF_8);
+            List<String> lines = new ArrayList<>(Files.readAllLines(dir.resolve("node-" + index + ".log"), StandardCharsets.UTF_8));
+            lines.addAll(Files.readAllLines(dir.resolve("node-" + index + ".err"), StandardCharsets.UTF_8));
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
         } catch (IOException e) {
             return "(no log: " + e + ")";
