@@ -23,12 +23,14 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 
 /**
- * The part of the Kubernetes API that kubernetes-api discovery reads, over HTTPS as in a cluster:
- * {@code GET /api/v1/namespaces/<namespace>/pods?labelSelector=<selector>} with the service account's
- * bearer token. It writes what Kubernetes mounts into a pod (the API's CA certificate, the token, the
- * namespace) into a directory, and answers with a PodList of the pods {@link #addPod added}: Running,
- * on 127.0.0.1, each with its own management port. Requests without the token get 401, pods of
- * another namespace or selector are not listed, as the real API does.
+ * The parts of the Kubernetes API that Pulse's nodes use, over HTTPS as in a cluster, with the service
+ * account's bearer token: {@code GET /api/v1/namespaces/<namespace>/pods?labelSelector=<selector>}
+ * (kubernetes-api discovery) and coordination.k8s.io/v1 Leases (the split brain resolver's lease:
+ * get, create, and update guarded by resourceVersion). It writes what Kubernetes mounts into a pod (the
+ * API's CA certificate, the token, the namespace) into a directory, and answers with a PodList of the
+ * pods {@link #addPod added}: Running, on 127.0.0.1, each with its own management port. Requests
+ * without the token get 401, pods of another namespace or selector are not listed, a stale lease
+ * update gets 409 Conflict, as the real API does.
  */
 public final class StubKubernetesApi implements AutoCloseable {
 
@@ -44,6 +46,8 @@ public final class StubKubernetesApi implements AutoCloseable {
     private final Path serviceAccount;
     private final List<Pod> pods = new CopyOnWriteArrayList<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
+    /** Leases by namespace/name: the object as last written, with its resourceVersion. */
+    private final Map<String, Map<String, Object>> leases = new java.util.concurrent.ConcurrentHashMap<>();
 
     private StubKubernetesApi(HttpsServer server, Path serviceAccount) {
         this.server = server;
@@ -122,9 +126,59 @@ public final class StubKubernetesApi implements AutoCloseable {
             } else if (exchange.getRequestMethod().equals("GET") && parts.length == 6 && parts[1].equals("api")
                 && parts[2].equals("v1") && parts[3].equals("namespaces") && parts[5].equals("pods")) {
                 respond(exchange, 200, podList(parts[4], query.getOrDefault("labelSelector", "")));
+            } else if (parts.length >= 7 && String.join("/", List.of(parts).subList(1, 4)).equals("apis/coordination.k8s.io/v1")
+                && parts[4].equals("namespaces") && parts[6].equals("leases")) {
+                lease(exchange, parts[5], parts.length > 7 ? parts[7] : "");
             } else {
                 respond(exchange, 404, status("NotFound", 404));
             }
+        }
+    }
+
+    /** The current holder of a lease, or empty when nobody (or no lease) holds it. */
+    @SuppressWarnings("unchecked")
+    public java.util.Optional<String> leaseHolder(String namespace, String name) {
+        Map<String, Object> lease = leases.get(namespace + "/" + name);
+        return java.util.Optional.ofNullable(lease)
+            .map(l -> (String) ((Map<String, Object>) l.get("spec")).get("holderIdentity"))
+            .filter(holder -> !holder.isEmpty());
+    }
+
+    @SuppressWarnings("unchecked")
+    private synchronized void lease(HttpExchange exchange, String namespace, String name) throws IOException {
+        String method = exchange.getRequestMethod();
+        if (method.equals("GET")) {
+            Map<String, Object> lease = leases.get(namespace + "/" + name);
+            respond(exchange, lease == null ? 404 : 200, lease == null ? status("NotFound", 404) : JSON.writeValueAsString(lease));
+            return;
+        }
+        Map<String, Object> body = JSON.readValue(exchange.getRequestBody(), Map.class);
+        Map<String, Object> metadata = new java.util.HashMap<>((Map<String, Object>) body.get("metadata"));
+        String key = namespace + "/" + metadata.get("name");
+        Map<String, Object> current = leases.get(key);
+        if (method.equals("POST") && name.isEmpty()) {
+            if (current != null) {
+                respond(exchange, 409, status("AlreadyExists", 409));
+                return;
+            }
+            metadata.put("resourceVersion", "1");
+            Map<String, Object> created = Map.of("apiVersion", "coordination.k8s.io/v1", "kind", "Lease",
+                "metadata", metadata, "spec", body.get("spec"));
+            leases.put(key, created);
+            respond(exchange, 201, JSON.writeValueAsString(created));
+        } else if (method.equals("PUT") && current != null && key.equals(namespace + "/" + name)) {
+            String version = (String) ((Map<String, Object>) current.get("metadata")).get("resourceVersion");
+            if (!version.equals(metadata.get("resourceVersion"))) {
+                respond(exchange, 409, status("Conflict", 409));
+                return;
+            }
+            metadata.put("resourceVersion", String.valueOf(Long.parseLong(version) + 1));
+            Map<String, Object> updated = Map.of("apiVersion", "coordination.k8s.io/v1", "kind", "Lease",
+                "metadata", metadata, "spec", body.get("spec"));
+            leases.put(key, updated);
+            respond(exchange, 200, JSON.writeValueAsString(updated));
+        } else {
+            respond(exchange, 404, status("NotFound", 404));
         }
     }
 
