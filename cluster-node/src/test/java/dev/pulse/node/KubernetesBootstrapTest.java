@@ -70,11 +70,17 @@ class KubernetesBootstrapTest {
             List<String> leaders = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 int node = i;
-                Wire.awaitUntil("node " + i + " sees three Up members " + expected, Duration.ofSeconds(90), () -> {
-                    assertAlive(node);
-                    JsonNode members = members(http, management[node]);
-                    return members != null && upMembers(members).equals(expected);
-                });
+                try {
+                    // seconds on an idle machine; the ceiling is for a loaded one
+                    Wire.awaitUntil("node " + i + " sees three Up members " + expected, Duration.ofMinutes(3), () -> {
+                        assertAlive(node);
+                        JsonNode members = members(http, management[node]);
+                        return members != null && upMembers(members).equals(expected);
+                    });
+                } catch (AssertionError notFormed) {
+                    throw new AssertionError(notFormed.getMessage() + "; the stub answered " + api.requests().size()
+                        + " requests; node " + node + "'s log:\n" + log(node), notFormed);
+                }
                 leaders.add(members(http, management[i]).path("leader").asText());
             }
             assertThat(leaders).as("one cluster, one leader").containsOnly(leaders.get(0));
