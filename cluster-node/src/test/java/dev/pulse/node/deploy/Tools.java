@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** The repository's deployment files and the command-line tools that build and check them. */
@@ -42,28 +41,34 @@ final class Tools {
      * the test with what to install.
      */
     static Result run(Path dir, String stdin, String... command) {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
-        Process process;
         try {
-            process = builder.start();
-        } catch (IOException e) {
-            throw new AssertionError(command[0] + " is not installed (.ci/run installs it): " + e.getMessage(), e);
-        }
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
-        try (var in = process.getOutputStream()) {
-            if (stdin != null) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
+            Path out = Files.createTempFile("tool", ".out");
+            Path err = Files.createTempFile("tool", ".err");
+            try {
+                ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
+                    .redirectOutput(out.toFile()).redirectError(err.toFile());
+                Process process;
+                try {
+                    process = builder.start();
+                } catch (IOException e) {
+                    throw new AssertionError(command[0] + " is not installed (.ci/run installs it): " + e.getMessage(), e);
+                }
+                try (var in = process.getOutputStream()) {
+                    if (stdin != null) {
+                        in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                    }
+                }
+                if (!process.waitFor(5, TimeUnit.MINUTES)) {
+                    process.destroyForcibly();
+                    throw new AssertionError(String.join(" ", command) + " did not finish in 5 minutes");
+                }
+                return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+            } finally {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-        try {
-            if (!process.waitFor(5, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new AssertionError(String.join(" ", command) + " did not finish in 5 minutes");
-            }
-            return new Result(process.exitValue(), out.join(), err.join());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
@@ -96,13 +101,5 @@ final class Tools {
 
     static String kustomize(String directory) {
         return run(repository(), null, "kubectl", "kustomize", directory).ok("kubectl kustomize " + directory).stdout();
-    }
-
-    private static String read(java.io.InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
