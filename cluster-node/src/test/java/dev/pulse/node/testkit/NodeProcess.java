@@ -28,15 +28,11 @@ public final class NodeProcess implements AutoCloseable {
     /** The node's three ports, fixed for its life and for its restarts. */
     public record Ports(int http, int cluster, int management) {
 
-        /** Three free ports on the loopback interface. */
-        public static Ports free() {
-            return new Ports(TestNode.freePort(), TestNode.freePort(), TestNode.freePort());
-        }
-
         /**
-         * Three free ports below the kernel's ephemeral range, for a node that is restarted on its ports:
-         * a port from that range (what {@link TestNode#freePort} hands out) may meanwhile become the
-         * source port of any outgoing connection, and the restart fails to bind it.
+         * Three free ports below the kernel's ephemeral range: a port from that range (what
+         * {@link TestNode#freePort} hands out) may become the source port of an outgoing connection
+         * in the seconds a node JVM takes to start (or between its runs), and the node fails to bind
+         * it (CrashSafetyTest did, with a load test's connections on the machine).
          */
         public static Ports stable() {
             return new Ports(stablePort(), stablePort(), stablePort());
@@ -93,7 +89,7 @@ public final class NodeProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return start(new Spec(name, "127.0.0.1", Ports.free(), env, properties, List.of(), List.of(), logDir.resolve(name + ".log")));
+        return start(new Spec(name, "127.0.0.1", Ports.stable(), env, properties, List.of(), List.of(), logDir.resolve(name + ".log")));
     }
 
     /** Starts the process and returns at once; its output is appended to {@code spec.log()}. */
