@@ -8,6 +8,7 @@ import dev.pulse.node.testkit.Wire;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ServerFrame;
 import java.time.Duration;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -260,6 +261,8 @@ class FailoverTest {
                 .map(Map.Entry::getKey).sorted().toList());
 
             long killedAt = System.nanoTime();
+            // Wall clock of the kill, to line the node logs' timestamps up with the measured times.
+            LocalTime killedAtClock = LocalTime.now();
             int exit = cluster.kill(victim);
             assertThat(exit).as("exit code of a SIGKILLed JVM").isEqualTo(137);
             // Done when every client has had a few acks after the kill (or clearly never will).
@@ -277,6 +280,7 @@ class FailoverTest {
             String summary = "FAILOVER kill -9 of the " + what + " node: " + cluster.node(victim).name()
                 + (victim == oldest ? " (the oldest)" : " (oldest: " + cluster.node(oldest).name() + ")")
                 + " hosting " + hosted.size() + "/" + ROOMS + " rooms of the run, " + chat.clients().size() + " clients"
+                + ", killed at " + killedAtClock
                 + " | acked again after the kill " + ClusterChat.stats(ackedAgain) + ", later than "
                 + ACKED_AGAIN_WITHIN.toSeconds() + " s: " + ClusterChat.over(ackedAgain, ACKED_AGAIN_WITHIN.toMillis()).size()
                 + " | longest ack gap " + ClusterChat.stats(gaps) + " | " + audit.summary()
