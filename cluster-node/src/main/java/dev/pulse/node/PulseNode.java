@@ -8,6 +8,7 @@ import dev.pulse.node.http.ManagementServer;
 import dev.pulse.node.http.WebSocketBridge;
 import dev.pulse.node.delivery.LocalRooms;
 import dev.pulse.node.persistence.JournalSchema;
+import dev.pulse.node.persistence.JournalWarmup;
 import dev.pulse.node.room.HistoryReader;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomSettings;
@@ -83,6 +84,7 @@ public final class PulseNode {
         RoomSettings roomSettings = RoomSettings.from(settings.config());
         RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system));
         UserEntity.init(system, settings.heartbeat());
+        JournalWarmup.get(system).start(system, settings.config().getInt("pulse.db.pool-size"));
 
         ActorRef<LocalRooms.Command> localRooms =
             system.systemActorOf(LocalRooms.create(roomSettings, WireFrames.INSTANCE), "local-rooms", Props.empty());

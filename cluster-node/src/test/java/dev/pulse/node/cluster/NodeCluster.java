@@ -219,6 +219,9 @@ final class NodeCluster implements AutoCloseable {
         if (!healthy(node)) {
             return "/health is not 200";
         }
+        if (!ready(node)) {
+            return "management /ready is not 200";
+        }
         JsonNode members = members(node);
         if (members == null) {
             return "/cluster/members did not answer";
@@ -288,8 +291,17 @@ final class NodeCluster implements AutoCloseable {
 
     /** {@code GET /health} on the node's HTTP port answers 200 (an Up member that serves clients). */
     private boolean healthy(NodeProcess node) {
+        return answers200(node.base().resolve("/health"));
+    }
+
+    /** Pekko Management's readiness, as Kubernetes and the load balancer see it (journal warmed up included). */
+    private boolean ready(NodeProcess node) {
+        return answers200(node.management().resolve("/ready"));
+    }
+
+    private boolean answers200(URI uri) {
         try {
-            return http.send(HttpRequest.newBuilder(node.base().resolve("/health")).timeout(Duration.ofSeconds(2)).GET().build(),
+            return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).GET().build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         } catch (IOException e) {
             return false;

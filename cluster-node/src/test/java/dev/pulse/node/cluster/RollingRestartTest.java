@@ -2,6 +2,7 @@ package dev.pulse.node.cluster;
 
 import dev.pulse.node.testkit.ResilientChatClient;
 import java.time.Duration;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,12 +35,13 @@ class RollingRestartTest {
             List<String> steps = new ArrayList<>();
             for (int i = 0; i < cluster.size(); i++) {
                 long termAt = System.nanoTime();
+                LocalTime termAtClock = LocalTime.now(); // to line the node logs up with the gaps
                 int exit = cluster.terminate(i, EXIT_WITHIN);
                 long exitMs = (System.nanoTime() - termAt) / 1_000_000;
                 cluster.startAgain(i);
                 cluster.awaitUp(NodeCluster.START_TIMEOUT);
                 long upAt = System.nanoTime();
-                steps.add(cluster.node(i).name() + " exited " + exit + " after " + exitMs + " ms, back after "
+                steps.add(cluster.node(i).name() + " SIGTERM at " + termAtClock + ", exited " + exit + " after " + exitMs + " ms, back after "
                     + (upAt - termAt) / 1_000_000 + " ms");
                 chat.awaitAcks(3, upAt, Duration.ofSeconds(30));
             }
