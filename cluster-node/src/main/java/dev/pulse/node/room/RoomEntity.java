@@ -76,8 +76,15 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     public record Typing(String user) implements Command {}
 
-    /** From a member's user entity; {@code lastSeen} (epoch ms) is null while online. */
-    public record PresenceChanged(String user, PresenceStatus status, Long lastSeen) implements Command {}
+    /**
+     * From a member's user entity; {@code lastSeen} (epoch ms) is null while online. Answered with
+     * {@link PresenceNoted} when {@code replyTo} is set: the user entity sends it again until then, as
+     * a notice sent to a room whose node just died is lost.
+     */
+    public record PresenceChanged(String user, PresenceStatus status, Long lastSeen, ActorRef<PresenceNoted> replyTo)
+        implements Command {}
+
+    public record PresenceNoted(String room, PresenceStatus status, Long lastSeen) implements CborSerializable {}
 
     record Flush() implements Command {}
 
@@ -133,6 +140,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     /** Members who left since this incarnation started: late presence news must not bring them back. */
     private final Set<String> left = new HashSet<>();
     private final PostBatch posts = new PostBatch();
+    /** When this incarnation started, for the recovery time in the log (failover and hand-off analysis). */
+    private final long startedAtNanos = System.nanoTime();
     private RoomEntity(ActorContext<Command> context, String roomId, PersistenceId persistenceId,
                        RoomSettings settings, HistoryReader reader) {
         super(persistenceId, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
@@ -176,6 +185,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             .onSignal(PreRestart.class, (state, restart) -> posts.rejectAll())
             .onSignal(PostStop.class, (state, stop) -> posts.rejectAll())
             .onSignal(RecoveryCompleted.instance(), state -> {
+                context.getLog().debug("Room {} recovered at seq {} in {} ms", roomId, state.lastSeq(),
+                    (System.nanoTime() - startedAtNanos) / 1_000_000);
                 // After a failed write the stash (and any Flush in it) is gone: start a fresh batch.
                 if (posts.resumeAfterRecovery()) {
                     context.getSelf().tell(new Flush());
@@ -316,6 +327,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     }
 
     private ReplyEffect<RoomEvent, RoomState> onPresenceChanged(RoomState state, PresenceChanged change) {
+        if (change.replyTo() != null) {
+            change.replyTo().tell(new PresenceNoted(roomId, change.status(), change.lastSeen()));
+        }
         if (left.contains(change.user())) {
             return Effect().noReply(); // sent before the user entity heard of the leave
         }

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.Address;
@@ -95,7 +96,13 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     record DirectoriesListed(Set<ActorRef<SessionDirectory.Request>> directories) implements Command {}
 
-    enum Tick implements Command { CHECK_HEARTBEATS, REBUILD_TIMEOUT, IDLE }
+    record PresenceConfirmed(RoomEntity.PresenceNoted noted) implements Command {}
+
+    enum Tick implements Command { CHECK_HEARTBEATS, REBUILD_TIMEOUT, IDLE, RESEND_PRESENCE }
+
+    /** How often a presence notice no room confirmed yet is sent again, and for how long at most. */
+    static final Duration PRESENCE_RESEND = Duration.ofSeconds(1);
+    static final Duration PRESENCE_GIVE_UP = Duration.ofMinutes(2);
 
     public static void init(ActorSystem<?> system, Duration heartbeat) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
@@ -128,6 +135,11 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     private boolean rebuilding;
     private int directoriesPending;
     private int sendShareNodes = 1;
+    /** Presence notices not yet confirmed by their room, by room: sent again every PRESENCE_RESEND. */
+    private final Map<String, UnconfirmedNotice> unconfirmed = new HashMap<>();
+    private final ActorRef<RoomEntity.PresenceNoted> presenceNoted;
+
+    private record UnconfirmedNotice(Presence presence, long firstSentNanos) {}
 
     private UserEntity(ActorContext<Command> context, TimerScheduler<Command> timers, String user, Duration heartbeat,
                        ActorRef<ClusterSharding.ShardCommand> shard) {
@@ -140,6 +152,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
         this.sharding = ClusterSharding.get(context.getSystem());
         this.cluster = Cluster.get(context.getSystem());
         this.membership = context.messageAdapter(ClusterEvent.ClusterDomainEvent.class, MembershipChanged::new);
+        this.presenceNoted = context.messageAdapter(RoomEntity.PresenceNoted.class, PresenceConfirmed::new);
         cluster.subscriptions().tell(Subscribe.create(membership.<ClusterEvent.ReachabilityEvent>narrow(),
             ClusterEvent.ReachabilityEvent.class));
         cluster.subscriptions().tell(Subscribe.create(membership.<ClusterEvent.MemberRemoved>narrow(),
@@ -200,9 +213,22 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             .onCommand(DirectoriesListed.class, this::onDirectoriesListed)
             .onCommand(MembershipChanged.class, this::onMembershipChanged)
             .onCommand(TrackRoom.class, this::onTrackRoom)
-            .onCommand(UntrackRoom.class, (state, untrack) -> state.rooms().contains(untrack.room())
-                ? Effect().persist(new UserEvent.RoomUntracked(untrack.room()))
-                : Effect().none())
+            .onCommand(UntrackRoom.class, (state, untrack) -> {
+                unconfirmed.remove(untrack.room());
+                return state.rooms().contains(untrack.room())
+                    ? Effect().persist(new UserEvent.RoomUntracked(untrack.room()))
+                    : Effect().none();
+            })
+            .onCommand(PresenceConfirmed.class, (state, confirmed) -> {
+                RoomEntity.PresenceNoted noted = confirmed.noted();
+                UnconfirmedNotice notice = unconfirmed.get(noted.room());
+                if (notice != null && notice.presence().status() == noted.status()
+                    && Objects.equals(notice.presence().lastSeen(), noted.lastSeen())) {
+                    unconfirmed.remove(noted.room());
+                }
+                scheduleIdleIfAlone(state);
+                return Effect().none();
+            })
             .onCommand(GetPresence.class, (state, get) -> {
                 if (rebuilding) {
                     return Effect().stash(); // answered once we know whether any session is left
@@ -265,8 +291,12 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             case REBUILD_TIMEOUT -> {
                 return rebuilding ? finishRebuild(state) : Effect().none();
             }
+            case RESEND_PRESENCE -> {
+                resendPresence();
+                return Effect().none();
+            }
             default -> {
-                if (!state.online() && sessions.isEmpty() && shard != null) {
+                if (!state.online() && sessions.isEmpty() && unconfirmed.isEmpty() && shard != null) {
                     shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
                 }
                 return Effect().none();
@@ -368,7 +398,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     }
 
     private void scheduleIdleIfAlone(UserState state) {
-        if (!state.online() && sessions.isEmpty()) {
+        if (!state.online() && sessions.isEmpty() && unconfirmed.isEmpty()) {
             timers.startSingleTimer(Tick.IDLE, IDLE);
         } else {
             timers.cancel(Tick.IDLE);
@@ -396,9 +426,27 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             : new Presence(user, PresenceStatus.OFFLINE, state.lastSeen());
     }
 
+    /** Tells the room, and again every PRESENCE_RESEND until it confirms (or a newer notice replaces it). */
     private void tellRoom(String room, Presence presence) {
+        unconfirmed.put(room, new UnconfirmedNotice(presence, System.nanoTime()));
+        sendNotice(room, presence);
+        if (!timers.isTimerActive(Tick.RESEND_PRESENCE)) {
+            timers.startSingleTimer(Tick.RESEND_PRESENCE, PRESENCE_RESEND);
+        }
+    }
+
+    private void sendNotice(String room, Presence presence) {
         sharding.entityRefFor(RoomEntity.ENTITY_KEY, room)
-            .tell(new RoomEntity.PresenceChanged(user, presence.status(), presence.lastSeen()));
+            .tell(new RoomEntity.PresenceChanged(user, presence.status(), presence.lastSeen(), presenceNoted));
+    }
+
+    private void resendPresence() {
+        long now = System.nanoTime();
+        unconfirmed.values().removeIf(notice -> now - notice.firstSentNanos() > PRESENCE_GIVE_UP.toNanos());
+        unconfirmed.forEach((room, notice) -> sendNotice(room, notice.presence()));
+        if (!unconfirmed.isEmpty()) {
+            timers.startSingleTimer(Tick.RESEND_PRESENCE, PRESENCE_RESEND);
+        }
     }
 
     private Address nodeOf(ActorRef<?> ref) {

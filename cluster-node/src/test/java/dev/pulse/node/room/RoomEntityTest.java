@@ -448,14 +448,14 @@ class RoomEntityTest {
         join(room, "alice", null, hub.ref());
         long lastSeen = 1_700_000_000_123L;
 
-        room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, lastSeen));
+        room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, lastSeen, null));
         hub.expectMessage(new RoomFeed.PresenceChanged("alice", PresenceStatus.OFFLINE, lastSeen));
 
         assertThat(((RoomEntity.Joined) join(room, "bob", null, hub.ref())).members()).containsExactly(
             new Member("alice", PresenceStatus.OFFLINE, lastSeen),
             new Member("bob", PresenceStatus.ONLINE, null));
 
-        room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.ONLINE, null));
+        room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.ONLINE, null, null));
         hub.expectMessage(new RoomFeed.PresenceChanged("alice", PresenceStatus.ONLINE, null));
     }
 
@@ -466,8 +466,23 @@ class RoomEntityTest {
         join(room, "alice", null, hub.ref());
 
         room.kit().runCommand(new RoomEntity.Leave("alice"));
-        room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, 2L));
+        room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, 2L, null));
         hub.expectNoMessage(NONE);
+    }
+
+    /** The user entity sends a notice again until its room confirms it; a room confirms even one it ignores. */
+    @Test
+    void presenceNoticesAreConfirmedToTheirSender() {
+        Room room = room(100);
+        TestProbe<RoomEntity.PresenceNoted> sender = testKit.createTestProbe(RoomEntity.PresenceNoted.class);
+        join(room, "alice", null, hub().ref());
+
+        room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, 5L, sender.ref()));
+        sender.expectMessage(new RoomEntity.PresenceNoted(room.id(), PresenceStatus.OFFLINE, 5L));
+
+        room.kit().runCommand(new RoomEntity.Leave("alice"));
+        room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.ONLINE, null, sender.ref()));
+        sender.expectMessage(new RoomEntity.PresenceNoted(room.id(), PresenceStatus.ONLINE, null));
     }
 
     /**
@@ -481,7 +496,7 @@ class RoomEntityTest {
         TestProbe<RoomFeed> hub = hub();
         room.kit().runCommand(new RoomEntity.Subscribe(hub.ref(), -1));
 
-        room.kit().runCommand(new RoomEntity.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L));
+        room.kit().runCommand(new RoomEntity.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L, null));
         hub.expectMessage(new RoomFeed.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L));
 
         // A hub that knew the room before it restarted, and comes back later, hears it too.

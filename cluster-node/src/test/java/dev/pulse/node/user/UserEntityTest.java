@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.PresenceStatus;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -74,6 +75,14 @@ class UserEntityTest {
         ActorRef<RoomCall> roomsRef = rooms.ref();
         ClusterSharding.get(testKit.system()).init(Entity.of(RoomEntity.ENTITY_KEY, entity ->
             Behaviors.receiveMessage(command -> {
+                // Like a room: confirm presence notices (a "deaf-" room never does), and record them
+                // without their reply address, so tests compare what was said.
+                if (command instanceof RoomEntity.PresenceChanged change && change.replyTo() != null) {
+                    if (!entity.getEntityId().startsWith("deaf-")) {
+                        change.replyTo().tell(new RoomEntity.PresenceNoted(entity.getEntityId(), change.status(), change.lastSeen()));
+                    }
+                    command = new RoomEntity.PresenceChanged(change.user(), change.status(), change.lastSeen(), null);
+                }
                 roomsRef.tell(new RoomCall(entity.getEntityId(), command));
                 return Behaviors.same();
             })));
@@ -252,7 +261,7 @@ class UserEntityTest {
         var online = rooms.receiveSeveralMessages(2, Duration.ofSeconds(10));
         assertThat(online).extracting(RoomCall::room).containsExactlyInAnyOrder("lobby", "dev");
         assertThat(online).extracting(RoomCall::command)
-            .containsOnly(new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null));
+            .containsOnly(new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null, null));
 
         // A second session is no change of presence.
         entity.tell(new UserEntity.SessionOpened("s2", session().ref(), directory));
@@ -264,7 +273,7 @@ class UserEntityTest {
         Long lastSeen = presence(entity).lastSeen();
         assertThat(offline).extracting(RoomCall::room).containsExactlyInAnyOrder("lobby", "dev");
         assertThat(offline).extracting(RoomCall::command)
-            .containsOnly(new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, lastSeen));
+            .containsOnly(new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, lastSeen, null));
         rooms.expectNoMessage(NONE);
     }
 
@@ -273,6 +282,40 @@ class UserEntityTest {
      * closes at once, the death watch notification of the session reaches the entity directly and can
      * overtake it. The room counted the user online at the join, so it must still hear "offline".
      */
+    /**
+     * A notice sent to a room whose node just died is lost with it: the entity sends it again every
+     * second until the room (started elsewhere) confirms it, and not after that.
+     */
+    @Test
+    void aPresenceNoticeIsSentAgainUntilTheRoomConfirmsIt() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        entity.tell(new UserEntity.TrackRoom("deaf-lobby"));
+        entity.tell(new UserEntity.TrackRoom("dev"));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        RoomEntity.PresenceChanged online = new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null, null);
+
+        var first = rooms.receiveSeveralMessages(2, Duration.ofSeconds(5));
+        assertThat(first).containsExactlyInAnyOrder(new RoomCall("deaf-lobby", online), new RoomCall("dev", online));
+        // "dev" confirmed; "deaf-lobby" never does, so it hears the same notice again, and again.
+        assertThat(rooms.receiveMessage(Duration.ofSeconds(3))).isEqualTo(new RoomCall("deaf-lobby", online));
+        assertThat(rooms.receiveMessage(Duration.ofSeconds(3))).isEqualTo(new RoomCall("deaf-lobby", online));
+
+        // Leaving the room ends the notices to it: one sent just before may still arrive, no more.
+        entity.tell(new UserEntity.UntrackRoom("deaf-lobby"));
+        presence(entity);
+        List<RoomCall> after = new ArrayList<>();
+        long until = System.nanoTime() + UserEntity.PRESENCE_RESEND.multipliedBy(5).dividedBy(2).toNanos();
+        for (long left; (left = until - System.nanoTime()) > 0; ) {
+            try {
+                after.add(rooms.receiveMessage(Duration.ofNanos(left)));
+            } catch (AssertionError timedOut) {
+                break;
+            }
+        }
+        assertThat(after).hasSizeLessThanOrEqualTo(1);
+    }
+
     @Test
     void aRoomTrackedAfterTheLastSessionDiedIsToldTheUserIsOffline() {
         String user = newUser();
@@ -285,7 +328,7 @@ class UserEntityTest {
 
         entity.tell(new UserEntity.TrackRoom("late"));
         assertThat(rooms.receiveMessage(Duration.ofSeconds(5)))
-            .isEqualTo(new RoomCall("late", new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, lastSeen)));
+            .isEqualTo(new RoomCall("late", new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, lastSeen, null)));
         entity.tell(new UserEntity.TrackRoom("late"));
         rooms.expectNoMessage(NONE);
     }
@@ -326,7 +369,7 @@ class UserEntityTest {
         entity.tell(new UserEntity.TrackRoom("lobby"));
         entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
         assertThat(rooms.receiveMessage(Duration.ofSeconds(5)))
-            .isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null)));
+            .isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null, null)));
         testKit.stop(entity); // the node died: no SessionClosed, no offline
 
         long before = System.currentTimeMillis();
@@ -335,7 +378,7 @@ class UserEntityTest {
         UserEntity.Presence offline = presence(again);
         assertThat(offline.status()).isEqualTo(PresenceStatus.OFFLINE);
         assertThat(offline.lastSeen()).isNotNull().isGreaterThanOrEqualTo(before);
-        assertThat(told).isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, offline.lastSeen())));
+        assertThat(told).isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, offline.lastSeen(), null)));
     }
 
     @Test
@@ -358,7 +401,7 @@ class UserEntityTest {
         session.stop();
         awaitPresence(moved, PresenceStatus.OFFLINE, Duration.ofSeconds(5));
         assertThat(rooms.receiveMessage(Duration.ofSeconds(5)).command())
-            .isEqualTo(new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, presence(moved).lastSeen()));
+            .isEqualTo(new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, presence(moved).lastSeen(), null));
     }
 
     @Test
