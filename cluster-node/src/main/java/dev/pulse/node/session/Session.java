@@ -98,7 +98,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         this.user = user;
         this.deps = deps;
         this.userEntity = deps.sharding().entityRefFor(UserEntity.ENTITY_KEY, user);
-        this.client = new ClientConnection(outbound);
+        this.client = new ClientConnection(outbound, deps.metrics());
         this.rooms = new SessionRooms(context, timers, deps, user, userEntity, client);
         this.silenceBoundNanos = deps.heartbeat().toNanos() * 5 / 2;
         Duration check = deps.heartbeat().dividedBy(4).isZero() ? Duration.ofMillis(1) : deps.heartbeat().dividedBy(4);
@@ -146,14 +146,19 @@ public final class Session extends AbstractBehavior<Session.Command> {
         if (inbound instanceof Inbound.Text text) {
             Decoded decoded = deps.codec().decodeClient(text.text());
             if (decoded instanceof Decoded.Rejected rejected) {
+                deps.metrics().invalidFrameIn();
                 client.send(rejected.toError());
             } else {
-                handle(((Decoded.Ok) decoded).frame());
+                ClientFrame frame = ((Decoded.Ok) decoded).frame();
+                deps.metrics().frameIn(frame);
+                handle(frame);
             }
         } else if (inbound instanceof Inbound.TooLarge tooLarge) {
+            deps.metrics().invalidFrameIn();
             client.send(ServerFrame.Error.of(null, ErrorCode.TOO_LARGE,
                 "frame of " + tooLarge.bytes() + " bytes exceeds " + deps.codec().limits().maxFrameBytes()));
         } else {
+            deps.metrics().invalidFrameIn();
             client.send(ServerFrame.Error.of(null, ErrorCode.INVALID, "binary frames are not supported; send JSON text frames"));
         }
         return next();
@@ -163,8 +168,12 @@ public final class Session extends AbstractBehavior<Session.Command> {
         if (frame instanceof ClientFrame.Ping ping) {
             client.send(new ServerFrame.Pong(ping.ref()));
         } else if (frame instanceof ClientFrame.Send send) {
-            if (mayAccess(send.ref(), send.room()) && withinSendRate(send.ref())) {
+            if (!mayAccess(send.ref(), send.room())) {
+                deps.metrics().rejected(ErrorCode.FORBIDDEN);
+            } else if (withinSendRate(send.ref())) {
                 rooms.send(send);
+            } else {
+                deps.metrics().rejected(ErrorCode.RATE_LIMITED);
             }
         } else if (frame instanceof ClientFrame.Join join) {
             if (mayAccess(join.ref(), join.room())) {
