@@ -17,6 +17,9 @@ final class ClientConnection {
     private final Outbound outbound;
     private final ClientMetrics metrics;
     private boolean closing;
+    /** Why this side closed the connection: null until it does. */
+    private String closeReason;
+    private int closeCode;
 
     ClientConnection(Outbound outbound, ClientMetrics metrics) {
         this.outbound = outbound;
@@ -58,8 +61,19 @@ final class ClientConnection {
     void close(int code, String reason) {
         if (!closing) {
             closing = true;
+            closeCode = code;
+            closeReason = reason;
             outbound.close(code, reason);
         }
+    }
+
+    /** Why the node closed this connection; null when it did not (the client left, or it ended normally). */
+    String closeReason() {
+        return closeReason;
+    }
+
+    int closeCode() {
+        return closeCode;
     }
 
     boolean closing() {

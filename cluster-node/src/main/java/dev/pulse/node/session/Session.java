@@ -71,11 +71,15 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     enum Tick implements Command { CHECK_SILENCE, HEARTBEAT, ACK_DEADLINE }
 
-    /** {@code directory} is this node's index of sessions, which the user entity may ask about us. */
+    /**
+     * {@code directory} is this node's index of sessions, which the user entity may ask about us.
+     * What the session logs carries {@code session} (the id in its welcome) and {@code user} in the MDC.
+     */
     public static Behavior<Command> create(String sessionId, String user, Outbound outbound, SessionDeps deps,
                                            ActorRef<SessionDirectory.Request> directory) {
-        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-            new Session(context, timers, sessionId, user, outbound, deps, directory)));
+        return Behaviors.withMdc(Command.class, Map.of("session", sessionId, "user", user),
+            Behaviors.setup(context -> Behaviors.withTimers(timers ->
+                new Session(context, timers, sessionId, user, outbound, deps, directory))));
     }
 
     private final String sessionId;
@@ -106,6 +110,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         timers.startTimerWithFixedDelay(Tick.HEARTBEAT, deps.heartbeat());
         userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf(), directory));
         client.send(new ServerFrame.Welcome(user, sessionId, deps.node(), deps.heartbeat().toMillis(), 1));
+        context.getLog().debug("session opened");
     }
 
     @Override
@@ -126,7 +131,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
             .onMessage(PostAnswered.class, answered -> next(() -> rooms.postAnswered(answered.result())))
             .onMessage(HistoryRead.class, read -> next(() -> rooms.historyRead(read)))
             .onMessage(PresenceAnswered.class, this::onPresenceAnswered)
-            .onMessage(Shutdown.class, shutdown -> closeWith(ClientConnection.CLOSE_GOING_AWAY, "going away"))
+            .onMessage(Shutdown.class, shutdown -> closeWith(ClientConnection.CLOSE_GOING_AWAY, GOING_AWAY))
             .onMessageEquals(Tick.CHECK_SILENCE, this::onCheckSilence)
             .onMessageEquals(Tick.ACK_DEADLINE, () -> next(rooms::ackDeadline))
             .onMessageEquals(Tick.HEARTBEAT, () -> {
@@ -270,12 +275,30 @@ public final class Session extends AbstractBehavior<Session.Command> {
         return next();
     }
 
+    /**
+     * Closes the node decided on for this client (slow consumer, idle) are worth an operator's look;
+     * clients leaving and the node's own shutdown are routine.
+     */
+    private void logClose() {
+        String reason = client.closeReason();
+        if (reason == null) {
+            getContext().getLog().debug("session ended by the client");
+        } else if (client.closeCode() == ClientConnection.CLOSE_GOING_AWAY && reason.equals(GOING_AWAY)) {
+            getContext().getLog().debug("session closed: {}", reason);
+        } else {
+            getContext().getLog().info("session closed with {}: {}", client.closeCode(), reason);
+        }
+    }
+
+    private static final String GOING_AWAY = "going away";
+
     private Behavior<Command> closeWith(int code, String reason) {
         client.close(code, reason);
         return Behaviors.stopped();
     }
 
     private Behavior<Command> onStop() {
+        logClose();
         rooms.detachAll();
         userEntity.tell(new UserEntity.SessionClosed(sessionId));
         deps.rateLimiter().forgetIfIdle(user);
