@@ -2,7 +2,6 @@ package dev.pulse.node.metrics;
 
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ErrorCode;
-import dev.pulse.protocol.FrameTypes;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

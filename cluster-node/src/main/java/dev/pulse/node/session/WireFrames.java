@@ -7,7 +7,7 @@ import dev.pulse.node.room.PresenceStatus;
 import dev.pulse.node.room.StoredMessage;
 import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.FrameCodec;
-import dev.pulse.protocol.FrameTypes;
+import dev.pulse.node.metrics.FrameTypes;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.Timestamps;
 import java.util.List;

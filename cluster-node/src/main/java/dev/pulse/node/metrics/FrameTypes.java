@@ -1,12 +1,17 @@
-package dev.pulse.protocol;
+package dev.pulse.node.metrics;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeName;
+import dev.pulse.protocol.ClientFrame;
+import dev.pulse.protocol.ServerFrame;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-/** The wire {@code type} of each frame record, for code that counts or routes frames by type. */
+/**
+ * The wire {@code type} of each frame record, for counting frames by type (kept beside the metrics, so
+ * the node does not need a newer protocol jar than its wire format asks for).
+ */
 public final class FrameTypes {
 
     private static final Map<Class<?>, String> CLIENT = Map.of(
