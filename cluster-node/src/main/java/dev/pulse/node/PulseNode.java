@@ -7,6 +7,9 @@ import dev.pulse.node.http.HttpServer;
 import dev.pulse.node.http.ManagementServer;
 import dev.pulse.node.http.WebSocketBridge;
 import dev.pulse.node.delivery.LocalRooms;
+import dev.pulse.node.metrics.ClusterMetrics;
+import dev.pulse.node.metrics.PulseMetrics;
+import dev.pulse.node.metrics.ShardRegionMetrics;
 import dev.pulse.node.persistence.JournalSchema;
 import dev.pulse.node.persistence.JournalWarmup;
 import dev.pulse.node.room.HistoryReader;
@@ -23,6 +26,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
@@ -71,10 +75,16 @@ public final class PulseNode {
         }
     }
 
+    /** How often the shard regions are asked how many rooms and users this node hosts, for metrics. */
+    private static final Duration SHARD_METRICS_INTERVAL = Duration.ofSeconds(5);
+
     private static PulseNode wire(ActorSystem<Void> system, NodeSettings settings) {
         Cluster cluster = Cluster.get(system);
         Address self = cluster.selfMember().address();
-        ManagementServer management = ManagementServer.start(system);
+        PulseMetrics metrics = new PulseMetrics();
+        system.getWhenTerminated().thenRun(metrics::close);
+        ClusterMetrics.bind(cluster, metrics.registry());
+        ManagementServer management = ManagementServer.start(system, metrics);
         ClusterFormation.start(system, settings.seedNodes(), settings.discovery());
         String node = self.host().get() + ":" + self.port().get();
         if (settings.database().embedded()) {
@@ -82,21 +92,24 @@ public final class PulseNode {
         }
 
         RoomSettings roomSettings = RoomSettings.from(settings.config());
-        RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system));
+        RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system), metrics.journal());
         UserEntity.init(system, settings.heartbeat());
         JournalWarmup.get(system).start(system, settings.config().getInt("pulse.db.pool-size"));
+        ShardRegionMetrics.bind(system, Map.of("room", RoomEntity.ENTITY_KEY, "user", UserEntity.ENTITY_KEY),
+            SHARD_METRICS_INTERVAL, metrics.registry());
 
         ActorRef<LocalRooms.Command> localRooms =
             system.systemActorOf(LocalRooms.create(roomSettings, WireFrames.INSTANCE), "local-rooms", Props.empty());
         FrameCodec codec = new FrameCodec(settings.limits());
         SessionDeps deps = new SessionDeps(ClusterSharding.get(system), localRooms, new SendRateLimiter(settings.limits()),
-            codec, settings.heartbeat(), settings.entityTimeout(), node);
+            codec, settings.heartbeat(), settings.entityTimeout(), node, metrics.clients());
         ActorRef<Sessions.Command> sessions = Sessions.asCommands(
             system.systemActorOf(Sessions.create(deps), "sessions", Props.empty()));
 
         TokenService tokens = new TokenService(settings.tokenSecret(), settings.tokenTtl(), Clock.systemUTC());
         WebSocketBridge bridge = new WebSocketBridge(system, sessions, settings.limits().maxFrameBytes(),
             settings.outboundBuffer(), settings.closeGrace());
+        metrics.watchSockets(bridge.sockets());
         HttpServer http = HttpServer.start(system, settings.httpHost(), settings.httpPort(), tokens,
             settings.loginPassword(), bridge, node);
 

@@ -2,6 +2,7 @@ package dev.pulse.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.pulse.node.testkit.PrometheusText;
 import dev.pulse.protocol.client.PulseClient;
 import java.net.URI;
 import java.nio.file.Path;
@@ -80,6 +81,15 @@ public final class TestNode implements AutoCloseable {
     /** Pekko Management's port: /alive, /ready, cluster bootstrap. */
     public int managementPort() {
         return managementPort;
+    }
+
+    /** A scrape of the node's {@code /metrics} on its management port, as Prometheus does it. */
+    public PrometheusText metrics() {
+        var response = new PulseClient(URI.create("http://127.0.0.1:" + managementPort)).get("/metrics");
+        if (response.statusCode() != 200) {
+            throw new AssertionError("GET /metrics answered " + response.statusCode() + ": " + response.body());
+        }
+        return PrometheusText.parse(response.body());
     }
 
     /** A free port on the loopback interface, for settings that must be known before the node starts. */

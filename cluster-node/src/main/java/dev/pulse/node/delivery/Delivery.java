@@ -3,8 +3,11 @@ package dev.pulse.node.delivery;
 /** What a node's hubs hand to its local sessions: frames encoded once per node, shared by all. */
 public sealed interface Delivery {
 
-    /** A committed room event with its seq, so the session can keep each room gap-free and in order. */
-    record RoomEvent(String room, long seq, EncodedFrame frame) implements Delivery {}
+    /**
+     * A committed room event with its seq, so the session can keep each room gap-free and in order,
+     * and its server timestamp (epoch ms), to measure how long fan-out took.
+     */
+    record RoomEvent(String room, long seq, long ts, EncodedFrame frame) implements Delivery {}
 
     /** A typing or presence frame about {@code user}; {@code dedupeKey} (nullable) suppresses repeats. */
     record Notice(String user, String dedupeKey, EncodedFrame frame) implements Delivery {}

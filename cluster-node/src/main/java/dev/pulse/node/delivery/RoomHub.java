@@ -110,7 +110,8 @@ final class RoomHub extends AbstractBehavior<RoomHub.Command> {
                 continue; // already delivered (a catch-up overlapping a live batch)
             }
             lastSeq = message.seq();
-            Delivery.RoomEvent delivery = new Delivery.RoomEvent(roomId, message.seq(), encoder.message(roomId, message));
+            Delivery.RoomEvent delivery = new Delivery.RoomEvent(roomId, message.seq(), message.ts(),
+                encoder.message(roomId, message));
             sessions.keySet().forEach(session -> session.tell(delivery));
         }
     }

@@ -1,5 +1,6 @@
 package dev.pulse.node.http;
 
+import dev.pulse.node.metrics.PulseMetrics;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
@@ -9,7 +10,8 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
 /**
  * Pekko Management's HTTP server on the management port ({@code PULSE_MANAGEMENT_PORT}, bound on the
  * cluster host): {@code /alive} and {@code /ready} (an Up cluster member) for probes and load
- * balancers, and the contact point of cluster bootstrap.
+ * balancers, {@code /metrics} for Prometheus ({@link MetricsRoute}), and the contact point of cluster
+ * bootstrap.
  */
 public final class ManagementServer {
 
@@ -20,7 +22,8 @@ public final class ManagementServer {
     }
 
     /** Binds the management routes, or fails with why. */
-    public static ManagementServer start(ActorSystem<?> system) {
+    public static ManagementServer start(ActorSystem<?> system, PulseMetrics metrics) {
+        MetricsRoute.serve(system, metrics);
         PekkoManagement management = PekkoManagement.get(system.classicSystem());
         try {
             management.start().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package dev.pulse.node.http;
 
+import dev.pulse.node.metrics.SocketStats;
 import dev.pulse.node.session.Inbound;
 import dev.pulse.node.session.Session;
 import dev.pulse.node.session.Sessions;
@@ -34,6 +35,7 @@ public final class WebSocketBridge {
     private final int maxFrameBytes;
     private final int outboundBuffer;
     private final PekkoWebSocket webSocket;
+    private final OpenSockets openSockets = new OpenSockets();
 
     public WebSocketBridge(ActorSystem<?> system, ActorRef<Sessions.Command> sessions, int maxFrameBytes,
                            int outboundBuffer, Duration closeGrace) {
@@ -43,6 +45,11 @@ public final class WebSocketBridge {
         this.maxFrameBytes = maxFrameBytes;
         this.outboundBuffer = outboundBuffer;
         this.webSocket = new PekkoWebSocket(system, closeGrace);
+    }
+
+    /** The sockets open now, for metrics. */
+    public SocketStats sockets() {
+        return openSockets;
     }
 
     /** Whether {@link #open} can serve this upgrade request. */
@@ -62,6 +69,7 @@ public final class WebSocketBridge {
         Source<Message, NotUsed> fromSession = Source.<Message>queue(outboundBuffer)
             .mapMaterializedValue(queue -> {
                 outbound.attach(queue);
+                openSockets.opened(outbound);
                 return NotUsed.getInstance();
             });
         Sink<Message, NotUsed> toSession = Flow.<Message>create()
@@ -72,7 +80,11 @@ public final class WebSocketBridge {
                 Session.StreamAck.INSTANCE,
                 new Session.ClientGone(),
                 Session.ClientFailed::new));
-        return Flow.fromSinkAndSourceCoupled(toSession, fromSession);
+        return Flow.fromSinkAndSourceCoupled(toSession, fromSession)
+            .watchTermination((notUsed, done) -> {
+                done.whenComplete((ended, failure) -> openSockets.closed(outbound));
+                return NotUsed.getInstance();
+            });
     }
 
     /** Collects a message, keeping at most the frame limit of a streamed text. */

@@ -53,6 +53,11 @@ final class PostBatch {
         return events;
     }
 
+    /** Whether a batch is being written (and not yet committed). */
+    boolean writeInFlight() {
+        return !writing.isEmpty();
+    }
+
     /** The batch is committed up to {@code lastSeq}: acks every waiter, returns the messages to publish. */
     List<StoredMessage> committed(long lastSeq, long ts) {
         List<Waiting> batch = writing;

@@ -1,6 +1,7 @@
 package dev.pulse.node.room;
 
 import dev.pulse.node.CborSerializable;
+import dev.pulse.node.metrics.JournalMetrics;
 import dev.pulse.protocol.ErrorCode;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -117,13 +119,14 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     // ------------------------------------------------------------------ wiring
 
-    public static void init(ActorSystem<?> system, RoomSettings settings, HistoryReader reader) {
+    public static void init(ActorSystem<?> system, RoomSettings settings, HistoryReader reader, JournalMetrics metrics) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(),
-            PersistenceId.of(entity.getEntityTypeKey().name(), entity.getEntityId()), settings, reader)));
+            PersistenceId.of(entity.getEntityTypeKey().name(), entity.getEntityId()), settings, reader, metrics)));
     }
 
-    public static Behavior<Command> create(String roomId, PersistenceId persistenceId, RoomSettings settings, HistoryReader reader) {
-        return Behaviors.setup(context -> new RoomEntity(context, roomId, persistenceId, settings, reader));
+    public static Behavior<Command> create(String roomId, PersistenceId persistenceId, RoomSettings settings,
+                                           HistoryReader reader, JournalMetrics metrics) {
+        return Behaviors.setup(context -> new RoomEntity(context, roomId, persistenceId, settings, reader, metrics));
     }
 
     // ------------------------------------------------------------------ behaviour
@@ -133,6 +136,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     private final String persistenceId;
     private final RoomSettings settings;
     private final HistoryReader reader;
+    private final JournalMetrics metrics;
 
     // Not journaled: rebuilt as subscribers and members come back after a restart.
     private final Set<ActorRef<RoomFeed>> subscribers = new HashSet<>();
@@ -143,13 +147,14 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     /** When this incarnation started, for the recovery time in the log (failover and hand-off analysis). */
     private final long startedAtNanos = System.nanoTime();
     private RoomEntity(ActorContext<Command> context, String roomId, PersistenceId persistenceId,
-                       RoomSettings settings, HistoryReader reader) {
+                       RoomSettings settings, HistoryReader reader, JournalMetrics metrics) {
         super(persistenceId, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         this.context = context;
         this.roomId = roomId;
         this.persistenceId = persistenceId.id();
         this.settings = settings;
         this.reader = reader;
+        this.metrics = metrics;
     }
 
     @Override
@@ -182,7 +187,14 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     @Override
     public SignalHandler<RoomState> signalHandler() {
         return newSignalHandlerBuilder()
-            .onSignal(PreRestart.class, (state, restart) -> posts.rejectAll())
+            .onSignal(PreRestart.class, (state, restart) -> {
+                // The room restarts after a failed journal write (or a failed recovery, counted below).
+                if (posts.writeInFlight()) {
+                    metrics.writeFailed();
+                }
+                posts.rejectAll();
+            })
+            .onSignal(RecoveryFailed.class, (state, failed) -> metrics.recoveryFailed())
             .onSignal(PostStop.class, (state, stop) -> posts.rejectAll())
             .onSignal(RecoveryCompleted.instance(), state -> {
                 context.getLog().debug("Room {} recovered at seq {} in {} ms", roomId, state.lastSeq(),
@@ -258,7 +270,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         if (events.isEmpty()) {
             return Effect().noReply();
         }
+        long started = System.nanoTime();
         return Effect().persist(events).thenRun(committed -> {
+            metrics.written(started, events.size());
             RoomFeed.Published publish = new RoomFeed.Published(posts.committed(committed.lastSeq(), ts));
             subscribers.forEach(subscriber -> subscriber.tell(publish));
         }).thenNoReply();

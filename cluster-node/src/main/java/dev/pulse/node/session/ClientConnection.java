@@ -1,6 +1,7 @@
 package dev.pulse.node.session;
 
 import dev.pulse.node.delivery.EncodedFrame;
+import dev.pulse.node.metrics.ClientMetrics;
 import dev.pulse.protocol.ServerFrame;
 
 /**
@@ -14,20 +15,35 @@ final class ClientConnection {
     static final int CLOSE_POLICY_VIOLATION = 1008;
 
     private final Outbound outbound;
+    private final ClientMetrics metrics;
     private boolean closing;
+    /** Why this side closed the connection: null until it does. */
+    private String closeReason;
+    private int closeCode;
 
-    ClientConnection(Outbound outbound) {
+    ClientConnection(Outbound outbound, ClientMetrics metrics) {
         this.outbound = outbound;
+        this.metrics = metrics;
     }
 
     void send(ServerFrame frame) {
         offer(WireFrames.encode(frame));
     }
 
-    void offer(EncodedFrame frame) {
-        if (!closing && outbound.offer(frame) == Outbound.Offered.FULL) {
+    /** Whether the frame was queued for the socket. */
+    boolean offer(EncodedFrame frame) {
+        if (closing) {
+            return false;
+        }
+        Outbound.Offered offered = outbound.offer(frame);
+        if (offered == Outbound.Offered.ENQUEUED) {
+            metrics.frameOut(frame.type());
+            return true;
+        }
+        if (offered == Outbound.Offered.FULL) {
             closeSlowConsumer();
         }
+        return false;
     }
 
     /** Whether a resume may queue more now: it pauses at three quarters, so it never counts as slow. */
@@ -36,14 +52,28 @@ final class ClientConnection {
     }
 
     void closeSlowConsumer() {
-        close(CLOSE_POLICY_VIOLATION, "slow consumer");
+        if (!closing) {
+            metrics.slowConsumerClosed();
+            close(CLOSE_POLICY_VIOLATION, "slow consumer");
+        }
     }
 
     void close(int code, String reason) {
         if (!closing) {
             closing = true;
+            closeCode = code;
+            closeReason = reason;
             outbound.close(code, reason);
         }
+    }
+
+    /** Why the node closed this connection; null when it did not (the client left, or it ended normally). */
+    String closeReason() {
+        return closeReason;
+    }
+
+    int closeCode() {
+        return closeCode;
     }
 
     boolean closing() {

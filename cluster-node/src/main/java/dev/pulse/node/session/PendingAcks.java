@@ -13,8 +13,11 @@ import java.util.List;
  */
 final class PendingAcks {
 
-    /** A send waiting for its room; answered "unavailable" once {@code deadlineNanos} passes. */
-    record Awaiting(String ref, String room, long deadlineNanos) {}
+    /**
+     * A send waiting for its room, read at {@code sentNanos}; answered "unavailable" once
+     * {@code deadlineNanos} passes.
+     */
+    record Awaiting(String ref, String room, long sentNanos, long deadlineNanos) {}
 
     private final long timeoutNanos;
     private final LinkedHashMap<Long, Awaiting> byTag = new LinkedHashMap<>();
@@ -27,7 +30,7 @@ final class PendingAcks {
     /** Registers a send made at {@code nowNanos}; returns the tag its answer will carry. */
     long add(String ref, String room, long nowNanos) {
         long tag = ++lastTag;
-        byTag.put(tag, new Awaiting(ref, room, nowNanos + timeoutNanos));
+        byTag.put(tag, new Awaiting(ref, room, nowNanos, nowNanos + timeoutNanos));
         return tag;
     }
 

@@ -1,7 +1,6 @@
 package dev.pulse.node.session;
 
 import dev.pulse.node.delivery.Delivery;
-import dev.pulse.node.delivery.EncodedFrame;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomFeed;
 import dev.pulse.node.room.StoredMessage;
@@ -47,8 +46,11 @@ final class RoomSubscription {
         /** A frame for the client: a reply or a replayed message. */
         void send(ServerFrame frame);
 
-        /** A live frame, encoded once per node. */
-        void offer(EncodedFrame frame);
+        /** A live room event, its frame encoded once per node. */
+        void offer(Delivery.RoomEvent event);
+
+        /** Answer a send with an error instead of posting it. */
+        void rejectSend(ClientFrame.Send send, ErrorCode code, String message);
 
         /** Whether the outbound queue can take more replay now. */
         boolean hasRoomToSend();
@@ -307,7 +309,7 @@ final class RoomSubscription {
     private void deliverLive(Delivery.RoomEvent event) {
         if (event.seq() > delivered) {
             delivered = event.seq();
-            port.offer(event.frame());
+            port.offer(event);
         }
     }
 
@@ -317,7 +319,7 @@ final class RoomSubscription {
             join = null;
         }
         for (ClientFrame.Send waiting : waitingSends) {
-            port.send(ServerFrame.Error.of(waiting.ref(), ErrorCode.UNAVAILABLE, message));
+            port.rejectSend(waiting, ErrorCode.UNAVAILABLE, message);
         }
         waitingSends.clear();
         if (wasLive) {

@@ -71,11 +71,15 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     enum Tick implements Command { CHECK_SILENCE, HEARTBEAT, ACK_DEADLINE }
 
-    /** {@code directory} is this node's index of sessions, which the user entity may ask about us. */
+    /**
+     * {@code directory} is this node's index of sessions, which the user entity may ask about us.
+     * What the session logs carries {@code session} (the id in its welcome) and {@code user} in the MDC.
+     */
     public static Behavior<Command> create(String sessionId, String user, Outbound outbound, SessionDeps deps,
                                            ActorRef<SessionDirectory.Request> directory) {
-        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-            new Session(context, timers, sessionId, user, outbound, deps, directory)));
+        return Behaviors.withMdc(Command.class, Map.of("session", sessionId, "user", user),
+            Behaviors.setup(context -> Behaviors.withTimers(timers ->
+                new Session(context, timers, sessionId, user, outbound, deps, directory))));
     }
 
     private final String sessionId;
@@ -98,7 +102,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         this.user = user;
         this.deps = deps;
         this.userEntity = deps.sharding().entityRefFor(UserEntity.ENTITY_KEY, user);
-        this.client = new ClientConnection(outbound);
+        this.client = new ClientConnection(outbound, deps.metrics());
         this.rooms = new SessionRooms(context, timers, deps, user, userEntity, client);
         this.silenceBoundNanos = deps.heartbeat().toNanos() * 5 / 2;
         Duration check = deps.heartbeat().dividedBy(4).isZero() ? Duration.ofMillis(1) : deps.heartbeat().dividedBy(4);
@@ -106,6 +110,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         timers.startTimerWithFixedDelay(Tick.HEARTBEAT, deps.heartbeat());
         userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf(), directory));
         client.send(new ServerFrame.Welcome(user, sessionId, deps.node(), deps.heartbeat().toMillis(), 1));
+        context.getLog().debug("session opened");
     }
 
     @Override
@@ -126,7 +131,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
             .onMessage(PostAnswered.class, answered -> next(() -> rooms.postAnswered(answered.result())))
             .onMessage(HistoryRead.class, read -> next(() -> rooms.historyRead(read)))
             .onMessage(PresenceAnswered.class, this::onPresenceAnswered)
-            .onMessage(Shutdown.class, shutdown -> closeWith(ClientConnection.CLOSE_GOING_AWAY, "going away"))
+            .onMessage(Shutdown.class, shutdown -> closeWith(ClientConnection.CLOSE_GOING_AWAY, GOING_AWAY))
             .onMessageEquals(Tick.CHECK_SILENCE, this::onCheckSilence)
             .onMessageEquals(Tick.ACK_DEADLINE, () -> next(rooms::ackDeadline))
             .onMessageEquals(Tick.HEARTBEAT, () -> {
@@ -146,14 +151,19 @@ public final class Session extends AbstractBehavior<Session.Command> {
         if (inbound instanceof Inbound.Text text) {
             Decoded decoded = deps.codec().decodeClient(text.text());
             if (decoded instanceof Decoded.Rejected rejected) {
+                deps.metrics().invalidFrameIn();
                 client.send(rejected.toError());
             } else {
-                handle(((Decoded.Ok) decoded).frame());
+                ClientFrame frame = ((Decoded.Ok) decoded).frame();
+                deps.metrics().frameIn(frame);
+                handle(frame);
             }
         } else if (inbound instanceof Inbound.TooLarge tooLarge) {
+            deps.metrics().invalidFrameIn();
             client.send(ServerFrame.Error.of(null, ErrorCode.TOO_LARGE,
                 "frame of " + tooLarge.bytes() + " bytes exceeds " + deps.codec().limits().maxFrameBytes()));
         } else {
+            deps.metrics().invalidFrameIn();
             client.send(ServerFrame.Error.of(null, ErrorCode.INVALID, "binary frames are not supported; send JSON text frames"));
         }
         return next();
@@ -163,8 +173,12 @@ public final class Session extends AbstractBehavior<Session.Command> {
         if (frame instanceof ClientFrame.Ping ping) {
             client.send(new ServerFrame.Pong(ping.ref()));
         } else if (frame instanceof ClientFrame.Send send) {
-            if (mayAccess(send.ref(), send.room()) && withinSendRate(send.ref())) {
+            if (!mayAccess(send.ref(), send.room())) {
+                deps.metrics().rejected(ErrorCode.FORBIDDEN);
+            } else if (withinSendRate(send.ref())) {
                 rooms.send(send);
+            } else {
+                deps.metrics().rejected(ErrorCode.RATE_LIMITED);
             }
         } else if (frame instanceof ClientFrame.Join join) {
             if (mayAccess(join.ref(), join.room())) {
@@ -261,12 +275,30 @@ public final class Session extends AbstractBehavior<Session.Command> {
         return next();
     }
 
+    /**
+     * Closes the node decided on for this client (slow consumer, idle) are worth an operator's look;
+     * clients leaving and the node's own shutdown are routine.
+     */
+    private void logClose() {
+        String reason = client.closeReason();
+        if (reason == null) {
+            getContext().getLog().debug("session ended by the client");
+        } else if (client.closeCode() == ClientConnection.CLOSE_GOING_AWAY && reason.equals(GOING_AWAY)) {
+            getContext().getLog().debug("session closed: {}", reason);
+        } else {
+            getContext().getLog().info("session closed with {}: {}", client.closeCode(), reason);
+        }
+    }
+
+    private static final String GOING_AWAY = "going away";
+
     private Behavior<Command> closeWith(int code, String reason) {
         client.close(code, reason);
         return Behaviors.stopped();
     }
 
     private Behavior<Command> onStop() {
+        logClose();
         rooms.detachAll();
         userEntity.tell(new UserEntity.SessionClosed(sessionId));
         deps.rateLimiter().forgetIfIdle(user);

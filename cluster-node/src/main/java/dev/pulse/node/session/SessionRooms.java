@@ -1,7 +1,6 @@
 package dev.pulse.node.session;
 
 import dev.pulse.node.delivery.Delivery;
-import dev.pulse.node.delivery.EncodedFrame;
 import dev.pulse.node.delivery.LocalRooms;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomFeed;
@@ -138,9 +137,11 @@ final class SessionRooms implements RoomSubscription.Port {
             return; // answered after its deadline: the client was told to retry with the same id
         }
         if (result instanceof RoomEntity.Posted posted) {
+            deps.metrics().acked(awaiting.sentNanos());
             client.send(new ServerFrame.Ack(awaiting.ref(), awaiting.room(), posted.id(), posted.seq(),
                 Timestamps.format(posted.ts())));
         } else if (result instanceof RoomEntity.PostRejected rejected) {
+            deps.metrics().rejected(rejected.code());
             client.send(ServerFrame.Error.of(awaiting.ref(), rejected.code(), rejected.message()));
         }
     }
@@ -148,6 +149,7 @@ final class SessionRooms implements RoomSubscription.Port {
     void ackDeadline() {
         long now = System.nanoTime();
         for (PendingAcks.Awaiting expired : pendingAcks.expire(now)) {
+            deps.metrics().rejected(ErrorCode.UNAVAILABLE);
             client.send(ServerFrame.Error.of(expired.ref(), ErrorCode.UNAVAILABLE,
                 "the message was not confirmed in time; retry with the same id"));
         }
@@ -225,8 +227,16 @@ final class SessionRooms implements RoomSubscription.Port {
     }
 
     @Override
-    public void offer(EncodedFrame frame) {
-        client.offer(frame);
+    public void offer(Delivery.RoomEvent event) {
+        if (client.offer(event.frame())) {
+            deps.metrics().delivered(event.ts());
+        }
+    }
+
+    @Override
+    public void rejectSend(ClientFrame.Send send, ErrorCode code, String message) {
+        deps.metrics().rejected(code);
+        client.send(ServerFrame.Error.of(send.ref(), code, message));
     }
 
     @Override

@@ -56,6 +56,7 @@ public final class Sessions {
         AtomicLong counter = new AtomicLong();
         Map<String, Map<String, ActorRef<Session.Command>>> byUser = new HashMap<>();
         ActorRef<NodeUsers.Command> nodeUsers = context.spawn(NodeUsers.create(), "node-users");
+        int[] sessionCount = {0};
         return Behaviors.receive(Command.class)
             .onMessage(Spawn.class, spawn -> {
                 ActorRef<Session.Command> session = context.spawn(
@@ -66,15 +67,19 @@ public final class Sessions {
                     return new HashMap<>();
                 }).put(spawn.sessionId(), session);
                 context.watchWith(session, new SessionStopped(spawn.user(), spawn.sessionId()));
+                deps.metrics().sessions(++sessionCount[0], byUser.size());
                 spawn.replyTo().tell(session);
                 return Behaviors.same();
             })
             .onMessage(SessionStopped.class, stopped -> {
                 Map<String, ActorRef<Session.Command>> ofUser = byUser.get(stopped.user());
-                if (ofUser != null && ofUser.remove(stopped.sessionId()) != null && ofUser.isEmpty()) {
-                    byUser.remove(stopped.user());
-                    nodeUsers.tell(new NodeUsers.Departed(stopped.user()));
-                    deps.rateLimiter().forget(stopped.user());
+                if (ofUser != null && ofUser.remove(stopped.sessionId()) != null) {
+                    if (ofUser.isEmpty()) {
+                        byUser.remove(stopped.user());
+                        nodeUsers.tell(new NodeUsers.Departed(stopped.user()));
+                        deps.rateLimiter().forget(stopped.user());
+                    }
+                    deps.metrics().sessions(--sessionCount[0], byUser.size());
                 }
                 return Behaviors.same();
             })

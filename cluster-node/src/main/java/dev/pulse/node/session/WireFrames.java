@@ -7,6 +7,7 @@ import dev.pulse.node.room.PresenceStatus;
 import dev.pulse.node.room.StoredMessage;
 import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.FrameCodec;
+import dev.pulse.node.metrics.FrameTypes;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.Timestamps;
 import java.util.List;
@@ -23,7 +24,7 @@ public final class WireFrames implements FeedEncoder {
     private WireFrames() {}
 
     public static EncodedFrame encode(ServerFrame frame) {
-        return new EncodedFrame(FrameCodec.encode(frame));
+        return new EncodedFrame(FrameTypes.of(frame), FrameCodec.encode(frame));
     }
 
     public static ServerFrame.Message messageFrame(String room, StoredMessage message) {

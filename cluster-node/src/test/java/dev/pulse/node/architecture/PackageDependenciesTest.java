@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The node's packages depend one way: {@code http → session → {delivery, user} → room}, with the
- * root package ({@code Main}, {@code PulseNode}) wiring them together. Nothing imports
+ * root package ({@code Main}, {@code PulseNode}) wiring them together, and {@code metrics} below all
+ * of them (they record into it; it knows none of them). Nothing imports
  * {@code http} or {@code session} but the wiring, and transport types stay in {@code http}.
  */
 class PackageDependenciesTest {
@@ -39,6 +40,7 @@ class PackageDependenciesTest {
             .layer("auth").definedBy("dev.pulse.node.auth..")
             .layer("persistence").definedBy("dev.pulse.node.persistence..")
             .layer("cluster").definedBy("dev.pulse.node.cluster..")
+            .layer("metrics").definedBy("dev.pulse.node.metrics..")
             .whereLayer("http").mayOnlyBeAccessedByLayers("wiring")
             .whereLayer("session").mayOnlyBeAccessedByLayers("http", "wiring")
             .whereLayer("delivery").mayOnlyBeAccessedByLayers("session", "http", "wiring")
@@ -47,6 +49,16 @@ class PackageDependenciesTest {
             .whereLayer("auth").mayOnlyBeAccessedByLayers("http", "wiring")
             .whereLayer("persistence").mayOnlyBeAccessedByLayers("wiring")
             .whereLayer("cluster").mayOnlyBeAccessedByLayers("wiring")
+            .whereLayer("metrics").mayOnlyBeAccessedByLayers("http", "session", "delivery", "room", "wiring")
+            .check(node);
+    }
+
+    @Test
+    void metricsKnowNothingOfTheLayersThatRecordIntoThem() {
+        noClasses().that().resideInAPackage("dev.pulse.node.metrics..")
+            .should().dependOnClassesThat().resideInAnyPackage("dev.pulse.node.http..", "dev.pulse.node.session..",
+                "dev.pulse.node.delivery..", "dev.pulse.node.user..", "dev.pulse.node.room..", "dev.pulse.node.auth..",
+                "dev.pulse.node.persistence..", "dev.pulse.node.cluster..")
             .check(node);
     }
 

@@ -8,14 +8,12 @@ import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.NodeSettings;
 import dev.pulse.node.TestNode;
 import dev.pulse.node.testkit.ChatPeer;
+import dev.pulse.node.testkit.HaproxyStats;
 import dev.pulse.node.testkit.Wire;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.client.PulseClient;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,13 +35,15 @@ import org.junit.jupiter.api.io.TempDir;
  * docker-compose.yml, without a Docker engine: {@code docker-compose config} accepts it and its resolved
  * topology is three Pulse nodes bootstrapping one cluster on a health-checked PostgreSQL behind a load
  * balancer, with a grace period that covers a graceful leave. The load balancer's configuration
- * (cluster-node/haproxy/haproxy.cfg) is checked by HAProxy and then run for real, by a local HAProxy
- * in front of three local nodes: clients through it chat across nodes, and a node that leaves is
- * taken out of rotation by the health check on its /ready.
+ * (cluster-node/haproxy/haproxy.cfg, the policy bin/pulse-cluster runs too, and compose-nodes.cfg,
+ * compose's servers) is checked by HAProxy and then run for real, by a local HAProxy in front of three
+ * local nodes: clients through it chat across nodes, and a node that leaves is taken out of rotation
+ * by the health check on its /ready.
  */
 class DockerComposeTest {
 
     private static final String HAPROXY_CFG = "cluster-node/haproxy/haproxy.cfg";
+    private static final String COMPOSE_NODES = "cluster-node/haproxy/compose-nodes.cfg";
 
     @TempDir
     Path dir;
@@ -97,7 +97,9 @@ class DockerComposeTest {
 
         JsonNode lb = services.path("lb");
         assertThat(lb.path("image").asText()).startsWith("haproxy:");
-        assertThat(lb.path("volumes").toString()).contains(HAPROXY_CFG + ":/usr/local/etc/haproxy/haproxy.cfg");
+        assertThat(lb.path("volumes").toString()).contains("cluster-node/haproxy:/usr/local/etc/haproxy");
+        assertThat(lb.path("command").toString()).isEqualTo(
+            "[\"haproxy\",\"-f\",\"/usr/local/etc/haproxy/haproxy.cfg\",\"-f\",\"/usr/local/etc/haproxy/compose-nodes.cfg\"]");
         assertThat(lb.path("ports").toString()).contains("8080");
         List<String> behind = new ArrayList<>();
         lb.path("depends_on").fieldNames().forEachRemaining(behind::add);
@@ -107,19 +109,21 @@ class DockerComposeTest {
     @Test
     void theLoadBalancerChecksEveryComposeNodesReadyOnItsManagementPort() throws IOException {
         String cfg = Files.readString(Tools.repository().resolve(HAPROXY_CFG));
-        Tools.Result check = Tools.run(Tools.repository(), null, "haproxy", "-c", "-f", HAPROXY_CFG);
+        Tools.Result check = Tools.run(Tools.repository(), null, "haproxy", "-c", "-f", HAPROXY_CFG, "-f", COMPOSE_NODES);
         assertThat(check.exitCode()).as(check.stdout() + check.stderr()).isZero();
 
         assertThat(cfg).contains("http-check send meth GET uri /ready ", "http-check expect status 200");
         assertThat(cfg).containsPattern("timeout tunnel\\s+1h");
+        String servers = Files.readString(Tools.repository().resolve(COMPOSE_NODES));
+        assertThat(servers).as("compose's servers take the shared policy").contains("backend nodes from pulse-nodes");
         Matcher server = Pattern.compile("server (node\\d) \"\\$\\{PULSE_NODE\\d_HTTP-([^}]+)}\" check port \"\\$\\{PULSE_NODE\\d_MANAGEMENT_PORT-(\\d+)}\"")
-            .matcher(cfg);
-        Map<String, String> servers = new HashMap<>();
+            .matcher(servers);
+        Map<String, String> addresses = new HashMap<>();
         while (server.find()) {
             assertThat(server.group(3)).isEqualTo("7626");
-            servers.put(server.group(1), server.group(2));
+            addresses.put(server.group(1), server.group(2));
         }
-        assertThat(servers).containsOnly(Map.entry("node1", "node1:8080"), Map.entry("node2", "node2:8080"),
+        assertThat(addresses).containsOnly(Map.entry("node1", "node1:8080"), Map.entry("node2", "node2:8080"),
             Map.entry("node3", "node3:8080"));
     }
 
@@ -144,7 +148,8 @@ class DockerComposeTest {
 
             int lbPort = TestNode.freePort();
             int statsPort = TestNode.freePort();
-            ProcessBuilder builder = new ProcessBuilder("haproxy", "-db", "-f", Tools.repository().resolve(HAPROXY_CFG).toString())
+            ProcessBuilder builder = new ProcessBuilder("haproxy", "-db", "-f", Tools.repository().resolve(HAPROXY_CFG).toString(),
+                    "-f", Tools.repository().resolve(COMPOSE_NODES).toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile());
             builder.environment().put("PULSE_LB_BIND", "127.0.0.1:" + lbPort);
             builder.environment().put("PULSE_LB_STATS_BIND", "127.0.0.1:" + statsPort);
@@ -153,11 +158,10 @@ class DockerComposeTest {
                 builder.environment().put("PULSE_NODE" + (i + 1) + "_MANAGEMENT_PORT", String.valueOf(management[i]));
             }
             haproxy = builder.start();
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
             URI stats = URI.create("http://127.0.0.1:" + statsPort + "/stats;csv");
             Process lb = haproxy;
             Wire.awaitUntil("HAProxy's checks pass on all three nodes", Duration.ofSeconds(30),
-                () -> alive(lb) && status(http, stats).equals(Map.of("node1", "UP", "node2", "UP", "node3", "UP")));
+                () -> alive(lb) && HaproxyStats.servers(stats).equals(Map.of("node1", "UP", "node2", "UP", "node3", "UP")));
 
             PulseClient viaLb = new PulseClient(URI.create("http://127.0.0.1:" + lbPort));
             try (ChatPeer alice = ChatPeer.connect(viaLb, "alice"); ChatPeer bob = ChatPeer.connect(viaLb, "bob")) {
@@ -174,7 +178,7 @@ class DockerComposeTest {
             String leaving = nodes.get(2).node().node();
             nodes.remove(2).close();
             Wire.awaitUntil("HAProxy takes node3 out of rotation", Duration.ofSeconds(30),
-                () -> status(http, stats).get("node3") != null && status(http, stats).get("node3").startsWith("DOWN"));
+                () -> HaproxyStats.servers(stats).get("node3") != null && HaproxyStats.servers(stats).get("node3").startsWith("DOWN"));
             List<ChatPeer> after = new ArrayList<>();
             try {
                 for (int i = 0; i < 4; i++) {
@@ -208,27 +212,6 @@ class DockerComposeTest {
             throw new AssertionError("haproxy exited with " + haproxy.exitValue() + ":\n" + log);
         }
         return true;
-    }
-
-    /** HAProxy's view of the backend's servers (stats CSV: pxname, svname, ..., status at column 18). */
-    private static Map<String, String> status(HttpClient http, URI stats) {
-        Map<String, String> status = new HashMap<>();
-        try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(stats).timeout(Duration.ofSeconds(2)).build(),
-                HttpResponse.BodyHandlers.ofString());
-            for (String line : response.body().split("\n")) {
-                String[] columns = line.split(",");
-                if (columns.length > 17 && columns[0].equals("nodes") && columns[1].startsWith("node")) {
-                    status.put(columns[1], columns[17]);
-                }
-            }
-        } catch (IOException e) {
-            return Map.of();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-        return status;
     }
 
     /** Compose's durations as {@code docker-compose config} writes them: "90s", "1m30s". */

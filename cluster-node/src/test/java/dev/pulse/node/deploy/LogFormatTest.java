@@ -8,20 +8,32 @@ import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.core.joran.spi.JoranException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pulse.node.testkit.ChatPeer;
+import dev.pulse.node.testkit.NodeProcess;
+import dev.pulse.node.testkit.Wire;
+import dev.pulse.protocol.client.PulseClient;
+import dev.pulse.protocol.client.PulseConnection;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.MDC;
 
 /**
  * The node's logback.xml as a deployment runs it: PULSE_LOG_FORMAT=json gives one JSON object a line
  * with the node's address and the MDC (a session's actor path among it); the default stays text; and
- * a token never reaches the output in either format.
+ * a token never reaches the output in either format. And a real node, logging JSON, says why it closed
+ * a session with the session's id and user beside its node, and never the token the client came with.
  */
 class LogFormatTest {
 
@@ -108,5 +120,55 @@ class LogFormatTest {
     void anUnknownFormatIsReportedNotSilentlyDropped() throws Exception {
         // logback prints such problems on stdout when the node starts
         assertThat(output(Map.of("PULSE_LOG_FORMAT", "yaml")).problems()).anyMatch(problem -> problem.contains("logback-yaml.xml"));
+    }
+
+    @Test
+    void aNodeLogsWhyItClosedASessionWithTheSessionUserAndNodeButNoToken(@TempDir Path dir) throws IOException {
+        // the node's own logback.xml, not the test classpath's logback-test.xml
+        try (NodeProcess node = NodeProcess.start("json-node", Map.of("PULSE_LOG_FORMAT", "json",
+                "PULSE_DATA_DIR", dir.resolve("data").toString(), "PULSE_TOKEN_SECRET", "test-secret-of-at-least-32-bytes!!",
+                // a client that says nothing is closed as idle after 2.5 heartbeats: 1 s
+                "PULSE_HEARTBEAT_MS", "400"),
+            List.of("logback.configurationFile=logback.xml"), dir)) {
+            node.awaitHealthy(Duration.ofSeconds(60));
+            PulseClient client = new PulseClient(node.base());
+            String token = client.login("alice").token();
+            String session;
+            try (ChatPeer alice = ChatPeer.open(client, token)) {
+                session = alice.expectNext().path("session").asText();
+                assertThat(alice.expectClosed(Duration.ofSeconds(10)).code()).isEqualTo(1001);
+            }
+
+            List<JsonNode> closed = new ArrayList<>();
+            Wire.awaitUntil("the node logs the idle close", Duration.ofSeconds(10), () -> {
+                closed.clear();
+                closed.addAll(jsonLines(node.log()).stream()
+                    .filter(line -> line.path("message").asText().startsWith("session closed")).toList());
+                return !closed.isEmpty();
+            });
+            JsonNode line = closed.get(0);
+            assertThat(line.path("message").asText()).startsWith("session closed with 1001: idle");
+            assertThat(line.path("level").asText()).isEqualTo("INFO");
+            assertThat(line.path("session").asText()).isEqualTo(session);
+            assertThat(line.path("user").asText()).isEqualTo("alice");
+            assertThat(line.path("node").asText()).isEqualTo(node.clusterAddress());
+            assertThat(line.path("pekkoSource").asText()).contains("/sessions/session-");
+            assertThat(Files.readString(node.log())).doesNotContain(token).doesNotContain(token.substring(token.lastIndexOf('.') + 1));
+        }
+    }
+
+    /** The JSON lines of a node's log (the test harness adds a plain line of its own at the top). */
+    private static List<JsonNode> jsonLines(Path log) {
+        try {
+            List<JsonNode> lines = new ArrayList<>();
+            for (String line : Files.readAllLines(log)) {
+                if (line.startsWith("{")) {
+                    lines.add(new ObjectMapper().readTree(line));
+                }
+            }
+            return lines;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -586,6 +586,7 @@ class ConnectionE2ETest {
             victim.resumeReading();
             PulseConnection.Closed closed = victim.expectClosed(Duration.ofSeconds(30));
             assertThat(closed).as("close of a client that stopped reading").isEqualTo(new PulseConnection.Closed(1008, "slow consumer"));
+            assertThat(slow.metrics().value("pulse_slow_consumer_closes_total")).as("slow-consumer closes counted").isEqualTo(1);
 
             List<Long> seen = victim.pending().stream()
                 .filter(message(room))

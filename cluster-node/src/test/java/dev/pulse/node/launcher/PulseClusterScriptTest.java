@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pulse.node.testkit.ChatPeer;
+import dev.pulse.node.testkit.HaproxyStats;
+import dev.pulse.node.testkit.Wire;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.client.PulseClient;
 import java.io.File;
@@ -36,8 +38,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code cluster-node/bin/pulse-cluster}, the README's local cluster, for real: {@code up 3} starts
  * PostgreSQL, three node JVMs (through {@code bin/pulse-node}) and HAProxy; two users log in and chat
- * through the load balancer, which puts their sockets on different nodes; {@code down} stops the nodes
- * gracefully (their sockets close with 1001 through HAProxy), then the rest, and nothing is left running.
+ * through the load balancer, which puts their sockets on different nodes; a node stopped behind it is
+ * taken out of rotation by HAProxy's health check (the policy in cluster-node/haproxy/haproxy.cfg, which
+ * docker-compose.yml runs too); {@code down} stops the nodes gracefully (their sockets close with 1001
+ * through HAProxy), then the rest, and nothing is left running.
  *
  * <p>The jars do not exist yet when surefire runs (package comes after test), so the script runs nodes
  * and PostgreSQL from this test's classpath ({@code PULSE_CLASSPATH}), as it would from a build.
@@ -112,6 +116,24 @@ class PulseClusterScriptTest {
                 Run status = run(env, Duration.ofMinutes(1), "status");
                 assertThat(status.exitCode()).as(status.output()).isZero();
                 assertThat(status.output()).contains(NODES + " of " + NODES + " node(s) UP");
+                long haproxy = started.get(NODES + 1);
+                assertThat(describe(haproxy)).as("HAProxy runs the load balancer policy compose runs")
+                    .contains(SCRIPT.getParent().getParent().resolve("haproxy/haproxy.cfg").toString());
+
+                // A node stopped behind HAProxy (SIGTERM: it leaves, its /ready fails) is taken out of
+                // rotation by the health check: new sockets land on the others.
+                long node3 = started.get(NODES);
+                ProcessHandle.of(node3).ifPresent(ProcessHandle::destroy);
+                Wire.awaitUntil("node3 exits after SIGTERM", Duration.ofSeconds(60), () -> !alive(node3));
+                URI stats = URI.create("http://127.0.0.1:" + ports.lb() + "/haproxy?stats;csv");
+                Wire.awaitUntil("HAProxy takes node3 out of rotation", Duration.ofSeconds(30),
+                    () -> HaproxyStats.servers(stats).getOrDefault("node3", "").startsWith("DOWN"));
+                String stopped = "127.0.0.1:" + (ports.remotingBase() + NODES - 1);
+                for (int i = 0; i < 3; i++) {
+                    try (ChatPeer later = ChatPeer.connect(lb, "dave" + i, PEER_TIMEOUT)) {
+                        assertThat(later.welcome().path("node").asText()).as("dave%d's node", i).isNotEqualTo(stopped);
+                    }
+                }
 
                 Run down = run(env, Duration.ofMinutes(3), "down");
                 assertThat(down.exitCode()).as("down:\n%s%s", down.output(), logs(state)).isZero();

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.pulse.node.metrics.JournalMetrics;
 import dev.pulse.protocol.ErrorCode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -52,6 +54,7 @@ class RoomEntityTest {
     private static ActorTestKit testKit;
     private static HistoryReader reader;
     private static final AtomicInteger ROOMS = new AtomicInteger();
+    private static final JournalMetrics JOURNAL = new JournalMetrics(new SimpleMeterRegistry());
 
     @BeforeAll
     static void start() {
@@ -83,7 +86,7 @@ class RoomEntityTest {
         String id = "room-" + ROOMS.incrementAndGet();
         PersistenceId pid = PersistenceId.of("Room", id);
         return new Room(id, pid, EventSourcedBehaviorTestKit.create(testKit.system(),
-            RoomEntity.create(id, pid, settings, reader)));
+            RoomEntity.create(id, pid, settings, reader, JOURNAL)));
     }
 
     private static EventSourcedBehaviorTestKit.CommandResultWithReply<RoomEntity.Command, RoomEvent, RoomState, RoomEntity.PostResult>
@@ -542,8 +545,9 @@ class RoomEntityTest {
         PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
         GateFirstWrite gate = new GateFirstWrite(pid.id());
         journal.withPolicy(gate);
-        ActorRef<RoomEntity.Command> room = testKit.spawn(
-            RoomEntity.create(id, pid, new RoomSettings(100, 100, Duration.ofSeconds(3)), reader));
+        SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+        ActorRef<RoomEntity.Command> room = testKit.spawn(RoomEntity.create(id, pid,
+            new RoomSettings(100, 100, Duration.ofSeconds(3)), reader, new JournalMetrics(metrics)));
         TestProbe<RoomFeed> hub = hub();
         room.tell(new RoomEntity.Subscribe(hub.ref(), -1));
 
@@ -576,6 +580,10 @@ class RoomEntityTest {
         assertThat(c1.receiveMessage()).isEqualTo(new RoomEntity.Posted(41, "c1", 4, second.ts()));
 
         assertThat(gate.batchSizes).containsExactly(1, 3);
+        // timed from persist to commit, before the acks go out: two writes of 1 and 3 messages
+        assertThat(metrics.get("pulse.journal.write").timer().count()).isEqualTo(2);
+        assertThat(metrics.get("pulse.journal.batch.size").summary().count()).isEqualTo(2);
+        assertThat(metrics.get("pulse.journal.batch.size").summary().totalAmount()).isEqualTo(4);
         assertThat(journal.persistedInStorage(pid.id())).extracting(e -> ((RoomEvent.MessagePosted) e).id())
             .containsExactly("a1", "a2", "b1", "c1");
         assertThat(seqs(hub.expectMessageClass(RoomFeed.Published.class).messages())).containsExactly(1L);
@@ -600,8 +608,9 @@ class RoomEntityTest {
         String id = "room-fail-" + ROOMS.incrementAndGet();
         PersistenceId pid = PersistenceId.of("Room", id);
         PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
-        ActorRef<RoomEntity.Command> room = testKit.spawn(
-            RoomEntity.create(id, pid, new RoomSettings(100, 100, Duration.ofSeconds(3)), reader));
+        SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+        ActorRef<RoomEntity.Command> room = testKit.spawn(RoomEntity.create(id, pid,
+            new RoomSettings(100, 100, Duration.ofSeconds(3)), reader, new JournalMetrics(metrics)));
         assertThat(postAndAwaitAck(room, "alice", "a1", "one").seq()).isEqualTo(1);
         assertThat(postAndAwaitAck(room, "alice", "a2", "two").seq()).isEqualTo(2);
 
@@ -619,6 +628,7 @@ class RoomEntityTest {
         RoomEntity.PostRejected rejected = lost.expectMessageClass(RoomEntity.PostRejected.class);
         assertThat(rejected.code()).isEqualTo(ErrorCode.UNAVAILABLE);
         assertThat(rejected.tag()).as("the rejection answers the lost post's tag").isEqualTo(7);
+        assertThat(metrics.get("pulse.journal.failures").tag("operation", "write").counter().count()).isEqualTo(1);
 
         assertThat(journal.persistedInStorage(pid.id()))
             .as("an acked message is in the journal")

@@ -15,7 +15,7 @@ class PendingAcksTest {
         long second = pending.add("r2", "random", 10);
 
         assertThat(first).isNotEqualTo(second);
-        assertThat(pending.answered(second)).isEqualTo(new PendingAcks.Awaiting("r2", "random", 10 + TIMEOUT));
+        assertThat(pending.answered(second)).isEqualTo(new PendingAcks.Awaiting("r2", "random", 10, 10 + TIMEOUT));
         assertThat(pending.answered(second)).as("answered already").isNull();
         assertThat(pending.size()).isEqualTo(1);
     }

@@ -312,7 +312,7 @@ class RoomSubscriptionTest {
 
     /** A live frame from the hub; its text is its seq, so the fake socket can tell what it got. */
     private static Delivery.RoomEvent live(long seq) {
-        return new Delivery.RoomEvent(ROOM, seq, new EncodedFrame("live:" + seq));
+        return new Delivery.RoomEvent(ROOM, seq, 1_700_000_000_000L + seq, new EncodedFrame("message", "live:" + seq));
     }
 
     /** Records what the subscription asks for; its outbound queue is bounded like a socket's. */
@@ -363,9 +363,14 @@ class RoomSubscriptionTest {
         }
 
         @Override
-        public void offer(EncodedFrame frame) {
-            client.add(Long.parseLong(frame.text().substring("live:".length())));
-            enqueue(frame);
+        public void offer(Delivery.RoomEvent event) {
+            client.add(Long.parseLong(event.frame().text().substring("live:".length())));
+            enqueue(event.frame());
+        }
+
+        @Override
+        public void rejectSend(ClientFrame.Send send, ErrorCode code, String message) {
+            send(ServerFrame.Error.of(send.ref(), code, message));
         }
 
         private void enqueue(Object frame) {

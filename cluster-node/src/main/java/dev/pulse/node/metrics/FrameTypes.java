@@ -1,0 +1,59 @@
+package dev.pulse.node.metrics;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeName;
+import dev.pulse.protocol.ClientFrame;
+import dev.pulse.protocol.ServerFrame;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The wire {@code type} of each frame record, for counting frames by type (kept beside the metrics, so
+ * the node does not need a newer protocol jar than its wire format asks for).
+ */
+public final class FrameTypes {
+
+    private static final Map<Class<?>, String> CLIENT = Map.of(
+        ClientFrame.Join.class, "join",
+        ClientFrame.Leave.class, "leave",
+        ClientFrame.Send.class, "send",
+        ClientFrame.History.class, "history",
+        ClientFrame.Typing.class, "typing",
+        ClientFrame.PresenceQuery.class, "presence",
+        ClientFrame.Ping.class, "ping");
+
+    /** Read once per record class from its {@link JsonTypeName}, the name the codec writes. */
+    private static final ClassValue<String> SERVER = new ClassValue<>() {
+        @Override
+        protected String computeValue(Class<?> type) {
+            JsonTypeName name = type.getAnnotation(JsonTypeName.class);
+            if (name == null) {
+                throw new IllegalArgumentException(type + " has no @JsonTypeName");
+            }
+            return name.value();
+        }
+    };
+
+    private FrameTypes() {}
+
+    public static String of(ServerFrame frame) {
+        return SERVER.get(frame.getClass());
+    }
+
+    public static String of(ClientFrame frame) {
+        return CLIENT.get(frame.getClass());
+    }
+
+    /** Every client frame class with its wire type. */
+    public static Map<Class<?>, String> clientTypes() {
+        return CLIENT;
+    }
+
+    /** The wire type of every server frame. */
+    public static List<String> serverTypes() {
+        return Arrays.stream(ServerFrame.class.getAnnotation(JsonSubTypes.class).value())
+            .map(subtype -> SERVER.get(subtype.value()))
+            .toList();
+    }
+}
