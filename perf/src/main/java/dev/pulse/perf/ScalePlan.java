@@ -119,6 +119,15 @@ record ScalePlan(String scenario, String runId, int connections, int roomSize, i
         return (i / agents) % nodes;
     }
 
+    /** Connections to node {@code n}. */
+    int connectionsOn(int n) {
+        int count = 0;
+        for (int i = 0; i < connections; i++) {
+            count += node(i) == n ? 1 : 0;
+        }
+        return count;
+    }
+
     int agent(int i) {
         return i % agents;
     }
