@@ -635,8 +635,7 @@ public final class LoadAgent {
                 case "welcome" -> {
                     if (phase == Phase.CONNECTING) {
                         phase = Phase.JOINING;
-                        String since = resuming && lastSeq >= 0 ? ",\"since\":" + lastSeq : "";
-                        w.sendFrame("{\"type\":\"join\",\"ref\":\"" + JOIN_REF + "\",\"room\":\"" + room + "\"" + since + "}");
+                        sendJoin(w);
                     }
                 }
                 case "joined" -> {
@@ -680,7 +679,12 @@ public final class LoadAgent {
                 case "error" -> {
                     String code = LeanSocket.field(frame, "\"code\":\"");
                     String ref = LeanSocket.field(frame, "\"ref\":\"");
-                    if (JOIN_REF.equals(ref) && (phase == Phase.JOINING || phase == Phase.RESYNC)) {
+                    if (JOIN_REF.equals(ref) && phase == Phase.JOINING && "unavailable".equals(code)) {
+                        // retryable (PROTOCOL.md, Errors): the same join again after a pause, within the connect timeout
+                        retries.increment();
+                        count(retryCauses, "join:unavailable");
+                        timer.schedule(() -> rejoin(w), 500 + ThreadLocalRandom.current().nextLong(1000), TimeUnit.MILLISECONDS);
+                    } else if (JOIN_REF.equals(ref) && (phase == Phase.JOINING || phase == Phase.RESYNC)) {
                         failAttempt(w, "join:" + code);
                     } else {
                         count(errors, "frame:" + code);
@@ -692,6 +696,17 @@ public final class LoadAgent {
                 default -> {
                     // presence, typing
                 }
+            }
+        }
+
+        private void sendJoin(Wire w) {
+            String since = resuming && lastSeq >= 0 ? ",\"since\":" + lastSeq : "";
+            w.sendFrame("{\"type\":\"join\",\"ref\":\"" + JOIN_REF + "\",\"room\":\"" + room + "\"" + since + "}");
+        }
+
+        private synchronized void rejoin(Wire w) {
+            if (w == wire && phase == Phase.JOINING) {
+                sendJoin(w);
             }
         }
 

@@ -583,6 +583,8 @@ public final class ScaleBenchmark {
             j.put("replayed", total.get("replayed")).put("reconnectRetries", total.get("retries"))
                 .putRaw("retryCauses", counts(total.retryCauses));
         }
+        // a join answered "unavailable" and sent again (PROTOCOL.md: retry); not an error, but shown
+        j.put("joinRetries", total.retryCauses.getOrDefault("join:unavailable", 0L));
         j.put("missed", missed).put("duplicates", duplicates).put("missingAtEnd", missingAtEnd);
         j.put("unansweredPings", unanswered).put("unackedAtEnd", unackedAtEnd);
         if (lifecycle) {
