@@ -207,7 +207,12 @@ public final class LoadAgent {
                 for (SimUser u : users) {
                     all.add(connect(u, false));
                 }
+                ScheduledFuture<?> progress = timer.scheduleAtFixedRate(() -> log("connecting: " + all.stream()
+                    .filter(f -> f.isDone() && !f.isCompletedExceptionally()).count() + " of " + users.length + " joined, "
+                    + all.stream().filter(CompletableFuture::isCompletedExceptionally).count() + " failed, " + open.get() + " sockets open, "
+                    + retries.sum() + " join retries"), 60, 60, TimeUnit.SECONDS);
                 int ok = awaitAll(all);
+                progress.cancel(false);
                 answer.put("connected", ok).put("failed", users.length - ok).put("seconds", Bench.round((System.nanoTime() - start) / 1e9, 2));
             }
             case "window" -> window = command.path("on").asBoolean();
