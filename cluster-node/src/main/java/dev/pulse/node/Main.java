@@ -1,6 +1,13 @@
 package dev.pulse.node;
 
 import dev.pulse.node.cluster.SplitDatabaseGuard;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,9 +36,46 @@ public final class Main {
         }
         log.info("Pulse node {} is up: open http://{}:{}/ (history in {})", node.node(), node.httpHost(), node.httpPort(),
             settings.database().embedded() ? settings.dataDir().toAbsolutePath() : settings.database().url());
-        node.system().getWhenTerminated().toCompletableFuture().join();
+        awaitTermination(node);
         boolean refused = CoordinatedShutdown.get(node.system()).getShutdownReason()
             .filter(SplitDatabaseGuard.SPLIT_DATABASE::equals).isPresent();
         System.exit(refused ? 1 : 0);
+    }
+
+    /** How long the actor system may take to terminate once everything before that phase is done. */
+    private static final Duration TERMINATE_LIMIT = Duration.ofSeconds(10);
+
+    /**
+     * Until the actor system terminates. A node downed by the split brain resolver once hung in the
+     * actor-system-terminate phase, alive but out of the cluster, and never exited: once that phase
+     * has begun (every graceful step is done by then), it gets {@link #TERMINATE_LIMIT}, then the
+     * process halts (not exit: the JVM's shutdown hook would wait for the same hung shutdown).
+     */
+    private static void awaitTermination(PulseNode node) {
+        CompletableFuture<?> terminated = node.system().getWhenTerminated().toCompletableFuture();
+        AtomicLong terminatingSince = new AtomicLong();
+        CoordinatedShutdown.get(node.system()).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+            "exit-watchdog", () -> {
+                terminatingSince.compareAndSet(0, System.nanoTime());
+                return CompletableFuture.completedFuture(Done.getInstance());
+            });
+        while (true) {
+            try {
+                terminated.get(1, TimeUnit.SECONDS);
+                return;
+            } catch (TimeoutException stillRunning) {
+                long since = terminatingSince.get();
+                if (since != 0 && System.nanoTime() - since > TERMINATE_LIMIT.toNanos()) {
+                    log.error("Pulse node {} did not terminate within {} of its last shutdown phase; halting",
+                        node.node(), TERMINATE_LIMIT);
+                    Runtime.getRuntime().halt(1);
+                }
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException failed) {
+                return;
+            }
+        }
     }
 }

@@ -29,7 +29,10 @@ public final class NodeSettings {
         Map.entry("PULSE_HEARTBEAT_MS", "pulse.heartbeat-ms"),
         Map.entry("PULSE_DB_POOL_SIZE", "pulse.db.pool-size"),
         Map.entry("PULSE_MANAGEMENT_PORT", "pulse.management.port"),
-        Map.entry("PULSE_DISCOVERY", "pulse.cluster.discovery"));
+        Map.entry("PULSE_DISCOVERY", "pulse.cluster.discovery"),
+        Map.entry("PULSE_K8S_POD_LABEL_SELECTOR", "pulse.kubernetes.pod-label-selector"),
+        Map.entry("PULSE_SPLIT_BRAIN_STRATEGY", "pekko.cluster.split-brain-resolver.active-strategy"),
+        Map.entry("PULSE_APP_VERSION", "pekko.cluster.app-version"));
 
     private final Config config;
     private final List<String> seedNodes;
@@ -57,6 +60,12 @@ public final class NodeSettings {
                 values.put(path, value.trim());
             }
         });
+        String namespace = env.getOrDefault("PULSE_K8S_NAMESPACE", "").trim();
+        if (!namespace.isBlank()) {
+            // kubernetes-api discovery and the Kubernetes lease: this namespace instead of the pod's own
+            values.put("pekko.discovery.kubernetes-api.pod-namespace", namespace);
+            values.put("pekko.coordination.lease.kubernetes.namespace", namespace);
+        }
         // Unresolved until the end, so ${pulse.…} references in the .conf files see the overrides.
         Config unresolved = overrides
             .withFallback(ConfigFactory.parseMap(values, "PULSE_* environment"))
@@ -87,8 +96,14 @@ public final class NodeSettings {
             withEndpoints = ConfigFactory.parseMap(Map.of("pekko.discovery.config.services.pulse.endpoints", list),
                 "PULSE_DISCOVERY_ENDPOINTS").withFallback(unresolved);
         }
-        return new NodeSettings(pekkoConfig(withEndpoints, seeds, database, pulse.getString("pulse.cluster.discovery")),
-            List.copyOf(seeds), database);
+        String discovery = pulse.getString("pulse.cluster.discovery");
+        if (discovery.equals("kubernetes-api")) {
+            // Each pod's contact point is its IP and the port of this name in its spec (the pod list says it).
+            withEndpoints = withEndpoints.withFallback(ConfigFactory.parseMap(Map.of(
+                "pekko.management.cluster.bootstrap.contact-point-discovery.port-name",
+                pulse.getString("pulse.kubernetes.management-port-name")), "pulse.kubernetes"));
+        }
+        return new NodeSettings(pekkoConfig(withEndpoints, seeds, database, discovery), List.copyOf(seeds), database);
     }
 
     /**

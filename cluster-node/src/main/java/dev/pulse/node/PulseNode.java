@@ -89,7 +89,8 @@ public final class PulseNode {
         FrameCodec codec = new FrameCodec(settings.limits());
         SessionDeps deps = new SessionDeps(ClusterSharding.get(system), localRooms, new SendRateLimiter(settings.limits()),
             codec, settings.heartbeat(), settings.entityTimeout(), node);
-        ActorRef<Sessions.Command> sessions = system.systemActorOf(Sessions.create(deps), "sessions", Props.empty());
+        ActorRef<Sessions.Command> sessions = Sessions.asCommands(
+            system.systemActorOf(Sessions.create(deps), "sessions", Props.empty()));
 
         TokenService tokens = new TokenService(settings.tokenSecret(), settings.tokenTtl(), Clock.systemUTC());
         WebSocketBridge bridge = new WebSocketBridge(system, sessions, settings.limits().maxFrameBytes(),

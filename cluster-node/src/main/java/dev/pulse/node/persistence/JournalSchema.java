@@ -12,12 +12,22 @@ import java.util.regex.Pattern;
 
 /**
  * Creates the journal tables from pekko-persistence-jdbc's own schema files, idempotently: every
- * statement is made "IF NOT EXISTS", so it runs at every start.
+ * statement is made "IF NOT EXISTS", so it runs at every start. On PostgreSQL the nodes of a cluster
+ * take turns: "IF NOT EXISTS" does not stop two sessions that create the same table at once from
+ * failing one of them ("relation already exists", or a duplicate key in the catalog), and the nodes of
+ * a cluster start together on a fresh database. The lock is the session's (closing the connection
+ * releases it). The plugin's CREATE INDEX CONCURRENTLY is run as a plain CREATE INDEX: a concurrent build
+ * waits for every open transaction, the other nodes' wait for the lock included (a deadlock), and it
+ * only ever builds on a table created a moment ago (else IF NOT EXISTS finds the index there).
  */
 public final class JournalSchema {
 
-    private static final Pattern INDEX_WITHOUT_GUARD =
-        Pattern.compile("(?i)CREATE\\s+(UNIQUE\\s+)?INDEX\\s+(CONCURRENTLY\\s+)?(?!IF\\s+NOT\\s+EXISTS)");
+    /** The advisory lock the nodes take turns on: an arbitrary key of this schema's own. */
+    private static final long SCHEMA_LOCK = 0x70756c7365L; // "pulse"
+
+    /** "CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS]": made "CREATE [UNIQUE] INDEX IF NOT EXISTS". */
+    private static final Pattern CREATE_INDEX =
+        Pattern.compile("(?i)CREATE\\s+(UNIQUE\\s+)?INDEX\\s+(CONCURRENTLY\\s+)?(IF\\s+NOT\\s+EXISTS\\s+)?");
 
     private JournalSchema() {}
 
@@ -26,8 +36,11 @@ public final class JournalSchema {
         String script = read(resource);
         try (Connection connection = DriverManager.getConnection(database.url(), database.user(), database.password());
              Statement statement = connection.createStatement()) {
+            if (!database.embedded()) {
+                statement.execute("SELECT pg_advisory_lock(" + SCHEMA_LOCK + ")");
+            }
             for (String sql : script.split(";")) {
-                String guarded = INDEX_WITHOUT_GUARD.matcher(stripComments(sql)).replaceAll("CREATE $1INDEX $2IF NOT EXISTS ").trim();
+                String guarded = CREATE_INDEX.matcher(stripComments(sql)).replaceAll("CREATE $1INDEX IF NOT EXISTS ").trim();
                 if (!guarded.isEmpty()) {
                     statement.execute(guarded);
                 }

@@ -130,6 +130,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     // Not journaled: rebuilt as subscribers and members come back after a restart.
     private final Set<ActorRef<RoomFeed>> subscribers = new HashSet<>();
     private final Map<String, Member> members = new TreeMap<>();
+    /** Members who left since this incarnation started: late presence news must not bring them back. */
+    private final Set<String> left = new HashSet<>();
     private final PostBatch posts = new PostBatch();
     private RoomEntity(ActorContext<Command> context, String roomId, PersistenceId persistenceId,
                        RoomSettings settings, HistoryReader reader) {
@@ -190,6 +192,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             .onCommand(Join.class, this::onJoin)
             .onCommand(Leave.class, (state, leave) -> {
                 members.remove(leave.user());
+                left.add(leave.user());
                 return Effect().noReply();
             })
             .onCommand(Subscribe.class, this::onSubscribe)
@@ -257,6 +260,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         }
         addSubscriber(join.subscriber());
         members.put(join.user(), Member.online(join.user()));
+        left.remove(join.user());
         return Effect().reply(join.replyTo(), new Joined(state.lastSeq(), List.copyOf(members.values())));
     }
 
@@ -267,6 +271,13 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         }
         // A subscriber we lost (we restarted, or it is new): first the messages it missed, then live ones.
         long from = subscribe.knownSeq() + 1;
+        if (subscribe.knownSeq() >= 0) {
+            // It knew an earlier incarnation of this room: members who went offline meanwhile (their
+            // user entities told us, maybe before this subscriber came back) must reach it too.
+            members.values().stream()
+                .filter(member -> member.status() == PresenceStatus.OFFLINE)
+                .forEach(member -> subscriber.tell(new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen())));
+        }
         if (subscribe.knownSeq() < 0 || from > state.lastSeq()) {
             addSubscriber(subscriber);
         } else if (from >= state.windowStart()) {
@@ -305,12 +316,15 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     }
 
     private ReplyEffect<RoomEvent, RoomState> onPresenceChanged(RoomState state, PresenceChanged change) {
-        if (members.containsKey(change.user())) {
-            Member member = Member.of(change.user(), change.status(), change.lastSeen());
-            members.put(change.user(), member);
-            RoomFeed.PresenceChanged notice = new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen());
-            subscribers.forEach(subscriber -> subscriber.tell(notice));
+        if (left.contains(change.user())) {
+            return Effect().noReply(); // sent before the user entity heard of the leave
         }
+        // Only the rooms a user joined hear of the user's presence, so the user is a member here even
+        // when this room restarted (it lost its members) since: keep the user, and tell the subscribers.
+        Member member = Member.of(change.user(), change.status(), change.lastSeen());
+        members.put(change.user(), member);
+        RoomFeed.PresenceChanged notice = new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen());
+        subscribers.forEach(subscriber -> subscriber.tell(notice));
         return Effect().noReply();
     }
 

@@ -5,13 +5,16 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Token buckets for {@code send}, one per user, shared by all of the user's sessions on this node:
- * {@code sendBurst} tokens that refill evenly over {@code sendWindow}.
+ * {@code sendBurst} tokens that refill evenly over {@code sendWindow}. When the user's sessions are
+ * on several nodes, the user entity gives each node an even share ({@link #setShare}), so the
+ * user's budget stays the same however many nodes the user's devices are connected to.
  */
 public final class SendRateLimiter {
 
     private final int burst;
     private final double tokensPerNano;
     private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Integer> shares = new ConcurrentHashMap<>();
 
     public SendRateLimiter(Limits limits) {
         this.burst = limits.sendBurst();
@@ -20,7 +23,22 @@ public final class SendRateLimiter {
 
     /** Takes a token for {@code user}: 0 when allowed, else the milliseconds until one is available. */
     public long acquire(String user) {
-        return buckets.computeIfAbsent(user, u -> new Bucket(burst, System.nanoTime())).take(System.nanoTime());
+        long now = System.nanoTime();
+        return buckets.computeIfAbsent(user, u -> new Bucket(shares.getOrDefault(u, 1), now)).take(now);
+    }
+
+    /** This node's sessions of {@code user} get 1/{@code nodes} of the user's budget. */
+    public void setShare(String user, int nodes) {
+        int share = Math.max(1, nodes);
+        if (share == 1) {
+            shares.remove(user);
+        } else {
+            shares.put(user, share);
+        }
+        Bucket bucket = buckets.get(user);
+        if (bucket != null) {
+            bucket.share(share, System.nanoTime());
+        }
     }
 
     /** Drops the bucket of a user without sessions here, once it is full again. */
@@ -28,13 +46,30 @@ public final class SendRateLimiter {
         buckets.computeIfPresent(user, (u, bucket) -> bucket.isFull(System.nanoTime()) ? null : bucket);
     }
 
+    /** The user has no sessions here any more: a later session starts with the whole budget until told. */
+    public void forget(String user) {
+        shares.remove(user);
+        forgetIfIdle(user);
+    }
+
     private final class Bucket {
+        private double capacity;
+        private double refillPerNano;
         private double tokens;
         private long updatedNanos;
 
-        Bucket(double tokens, long now) {
-            this.tokens = tokens;
+        Bucket(int share, long now) {
+            this.capacity = (double) burst / share;
+            this.refillPerNano = tokensPerNano / share;
+            this.tokens = capacity;
             this.updatedNanos = now;
+        }
+
+        synchronized void share(int share, long now) {
+            refill(now);
+            capacity = (double) burst / share;
+            refillPerNano = tokensPerNano / share;
+            tokens = Math.min(tokens, capacity);
         }
 
         synchronized long take(long now) {
@@ -43,16 +78,16 @@ public final class SendRateLimiter {
                 tokens -= 1;
                 return 0;
             }
-            return Math.max(1, (long) Math.ceil((1 - tokens) / tokensPerNano / 1_000_000));
+            return Math.max(1, (long) Math.ceil((1 - tokens) / refillPerNano / 1_000_000));
         }
 
         synchronized boolean isFull(long now) {
             refill(now);
-            return tokens >= burst;
+            return tokens >= capacity;
         }
 
         private void refill(long now) {
-            tokens = Math.min(burst, tokens + (now - updatedNanos) * tokensPerNano);
+            tokens = Math.min(capacity, tokens + (now - updatedNanos) * refillPerNano);
             updatedNanos = now;
         }
     }

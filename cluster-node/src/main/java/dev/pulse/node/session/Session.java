@@ -3,6 +3,7 @@ package dev.pulse.node.session;
 import dev.pulse.node.delivery.Delivery;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomFeed;
+import dev.pulse.node.user.SessionDirectory;
 import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.Decoded;
@@ -70,14 +71,17 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     enum Tick implements Command { CHECK_SILENCE, HEARTBEAT, ACK_DEADLINE }
 
-    public static Behavior<Command> create(String sessionId, String user, Outbound outbound, SessionDeps deps) {
+    /** {@code directory} is this node's index of sessions, which the user entity may ask about us. */
+    public static Behavior<Command> create(String sessionId, String user, Outbound outbound, SessionDeps deps,
+                                           ActorRef<SessionDirectory.Request> directory) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-            new Session(context, timers, sessionId, user, outbound, deps)));
+            new Session(context, timers, sessionId, user, outbound, deps, directory)));
     }
 
     private final String sessionId;
     private final String user;
     private final SessionDeps deps;
+    private final ActorRef<SessionDirectory.Request> directory;
     private final EntityRef<UserEntity.Command> userEntity;
     private final ClientConnection client;
     private final SessionRooms rooms;
@@ -87,8 +91,9 @@ public final class Session extends AbstractBehavior<Session.Command> {
     private long lastHeardNanos = System.nanoTime();
 
     private Session(ActorContext<Command> context, TimerScheduler<Command> timers, String sessionId, String user,
-                    Outbound outbound, SessionDeps deps) {
+                    Outbound outbound, SessionDeps deps, ActorRef<SessionDirectory.Request> directory) {
         super(context);
+        this.directory = directory;
         this.sessionId = sessionId;
         this.user = user;
         this.deps = deps;
@@ -99,7 +104,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         Duration check = deps.heartbeat().dividedBy(4).isZero() ? Duration.ofMillis(1) : deps.heartbeat().dividedBy(4);
         timers.startTimerWithFixedDelay(Tick.CHECK_SILENCE, check);
         timers.startTimerWithFixedDelay(Tick.HEARTBEAT, deps.heartbeat());
-        userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf()));
+        userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf(), directory));
         client.send(new ServerFrame.Welcome(user, sessionId, deps.node(), deps.heartbeat().toMillis(), 1));
     }
 
@@ -125,7 +130,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
             .onMessageEquals(Tick.CHECK_SILENCE, this::onCheckSilence)
             .onMessageEquals(Tick.ACK_DEADLINE, () -> next(rooms::ackDeadline))
             .onMessageEquals(Tick.HEARTBEAT, () -> {
-                userEntity.tell(new UserEntity.Heartbeat(sessionId, getContext().getSelf(), rooms.names()));
+                userEntity.tell(new UserEntity.Heartbeat(sessionId, getContext().getSelf(), directory, rooms.names()));
                 return this;
             })
             .onSignal(PostStop.class, stop -> onStop())

@@ -11,12 +11,16 @@ import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.Timestamps;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
@@ -26,6 +30,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * through {@link PendingAcks}. Lives inside the {@link Session} actor and runs on its thread only.
  */
 final class SessionRooms implements RoomSubscription.Port {
+
+    /** A join unanswered this long is sent again (see askJoin). */
+    static final Duration JOIN_ATTEMPT = Duration.ofSeconds(1);
 
     private final ActorContext<Session.Command> context;
     private final TimerScheduler<Session.Command> timers;
@@ -170,9 +177,29 @@ final class SessionRooms implements RoomSubscription.Port {
 
     @Override
     public void join(String room, Long since, ActorRef<RoomFeed> subscriber) {
-        context.ask(RoomEntity.JoinResult.class, roomRef(room), deps.entityTimeout(),
-            replyTo -> new RoomEntity.Join(user, since, subscriber, replyTo),
+        long deadline = System.nanoTime() + deps.entityTimeout().toNanos();
+        context.pipeToSelf(askJoin(room, new JoinRequest(since, subscriber), deadline),
             (result, failure) -> new Session.JoinAnswered(room, result));
+    }
+
+    private record JoinRequest(Long since, ActorRef<RoomFeed> subscriber) {}
+
+    /**
+     * A join sent while its room's node is dying goes to that node and is lost until the node is
+     * removed, so it is asked again every {@link #JOIN_ATTEMPT} until the entity timeout (a join is
+     * idempotent; a late answer to an earlier attempt goes nowhere): the first join the room's new
+     * home receives answers, instead of the client waiting out the whole timeout and asking again.
+     */
+    private CompletionStage<RoomEntity.JoinResult> askJoin(String room, JoinRequest request, long deadline) {
+        long left = deadline - System.nanoTime();
+        Duration attempt = Duration.ofNanos(Math.max(1, Math.min(JOIN_ATTEMPT.toNanos(), left)));
+        return AskPattern.<RoomEntity.Command, RoomEntity.JoinResult>ask(roomRef(room),
+                replyTo -> new RoomEntity.Join(user, request.since(), request.subscriber(), replyTo),
+                attempt, context.getSystem().scheduler())
+            .handle((result, failure) -> result != null || System.nanoTime() >= deadline
+                ? CompletableFuture.completedFuture(result)
+                : askJoin(room, request, deadline))
+            .thenCompose(Function.identity());
     }
 
     @Override

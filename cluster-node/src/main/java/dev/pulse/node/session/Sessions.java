@@ -1,11 +1,23 @@
 package dev.pulse.node.session;
 
+import dev.pulse.node.user.SessionDirectory;
+import dev.pulse.node.user.UserEntity;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
-/** Parent of this node's sessions: spawns one per accepted WebSocket and closes them all on shutdown. */
+/**
+ * Parent of this node's sessions: spawns one per accepted WebSocket and closes them all on shutdown.
+ * It is also the node's {@link SessionDirectory}: it tells a user entity that starts elsewhere which
+ * of the user's sessions live here, and applies the node's share of the user's send budget; and it
+ * keeps {@link NodeUsers}, the users of this node as the other nodes see them, up to date.
+ */
 public final class Sessions {
 
     public sealed interface Command {}
@@ -16,22 +28,72 @@ public final class Sessions {
     /** Close every session with 1001 (the node is going down). */
     public record CloseAll() implements Command {}
 
+    private record SessionStopped(String user, String sessionId) implements Command {}
+
+    /** Wraps a directory request from a user entity (this actor accepts both protocols, see create). */
+    private record FromUser(SessionDirectory.Request request) implements Command {}
+
     private Sessions() {}
 
-    public static Behavior<Command> create(SessionDeps deps) {
+    /** The behavior accepts {@link Command} and {@link SessionDirectory.Request}; see {@link #asCommands}. */
+    public static Behavior<Object> create(SessionDeps deps) {
+        Behavior<Command> sessions = Behaviors.setup(context -> {
+            ActorRef<SessionDirectory.Request> directory = context.getSelf().<Object>unsafeUpcast().narrow();
+            context.getSystem().receptionist().tell(Receptionist.register(SessionDirectory.KEY, directory));
+            return behavior(context, deps, directory);
+        });
+        return Behaviors.transformMessages(Object.class, sessions, pf -> pf
+            .match(Command.class, command -> command)
+            .match(SessionDirectory.Request.class, FromUser::new));
+    }
+
+    public static ActorRef<Command> asCommands(ActorRef<Object> sessions) {
+        return sessions.narrow();
+    }
+
+    private static Behavior<Command> behavior(ActorContext<Command> context, SessionDeps deps,
+                                              ActorRef<SessionDirectory.Request> directory) {
         AtomicLong counter = new AtomicLong();
-        return Behaviors.setup(context -> Behaviors.receive(Command.class)
+        Map<String, Map<String, ActorRef<Session.Command>>> byUser = new HashMap<>();
+        ActorRef<NodeUsers.Command> nodeUsers = context.spawn(NodeUsers.create(), "node-users");
+        return Behaviors.receive(Command.class)
             .onMessage(Spawn.class, spawn -> {
                 ActorRef<Session.Command> session = context.spawn(
-                    Session.create(spawn.sessionId(), spawn.user(), spawn.outbound(), deps),
+                    Session.create(spawn.sessionId(), spawn.user(), spawn.outbound(), deps, directory),
                     "session-" + counter.incrementAndGet());
+                byUser.computeIfAbsent(spawn.user(), user -> {
+                    nodeUsers.tell(new NodeUsers.Arrived(user));
+                    return new HashMap<>();
+                }).put(spawn.sessionId(), session);
+                context.watchWith(session, new SessionStopped(spawn.user(), spawn.sessionId()));
                 spawn.replyTo().tell(session);
+                return Behaviors.same();
+            })
+            .onMessage(SessionStopped.class, stopped -> {
+                Map<String, ActorRef<Session.Command>> ofUser = byUser.get(stopped.user());
+                if (ofUser != null && ofUser.remove(stopped.sessionId()) != null && ofUser.isEmpty()) {
+                    byUser.remove(stopped.user());
+                    nodeUsers.tell(new NodeUsers.Departed(stopped.user()));
+                    deps.rateLimiter().forget(stopped.user());
+                }
+                return Behaviors.same();
+            })
+            .onMessage(FromUser.class, fromUser -> {
+                if (fromUser.request() instanceof SessionDirectory.FindSessions find) {
+                    List<SessionDirectory.FoundSession> found = byUser.getOrDefault(find.user(), Map.of()).entrySet().stream()
+                        .map(e -> new SessionDirectory.FoundSession(e.getKey(), e.getValue()))
+                        .toList();
+                    find.replyTo().tell(new UserEntity.SessionsFound(directory, found));
+                } else if (fromUser.request() instanceof SessionDirectory.SetSendShare share
+                    && byUser.containsKey(share.user())) {
+                    deps.rateLimiter().setShare(share.user(), share.nodes());
+                }
                 return Behaviors.same();
             })
             .onMessage(CloseAll.class, closeAll -> {
                 context.getChildren().forEach(child -> child.unsafeUpcast().tell(new Session.Shutdown()));
                 return Behaviors.same();
             })
-            .build());
+            .build();
     }
 }

@@ -4,44 +4,77 @@ import dev.pulse.node.CborSerializable;
 import dev.pulse.node.room.PresenceStatus;
 import dev.pulse.node.room.RoomEntity;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.cluster.typed.Unsubscribe;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * A user: sharded. Knows the user's live sessions on every node and derives presence from them.
- * A session counts while its heartbeats arrive and its actor lives: death watch fires when the
- * session stops or when its node leaves or is downed, and the heartbeat bound catches the rest.
- * Presence changes go to the rooms the user's sessions have joined, which pass them to members.
- * Sessions are only watched, never talked to, so any actor ref will do.
+ * A user: sharded and event-sourced. Presence comes from the user's live sessions on every node, and
+ * from cluster membership: a session counts while it lives, its heartbeats arrive and its node is
+ * reachable, so the sessions of a node that becomes unreachable count offline at once, and again
+ * online if the node comes back. Presence changes go to the rooms the user joined.
+ *
+ * <p>Only transitions are journaled (online, offline with lastSeen, rooms), never sessions: sessions
+ * die with their nodes. An entity that starts while its journal says online (its predecessor died
+ * with a node, or moved in a rebalance) asks every reachable node for the user's sessions
+ * ({@link SessionDirectory}) and, finding none, tells the user's rooms that the user is offline.
+ * When a node is removed, the other nodes wake the entities of its users ({@link NodeLeft}), so
+ * this happens even for users nobody asks about. Offline entities passivate themselves after a while.
  */
-public final class UserEntity extends AbstractBehavior<UserEntity.Command> {
+public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, UserEvent, UserState> {
 
     public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "User");
 
+    /** How long a rebuilding entity waits for the directories of reachable nodes. */
+    static final Duration REBUILD_TIMEOUT = Duration.ofSeconds(2);
+    /** An offline entity with no sessions passivates after this long without a message. */
+    static final Duration IDLE = Duration.ofMinutes(2);
+
     public sealed interface Command extends CborSerializable {}
 
-    public record SessionOpened(String sessionId, ActorRef<?> session) implements Command {}
+    public record SessionOpened(String sessionId, ActorRef<?> session, ActorRef<SessionDirectory.Request> directory)
+        implements Command {}
 
     /**
      * Sent by a live session every heartbeat interval. It names the session and its rooms, so an
      * entity that was re-created elsewhere (rebalance, node loss) learns them again.
      */
-    public record Heartbeat(String sessionId, ActorRef<?> session, List<String> rooms) implements Command {}
+    public record Heartbeat(String sessionId, ActorRef<?> session, ActorRef<SessionDirectory.Request> directory,
+                            List<String> rooms) implements Command {}
 
     public record SessionClosed(String sessionId) implements Command {}
+
+    /** {@code node} was removed from the cluster: its sessions are gone (sent by the other nodes). */
+    public record NodeLeft(Address node) implements Command {}
 
     public record TrackRoom(String room) implements Command {}
 
@@ -49,127 +82,327 @@ public final class UserEntity extends AbstractBehavior<UserEntity.Command> {
 
     public record GetPresence(ActorRef<Presence> replyTo) implements Command {}
 
-    /** {@code lastSeen} (epoch ms) is null while online or when never seen by this entity. */
+    /** A node's answer to {@link SessionDirectory.FindSessions}. */
+    public record SessionsFound(ActorRef<SessionDirectory.Request> directory, List<SessionDirectory.FoundSession> sessions)
+        implements Command {}
+
+    /** {@code lastSeen} (epoch ms) is null while online or when never seen. */
     public record Presence(String user, PresenceStatus status, Long lastSeen) implements CborSerializable {}
 
     record SessionTerminated(String sessionId) implements Command {}
 
-    enum CheckHeartbeats implements Command { INSTANCE }
+    record MembershipChanged(ClusterEvent.ClusterDomainEvent event) implements Command {}
+
+    record DirectoriesListed(Set<ActorRef<SessionDirectory.Request>> directories) implements Command {}
+
+    enum Tick implements Command { CHECK_HEARTBEATS, REBUILD_TIMEOUT, IDLE }
 
     public static void init(ActorSystem<?> system, Duration heartbeat) {
-        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), heartbeat)));
+        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
+            entity -> create(entity.getEntityId(), heartbeat, entity.getShard())));
     }
 
-    public static Behavior<Command> create(String user, Duration heartbeat) {
+    /** {@code shard} may be null for an entity spawned outside sharding (tests): it then never passivates. */
+    public static Behavior<Command> create(String user, Duration heartbeat, ActorRef<ClusterSharding.ShardCommand> shard) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-            timers.startTimerWithFixedDelay(CheckHeartbeats.INSTANCE, heartbeat);
-            return new UserEntity(context, user, heartbeat);
+            timers.startTimerWithFixedDelay(Tick.CHECK_HEARTBEATS, heartbeat);
+            return new UserEntity(context, timers, user, heartbeat, shard);
         }));
     }
 
-    private record LiveSession(ActorRef<?> ref, long lastHeartbeatNanos) {}
+    private record LiveSession(ActorRef<?> ref, ActorRef<SessionDirectory.Request> directory, Address node,
+                               long lastHeartbeatNanos) {}
 
+    private final ActorContext<Command> context;
+    private final TimerScheduler<Command> timers;
     private final String user;
     private final long silenceBoundNanos;
+    private final ActorRef<ClusterSharding.ShardCommand> shard;
     private final ClusterSharding sharding;
-    private final Map<String, LiveSession> sessions = new HashMap<>();
-    private final Set<String> rooms = new HashSet<>();
-    private Long lastSeen;
+    private final Cluster cluster;
+    private final ActorRef<ClusterEvent.ClusterDomainEvent> membership;
 
-    private UserEntity(ActorContext<Command> context, String user, Duration heartbeat) {
-        super(context);
+    // Not journaled: sessions and reachability are rebuilt from the nodes themselves.
+    private final Map<String, LiveSession> sessions = new HashMap<>();
+    private final Set<Address> unreachable = new HashSet<>();
+    private boolean rebuilding;
+    private int directoriesPending;
+    private int sendShareNodes = 1;
+
+    private UserEntity(ActorContext<Command> context, TimerScheduler<Command> timers, String user, Duration heartbeat,
+                       ActorRef<ClusterSharding.ShardCommand> shard) {
+        super(PersistenceId.of(ENTITY_KEY.name(), user));
+        this.context = context;
+        this.timers = timers;
         this.user = user;
         this.silenceBoundNanos = heartbeat.toNanos() * 5 / 2;
+        this.shard = shard;
         this.sharding = ClusterSharding.get(context.getSystem());
+        this.cluster = Cluster.get(context.getSystem());
+        this.membership = context.messageAdapter(ClusterEvent.ClusterDomainEvent.class, MembershipChanged::new);
+        cluster.subscriptions().tell(Subscribe.create(membership.<ClusterEvent.ReachabilityEvent>narrow(),
+            ClusterEvent.ReachabilityEvent.class));
+        cluster.subscriptions().tell(Subscribe.create(membership.<ClusterEvent.MemberRemoved>narrow(),
+            ClusterEvent.MemberRemoved.class));
     }
 
     @Override
-    public Receive<Command> createReceive() {
-        return newReceiveBuilder()
-            .onMessage(SessionOpened.class, opened -> {
-                boolean wasOnline = isOnline();
-                if (sessions.put(opened.sessionId(), new LiveSession(opened.session(), System.nanoTime())) == null) {
-                    getContext().watchWith(opened.session(), new SessionTerminated(opened.sessionId()));
+    public UserState emptyState() {
+        return UserState.EMPTY;
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+        return RetentionCriteria.snapshotEvery(100, 2);
+    }
+
+    @Override
+    public SignalHandler<UserState> signalHandler() {
+        return newSignalHandlerBuilder()
+            .onSignal(RecoveryCompleted.instance(), state -> {
+                if (state.online()) {
+                    startRebuild();
+                } else {
+                    timers.startSingleTimer(Tick.IDLE, IDLE);
                 }
-                announceIfChanged(wasOnline);
-                return this;
             })
-            .onMessage(Heartbeat.class, beat -> {
-                boolean wasOnline = isOnline();
-                if (sessions.put(beat.sessionId(), new LiveSession(beat.session(), System.nanoTime())) == null) {
-                    getContext().watchWith(beat.session(), new SessionTerminated(beat.sessionId()));
-                }
-                rooms.addAll(beat.rooms());
-                announceIfChanged(wasOnline);
-                return this;
-            })
-            .onMessage(SessionClosed.class, closed -> removeSession(closed.sessionId()))
-            .onMessage(SessionTerminated.class, gone -> removeSession(gone.sessionId()))
-            .onMessage(CheckHeartbeats.class, check -> {
-                boolean wasOnline = isOnline();
-                long now = System.nanoTime();
-                sessions.entrySet().removeIf(e -> now - e.getValue().lastHeartbeatNanos() > silenceBoundNanos
-                    && markGone(e.getValue()));
-                announceIfChanged(wasOnline);
-                return this;
-            })
-            .onMessage(TrackRoom.class, track -> {
-                if (rooms.add(track.room()) && !isOnline() && lastSeen != null) {
-                    // The session that joined is gone already: its death watch notification came
-                    // straight here and overtook this message, which travels through the shard
-                    // region. The room counted the user online at the join, so tell it otherwise.
-                    tellRoom(track.room(), presence());
-                }
-                return this;
-            })
-            .onMessage(UntrackRoom.class, untrack -> {
-                rooms.remove(untrack.room());
-                return this;
-            })
-            .onMessage(GetPresence.class, get -> {
-                get.replyTo().tell(presence());
-                return this;
-            })
+            .onSignal(PostStop.instance(), state -> cluster.subscriptions().tell(new Unsubscribe(membership)))
             .build();
     }
 
-    private boolean markGone(LiveSession session) {
-        getContext().unwatch(session.ref());
-        return true;
+    @Override
+    public EventHandler<UserState, UserEvent> eventHandler() {
+        return newEventHandlerBuilder().forAnyState().onAnyEvent(UserState::apply);
     }
 
-    private Behavior<Command> removeSession(String sessionId) {
+    @Override
+    public CommandHandler<Command, UserEvent, UserState> commandHandler() {
+        return newCommandHandlerBuilder().forAnyState()
+            .onCommand(SessionOpened.class, (state, opened) -> {
+                addSession(opened.sessionId(), opened.session(), opened.directory());
+                return reconcile(state);
+            })
+            .onCommand(Heartbeat.class, (state, beat) -> {
+                addSession(beat.sessionId(), beat.session(), beat.directory());
+                List<UserEvent> tracked = beat.rooms().stream().distinct()
+                    .filter(room -> !state.rooms().contains(room))
+                    .<UserEvent>map(UserEvent.RoomTracked::new)
+                    .toList();
+                return reconcile(state, tracked);
+            })
+            .onCommand(SessionClosed.class, (state, closed) -> removeSession(state, closed.sessionId()))
+            .onCommand(SessionTerminated.class, (state, gone) -> removeSession(state, gone.sessionId()))
+            .onCommand(NodeLeft.class, (state, left) -> {
+                dropSessions(session -> session.node().equals(left.node()));
+                return reconcile(state);
+            })
+            .onCommand(SessionsFound.class, this::onSessionsFound)
+            .onCommand(DirectoriesListed.class, this::onDirectoriesListed)
+            .onCommand(MembershipChanged.class, this::onMembershipChanged)
+            .onCommand(TrackRoom.class, this::onTrackRoom)
+            .onCommand(UntrackRoom.class, (state, untrack) -> state.rooms().contains(untrack.room())
+                ? Effect().persist(new UserEvent.RoomUntracked(untrack.room()))
+                : Effect().none())
+            .onCommand(GetPresence.class, (state, get) -> {
+                if (rebuilding) {
+                    return Effect().stash(); // answered once we know whether any session is left
+                }
+                get.replyTo().tell(presence(state));
+                scheduleIdleIfAlone(state);
+                return Effect().none();
+            })
+            .onCommand(Tick.class, this::onTick)
+            .build();
+    }
+
+    // ------------------------------------------------------------------ sessions and membership
+
+    private void addSession(String sessionId, ActorRef<?> ref, ActorRef<SessionDirectory.Request> directory) {
+        LiveSession before = sessions.put(sessionId, new LiveSession(ref, directory, nodeOf(ref), System.nanoTime()));
+        if (before == null) {
+            context.watchWith(ref, new SessionTerminated(sessionId));
+        }
+    }
+
+    private void dropSessions(Predicate<LiveSession> gone) {
+        sessions.values().removeIf(session -> {
+            if (gone.test(session)) {
+                context.unwatch(session.ref());
+                return true;
+            }
+            return false;
+        });
+    }
+
+    private Effect<UserEvent, UserState> removeSession(UserState state, String sessionId) {
         LiveSession removed = sessions.remove(sessionId);
         if (removed != null) {
-            getContext().unwatch(removed.ref());
-            announceIfChanged(true);
+            context.unwatch(removed.ref());
         }
-        return this;
+        return reconcile(state);
     }
 
-    private boolean isOnline() {
-        return !sessions.isEmpty();
+    private Effect<UserEvent, UserState> onMembershipChanged(UserState state, MembershipChanged changed) {
+        ClusterEvent.ClusterDomainEvent event = changed.event();
+        if (event instanceof ClusterEvent.UnreachableMember member) {
+            unreachable.add(member.member().address());
+        } else if (event instanceof ClusterEvent.ReachableMember member) {
+            unreachable.remove(member.member().address());
+        } else if (event instanceof ClusterEvent.MemberRemoved removed) {
+            // A node that comes back on the same host and port is a new member: count its sessions.
+            unreachable.remove(removed.member().address());
+        }
+        return reconcile(state);
     }
 
-    private Presence presence() {
-        return isOnline()
+    private Effect<UserEvent, UserState> onTick(UserState state, Tick tick) {
+        switch (tick) {
+            case CHECK_HEARTBEATS -> {
+                long now = System.nanoTime();
+                dropSessions(session -> now - session.lastHeartbeatNanos() > silenceBoundNanos);
+                return reconcile(state);
+            }
+            case REBUILD_TIMEOUT -> {
+                return rebuilding ? finishRebuild(state) : Effect().none();
+            }
+            default -> {
+                if (!state.online() && sessions.isEmpty() && shard != null) {
+                    shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+                }
+                return Effect().none();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ rebuilding after a move
+
+    private void startRebuild() {
+        rebuilding = true;
+        timers.startSingleTimer(Tick.REBUILD_TIMEOUT, REBUILD_TIMEOUT);
+        ActorRef<Receptionist.Listing> listed = context.messageAdapter(Receptionist.Listing.class,
+            listing -> new DirectoriesListed(listing.getServiceInstances(SessionDirectory.KEY)));
+        context.getSystem().receptionist().tell(Receptionist.find(SessionDirectory.KEY, listed));
+    }
+
+    private Effect<UserEvent, UserState> onDirectoriesListed(UserState state, DirectoriesListed listed) {
+        if (!rebuilding) {
+            return Effect().none();
+        }
+        // Only members that can answer: the listing may still name a node that died or was removed.
+        Set<Address> live = new HashSet<>();
+        cluster.state().getMembers().forEach(member -> live.add(member.address()));
+        cluster.state().getUnreachable().forEach(member -> live.remove(member.address()));
+        List<ActorRef<SessionDirectory.Request>> reachable = listed.directories().stream()
+            .filter(directory -> live.contains(nodeOf(directory)))
+            .toList();
+        directoriesPending = reachable.size();
+        reachable.forEach(directory -> directory.tell(new SessionDirectory.FindSessions(user, context.getSelf())));
+        return directoriesPending == 0 ? finishRebuild(state) : Effect().none();
+    }
+
+    private Effect<UserEvent, UserState> onSessionsFound(UserState state, SessionsFound found) {
+        found.sessions().forEach(session -> addSession(session.sessionId(), session.session(), found.directory()));
+        if (rebuilding && --directoriesPending <= 0) {
+            return finishRebuild(state);
+        }
+        return reconcile(state);
+    }
+
+    private Effect<UserEvent, UserState> finishRebuild(UserState state) {
+        rebuilding = false;
+        timers.cancel(Tick.REBUILD_TIMEOUT);
+        return reconcile(state).thenUnstashAll();
+    }
+
+    // ------------------------------------------------------------------ presence
+
+    private Effect<UserEvent, UserState> onTrackRoom(UserState state, TrackRoom track) {
+        if (rebuilding) {
+            return Effect().stash();
+        }
+        if (state.rooms().contains(track.room())) {
+            return Effect().none();
+        }
+        // A room counts a joining user online. When the user is offline by now (the session's death
+        // watch notice came straight here and overtook this message, which travels through the shard
+        // region), tell it otherwise.
+        return Effect().persist(new UserEvent.RoomTracked(track.room())).thenRun(now -> {
+            if (!now.online() && now.lastSeen() != null) {
+                tellRoom(track.room(), presence(now));
+            }
+        });
+    }
+
+    private EffectBuilder<UserEvent, UserState> reconcile(UserState state) {
+        return reconcile(state, List.of());
+    }
+
+    /**
+     * Journals {@code others} and a change of presence, if any, and then tells the user's rooms of
+     * the change; keeps each node's send share right.
+     */
+    private EffectBuilder<UserEvent, UserState> reconcile(UserState state, List<UserEvent> others) {
+        List<UserEvent> events = new ArrayList<>(others);
+        boolean changes = false;
+        if (!rebuilding) {
+            updateSendShares();
+            boolean online = sessions.values().stream().anyMatch(this::counts);
+            if (online != state.online()) {
+                long now = System.currentTimeMillis();
+                events.add(online ? new UserEvent.CameOnline(now) : new UserEvent.WentOffline(now));
+                changes = true;
+            }
+        }
+        if (events.isEmpty()) {
+            scheduleIdleIfAlone(state);
+            return Effect().none();
+        }
+        boolean announce = changes;
+        return Effect().persist(events).thenRun(after -> {
+            if (announce) {
+                Presence presence = presence(after);
+                after.rooms().forEach(room -> tellRoom(room, presence));
+            }
+            scheduleIdleIfAlone(after);
+        });
+    }
+
+    private void scheduleIdleIfAlone(UserState state) {
+        if (!state.online() && sessions.isEmpty()) {
+            timers.startSingleTimer(Tick.IDLE, IDLE);
+        } else {
+            timers.cancel(Tick.IDLE);
+        }
+    }
+
+    private boolean counts(LiveSession session) {
+        return !unreachable.contains(session.node());
+    }
+
+    /** The user's send budget is split evenly over the nodes that hold the user's live sessions. */
+    private void updateSendShares() {
+        Map<Address, ActorRef<SessionDirectory.Request>> nodes = new HashMap<>();
+        sessions.values().stream().filter(this::counts).forEach(session -> nodes.put(session.node(), session.directory()));
+        int count = Math.max(1, nodes.size());
+        if (count != sendShareNodes) {
+            sendShareNodes = count;
+            nodes.values().forEach(directory -> directory.tell(new SessionDirectory.SetSendShare(user, count)));
+        }
+    }
+
+    private Presence presence(UserState state) {
+        return state.online()
             ? new Presence(user, PresenceStatus.ONLINE, null)
-            : new Presence(user, PresenceStatus.OFFLINE, lastSeen);
-    }
-
-    private void announceIfChanged(boolean wasOnline) {
-        if (wasOnline == isOnline()) {
-            return;
-        }
-        if (!isOnline()) {
-            lastSeen = System.currentTimeMillis();
-        }
-        Presence now = presence();
-        rooms.forEach(room -> tellRoom(room, now));
+            : new Presence(user, PresenceStatus.OFFLINE, state.lastSeen());
     }
 
     private void tellRoom(String room, Presence presence) {
         sharding.entityRefFor(RoomEntity.ENTITY_KEY, room)
             .tell(new RoomEntity.PresenceChanged(user, presence.status(), presence.lastSeen()));
+    }
+
+    private Address nodeOf(ActorRef<?> ref) {
+        Address address = ref.path().address();
+        return address.hasGlobalScope() ? address : cluster.selfMember().address();
     }
 }

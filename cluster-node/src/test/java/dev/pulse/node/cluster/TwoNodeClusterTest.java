@@ -3,6 +3,7 @@ package dev.pulse.node.cluster;
 import static dev.pulse.node.testkit.Wire.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.pulse.node.TestNode;
 import dev.pulse.node.testkit.ChatPeer;
 import dev.pulse.protocol.ClientFrame;
@@ -10,6 +11,7 @@ import dev.pulse.protocol.PresenceStatus;
 import dev.pulse.protocol.ServerFrame;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -120,5 +122,40 @@ class TwoNodeClusterTest {
         assertThat(erin.expectPush(ServerFrame.Presence.class, p -> p.user().equals("dana")).status())
             .isEqualTo(PresenceStatus.OFFLINE);
         erin.close();
+    }
+
+    /**
+     * The send budget is the user's: a user with a device on each node gets one burst (20 with the
+     * defaults), not one per node. Without the shares each node would take 20 of the 30 sends.
+     */
+    @Test
+    void aUserWithSessionsOnBothNodesHasOneSendBudget() {
+        ChatPeer phone = ChatPeer.connect(first.client(), "gil", T);
+        ChatPeer laptop = ChatPeer.connect(second.client(), "gil", T);
+        for (ChatPeer device : new ChatPeer[] {phone, laptop}) {
+            device.join("j", "budget");
+            // answered by the user entity after it saw both sessions, and so told both nodes their share
+            device.send(new ClientFrame.PresenceQuery("p", List.of("gil")));
+            device.expectReply("p", "presence");
+        }
+
+        int accepted = 0;
+        int limited = 0;
+        for (int i = 1; i <= 30; i++) {
+            ChatPeer device = i % 2 == 0 ? phone : laptop;
+            device.send(new ClientFrame.Send("s" + i, "budget", "b-" + i, "burst " + i));
+            JsonNode answer = device.expectReply("s" + i);
+            if (answer.path("type").asText().equals("ack")) {
+                accepted++;
+            } else {
+                assertThat(answer.path("code").asText()).isEqualTo("rate_limited");
+                limited++;
+            }
+        }
+        // 20 of the burst, and at most a token or two refilled while the 30 sends went out
+        assertThat(accepted).isBetween(20, 22);
+        assertThat(limited).isEqualTo(30 - accepted);
+        phone.close();
+        laptop.close();
     }
 }

@@ -2,6 +2,7 @@ package dev.pulse.node.crash;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pulse.node.testkit.NodeProcess;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.ServerFrame;

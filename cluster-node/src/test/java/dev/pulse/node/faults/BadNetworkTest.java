@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.TestNode;
+import dev.pulse.node.testkit.NetworkNamespace;
+import dev.pulse.node.testkit.ResilientChatClient;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.client.PulseClient;
@@ -15,7 +17,6 @@ import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +27,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -169,62 +169,47 @@ class BadNetworkTest {
      */
     @Test
     void packetLossInANetworkNamespace() throws Exception {
-        Assumptions.assumeTrue(onPath("ip") && onPath("iptables"), "needs ip and iptables");
-        Assumptions.assumeTrue("0".equals(run("id", "-u").trim()), "needs root to create a network namespace");
-        long pid = ProcessHandle.current().pid();
-        String ns = "pulse-loss-" + pid;
-        String hostIf = "plh" + pid % 100_000;
-        String nsIf = "pln" + pid % 100_000;
-        String[] addresses = freeSlash30();
-        String hostAddress = addresses[0];
-        String nsAddress = addresses[1];
+        Assumptions.assumeTrue(NetworkNamespace.available(), "needs root, ip and iptables to create a network namespace");
         Process relay = null;
         FaultProxy hostSide = null;
-        try {
-            run("ip", "netns", "add", ns);
-            run("ip", "link", "add", hostIf, "type", "veth", "peer", "name", nsIf);
-            run("ip", "link", "set", nsIf, "netns", ns);
-            run("ip", "addr", "add", hostAddress + "/30", "dev", hostIf);
-            run("ip", "link", "set", hostIf, "up");
-            run("ip", "netns", "exec", ns, "ip", "addr", "add", nsAddress + "/30", "dev", nsIf);
-            run("ip", "netns", "exec", ns, "ip", "link", "set", nsIf, "up");
-            run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-            hostSide = new FaultProxy(hostAddress, new InetSocketAddress("127.0.0.1", node.httpPort()));
-            String classes = Path.of(FaultProxy.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            relay = new ProcessBuilder("ip", "netns", "exec", ns, java, "-Xmx64m", "-XX:+UseSerialGC", "-cp", classes, FaultProxy.class.getName(),
-                nsAddress, hostAddress, String.valueOf(hostSide.port())).redirectErrorStream(true).start();
-            BufferedReader out = new BufferedReader(new InputStreamReader(relay.getInputStream(), StandardCharsets.UTF_8));
-            String line = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return out.readLine();
-                } catch (IOException e) {
-                    return String.valueOf(e);
-                }
-            }).get(20, TimeUnit.SECONDS);
-            assertThat(line).as("relay in the namespace started").startsWith("PORT ");
-            int relayPort = Integer.parseInt(line.substring(5).trim());
-            run("ip", "netns", "exec", ns, "iptables", "-A", "INPUT", "-m", "statistic", "--mode", "random",
-                "--probability", "0.05", "-j", "DROP");
+        try (NetworkNamespace ns = NetworkNamespace.create("pl")) {
+            try {
+                hostSide = new FaultProxy(ns.hostAddress(), new InetSocketAddress("127.0.0.1", node.httpPort()));
+                String classes = Path.of(FaultProxy.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+                String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+                List<String> command = new ArrayList<>(ns.launcher());
+                command.addAll(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "-cp", classes, FaultProxy.class.getName(),
+                    ns.address(), ns.hostAddress(), String.valueOf(hostSide.port())));
+                relay = new ProcessBuilder(command).redirectErrorStream(true).start();
+                BufferedReader out = new BufferedReader(new InputStreamReader(relay.getInputStream(), StandardCharsets.UTF_8));
+                String line = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return out.readLine();
+                    } catch (IOException e) {
+                        return String.valueOf(e);
+                    }
+                }).get(20, TimeUnit.SECONDS);
+                assertThat(line).as("relay in the namespace started").startsWith("PORT ");
+                int relayPort = Integer.parseInt(line.substring(5).trim());
+                ns.exec("iptables", "-A", "INPUT", "-m", "statistic", "--mode", "random", "--probability", "0.05", "-j", "DROP");
 
-            Outcome outcome = exchange("loss", new PulseClient(URI.create("http://" + nsAddress + ":" + relayPort)), 3, 50, 100, c -> {});
-            long dropped = Long.parseLong(run("ip", "netns", "exec", ns, "iptables", "-L", "INPUT", "-v", "-n", "-x")
-                .lines().filter(l -> l.contains("statistic")).findFirst().orElseThrow().trim().split("\\s+")[0]);
-            System.out.println("{\"test\":\"bad-network\",\"condition\":\"loss-netns\",\"packetsDropped\":" + dropped
-                + ",\"reconnects\":" + outcome.reconnects() + "}");
-            assertThat(dropped).as("iptables dropped packets").isPositive();
-        } finally {
-            if (relay != null) {
-                relay.getOutputStream().close(); // the relay stops when its standard input closes
-                if (!relay.waitFor(5, TimeUnit.SECONDS)) {
-                    relay.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                Outcome outcome = exchange("loss", new PulseClient(URI.create("http://" + ns.address() + ":" + relayPort)), 3, 50, 100, c -> {});
+                long dropped = Long.parseLong(ns.exec("iptables", "-L", "INPUT", "-v", "-n", "-x")
+                    .lines().filter(l -> l.contains("statistic")).findFirst().orElseThrow().trim().split("\\s+")[0]);
+                System.out.println("{\"test\":\"bad-network\",\"condition\":\"loss-netns\",\"packetsDropped\":" + dropped
+                    + ",\"reconnects\":" + outcome.reconnects() + "}");
+                assertThat(dropped).as("iptables dropped packets").isPositive();
+            } finally {
+                if (relay != null) {
+                    relay.getOutputStream().close(); // the relay stops when its standard input closes
+                    if (!relay.waitFor(5, TimeUnit.SECONDS)) {
+                        relay.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                    }
+                }
+                if (hostSide != null) {
+                    hostSide.close();
                 }
             }
-            if (hostSide != null) {
-                hostSide.close();
-            }
-            runQuietly("ip", "netns", "del", ns); // removes the namespace's veth end and so the pair
-            runQuietly("ip", "link", "del", hostIf);
         }
     }
 
@@ -350,55 +335,5 @@ class BadNetworkTest {
     private static String json(Map<String, Long> values) {
         return values.entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + e.getValue())
             .collect(Collectors.joining(",", "{", "}"));
-    }
-
-    private static boolean onPath(String command) {
-        for (String dir : (System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/sbin").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Host and namespace addresses of a /30 in 10.254.0.0/16 whose /24 no interface or route here uses. */
-    private static String[] freeSlash30() throws Exception {
-        String used = run("ip", "-4", "-o", "addr") + run("ip", "-4", "route", "show", "table", "all");
-        for (int attempt = 0; attempt < 50; attempt++) {
-            String net = "10.254." + ThreadLocalRandom.current().nextInt(256) + ".";
-            if (!used.contains(net)) {
-                int base = ThreadLocalRandom.current().nextInt(64) * 4;
-                return new String[] {net + (base + 1), net + (base + 2)};
-            }
-        }
-        throw new AssertionError("no free 10.254.x.0/24 found");
-    }
-
-    private static String run(String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return String.valueOf(e);
-            }
-        });
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + ": no exit within 10 s");
-        }
-        String text = output.join();
-        if (process.exitValue() != 0) {
-            throw new AssertionError(String.join(" ", command) + " exited " + process.exitValue() + ": " + text);
-        }
-        return text;
-    }
-
-    private static void runQuietly(String... command) {
-        try {
-            run(command);
-        } catch (Exception | AssertionError ignored) {
-            // cleanup of something that may already be gone
-        }
     }
 }

@@ -460,17 +460,34 @@ class RoomEntityTest {
     }
 
     @Test
-    void presenceOfNonMembersIsNotForwarded() {
+    void presenceOfMembersWhoLeftIsNotForwarded() {
         Room room = room(100);
         TestProbe<RoomFeed> hub = hub();
         join(room, "alice", null, hub.ref());
 
-        room.kit().runCommand(new RoomEntity.PresenceChanged("stranger", PresenceStatus.OFFLINE, 1L));
-        hub.expectNoMessage(NONE);
-
         room.kit().runCommand(new RoomEntity.Leave("alice"));
         room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, 2L));
         hub.expectNoMessage(NONE);
+    }
+
+    /**
+     * Only the rooms a user joined hear of the user's presence. A room that restarted lost its
+     * members; when one of them goes offline meanwhile (the node of their session died), the room
+     * must still pass it on, or everyone in it would see that member online for ever.
+     */
+    @Test
+    void presenceOfAMemberTheRoomForgotInARestartIsForwarded() {
+        Room room = room(100);
+        TestProbe<RoomFeed> hub = hub();
+        room.kit().runCommand(new RoomEntity.Subscribe(hub.ref(), -1));
+
+        room.kit().runCommand(new RoomEntity.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L));
+        hub.expectMessage(new RoomFeed.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L));
+
+        // A hub that knew the room before it restarted, and comes back later, hears it too.
+        TestProbe<RoomFeed> late = hub();
+        room.kit().runCommand(new RoomEntity.Subscribe(late.ref(), 0));
+        late.expectMessage(new RoomFeed.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L));
     }
 
     // ------------------------------------------------------------------ batching (spawned directly)

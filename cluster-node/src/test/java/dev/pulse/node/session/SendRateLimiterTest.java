@@ -63,13 +63,15 @@ class SendRateLimiterTest {
 
     @Test
     void tokensRefillOverTheWindow() throws InterruptedException {
-        Duration window = Duration.ofMillis(200);
-        SendRateLimiter limiter = limiter(5, window); // one token per 40 ms
+        // One token per 200 ms: long enough that a loaded machine does not refill a second token
+        // between two calls (with 40 ms per token, that happened).
+        Duration window = Duration.ofMillis(1000);
+        SendRateLimiter limiter = limiter(5, window);
         for (int i = 0; i < 5; i++) {
             assertThat(limiter.acquire("alice")).isZero();
         }
         long retryAfterMs = limiter.acquire("alice");
-        assertThat(retryAfterMs).isBetween(1L, 40L);
+        assertThat(retryAfterMs).isBetween(1L, 200L);
 
         // One token comes back within about its refill time (generous bound for a loaded machine).
         awaitToken(limiter, "alice", Duration.ofSeconds(2));
@@ -151,5 +153,20 @@ class SendRateLimiterTest {
             pool.shutdownNow();
             assertThat(pool.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
         }
+    }
+
+    @Test
+    void aNodeWithAShareOfTheUsersBudgetGetsThatPartOfBurstAndRate() {
+        SendRateLimiter limiter = limiter(20, Duration.ofSeconds(10));
+        limiter.setShare("alice", 2); // alice is also connected to another node
+        for (int i = 1; i <= 10; i++) {
+            assertThat(limiter.acquire("alice")).as("send %d of half the burst", i).isZero();
+        }
+        // half the rate too: one token every 10 000 / 10 = 1 000 ms
+        assertThat(limiter.acquire("alice")).isGreaterThan(500).isLessThanOrEqualTo(1000);
+
+        limiter.setShare("alice", 1); // the other node's sessions are gone: the whole rate again
+        assertThat(limiter.acquire("alice")).isPositive().isLessThanOrEqualTo(500);
+        assertThat(limiter.acquire("bob")).as("other users keep their whole budget").isZero();
     }
 }

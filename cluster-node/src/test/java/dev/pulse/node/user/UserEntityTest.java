@@ -8,11 +8,17 @@ import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.PresenceStatus;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -39,7 +45,7 @@ class UserEntityTest {
         pekko.actor.serialization-bindings {
           "dev.pulse.node.CborSerializable" = jackson-cbor
         }
-        """);
+        """).withFallback(EventSourcedBehaviorTestKit.config());
 
     private static final Duration LONG_HEARTBEAT = Duration.ofSeconds(30);
     private static final Duration NONE = Duration.ofMillis(300);
@@ -50,6 +56,9 @@ class UserEntityTest {
     private static ActorTestKit testKit;
     private static TestProbe<RoomCall> rooms;
     private static final AtomicInteger USERS = new AtomicInteger();
+    /** The sessions the stand-in directory of this node reports, by user. */
+    private static final Map<String, List<SessionDirectory.FoundSession>> LIVE_ELSEWHERE = new ConcurrentHashMap<>();
+    private static ActorRef<SessionDirectory.Request> directory;
 
     @BeforeAll
     static void start() {
@@ -68,6 +77,24 @@ class UserEntityTest {
                 roomsRef.tell(new RoomCall(entity.getEntityId(), command));
                 return Behaviors.same();
             })));
+        // This node's session directory, as a user entity that restarts asks it: it knows the
+        // sessions listed in LIVE_ELSEWHERE.
+        directory = testKit.spawn(Behaviors.setup(context -> {
+            ActorRef<SessionDirectory.Request> self = context.getSelf();
+            context.getSystem().receptionist().tell(Receptionist.register(SessionDirectory.KEY, self));
+            return Behaviors.receiveMessage(request -> {
+                if (request instanceof SessionDirectory.FindSessions find) {
+                    find.replyTo().tell(new UserEntity.SessionsFound(self, LIVE_ELSEWHERE.getOrDefault(find.user(), List.of())));
+                }
+                return Behaviors.same();
+            });
+        }));
+        TestProbe<Receptionist.Listing> listing = testKit.createTestProbe();
+        listing.awaitAssert(Duration.ofSeconds(10), () -> {
+            testKit.system().receptionist().tell(Receptionist.find(SessionDirectory.KEY, listing.ref()));
+            assertThat(listing.receiveMessage().getServiceInstances(SessionDirectory.KEY)).contains(directory);
+            return null;
+        });
     }
 
     @AfterAll
@@ -82,7 +109,7 @@ class UserEntityTest {
     }
 
     private static ActorRef<UserEntity.Command> spawn(String user, Duration heartbeat) {
-        return testKit.spawn(UserEntity.create(user, heartbeat));
+        return testKit.spawn(UserEntity.create(user, heartbeat, null));
     }
 
     private static UserEntity.Presence presence(ActorRef<UserEntity.Command> entity) {
@@ -119,7 +146,7 @@ class UserEntityTest {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
 
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref()));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
         assertThat(presence(entity)).isEqualTo(new UserEntity.Presence(user, PresenceStatus.ONLINE, null));
 
         long before = System.currentTimeMillis();
@@ -137,7 +164,7 @@ class UserEntityTest {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         TestProbe<Object> session = session();
-        entity.tell(new UserEntity.SessionOpened("s1", session.ref()));
+        entity.tell(new UserEntity.SessionOpened("s1", session.ref(), directory));
         assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
 
         long before = System.currentTimeMillis();
@@ -153,7 +180,7 @@ class UserEntityTest {
         Duration heartbeat = Duration.ofMillis(100); // bound: 2.5 x 100 ms
         ActorRef<UserEntity.Command> entity = spawn(user, heartbeat);
         long opened = System.nanoTime();
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref()));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
 
         awaitPresence(entity, PresenceStatus.OFFLINE, Duration.ofSeconds(5));
         assertThat(Duration.ofNanos(System.nanoTime() - opened)).isGreaterThanOrEqualTo(Duration.ofMillis(250));
@@ -165,12 +192,12 @@ class UserEntityTest {
         Duration heartbeat = Duration.ofMillis(300); // bound: 750 ms
         ActorRef<UserEntity.Command> entity = spawn(user, heartbeat);
         ActorRef<Object> session = session().ref();
-        entity.tell(new UserEntity.SessionOpened("s1", session));
+        entity.tell(new UserEntity.SessionOpened("s1", session, directory));
 
         // 1.5 s of heartbeats every 100 ms: twice the silence bound, never silent for long.
         long end = System.nanoTime() + Duration.ofMillis(1500).toNanos();
         while (System.nanoTime() < end) {
-            entity.tell(new UserEntity.Heartbeat("s1", session, List.of()));
+            entity.tell(new UserEntity.Heartbeat("s1", session, directory, List.of()));
             assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
             Thread.sleep(100); // the client's heartbeat interval: the passage of time is what is tested
         }
@@ -184,8 +211,8 @@ class UserEntityTest {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         TestProbe<Object> second = session();
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref()));
-        entity.tell(new UserEntity.SessionOpened("s2", second.ref()));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s2", second.ref(), directory));
 
         entity.tell(new UserEntity.SessionClosed("s1"));
         assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
@@ -202,9 +229,9 @@ class UserEntityTest {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         TestProbe<Object> old = session();
-        entity.tell(new UserEntity.SessionOpened("s1", old.ref()));
+        entity.tell(new UserEntity.SessionOpened("s1", old.ref(), directory));
         entity.tell(new UserEntity.SessionClosed("s1"));
-        entity.tell(new UserEntity.SessionOpened("s2", session().ref()));
+        entity.tell(new UserEntity.SessionOpened("s2", session().ref(), directory));
 
         old.stop();
         TestProbe<Object> watcher = testKit.createTestProbe();
@@ -221,14 +248,14 @@ class UserEntityTest {
         entity.tell(new UserEntity.TrackRoom("old"));
         entity.tell(new UserEntity.UntrackRoom("old"));
 
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref()));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
         var online = rooms.receiveSeveralMessages(2, Duration.ofSeconds(10));
         assertThat(online).extracting(RoomCall::room).containsExactlyInAnyOrder("lobby", "dev");
         assertThat(online).extracting(RoomCall::command)
             .containsOnly(new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null));
 
         // A second session is no change of presence.
-        entity.tell(new UserEntity.SessionOpened("s2", session().ref()));
+        entity.tell(new UserEntity.SessionOpened("s2", session().ref(), directory));
         entity.tell(new UserEntity.SessionClosed("s2"));
         rooms.expectNoMessage(NONE);
 
@@ -251,7 +278,7 @@ class UserEntityTest {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         TestProbe<Object> session = session();
-        entity.tell(new UserEntity.SessionOpened("s1", session.ref()));
+        entity.tell(new UserEntity.SessionOpened("s1", session.ref(), directory));
         session.stop();
         Long lastSeen = awaitPresence(entity, PresenceStatus.OFFLINE, Duration.ofSeconds(5)).lastSeen();
         assertThat(lastSeen).isNotNull();
@@ -276,11 +303,93 @@ class UserEntityTest {
         ActorRef<UserEntity.Command> fresh = spawn(user, LONG_HEARTBEAT);
 
         TestProbe<Object> session = session();
-        fresh.tell(new UserEntity.Heartbeat("s1", session.ref(), List.of()));
+        fresh.tell(new UserEntity.Heartbeat("s1", session.ref(), directory, List.of()));
 
         assertThat(presence(fresh).status()).isEqualTo(PresenceStatus.ONLINE);
         // and the session is watched again: when it stops, the user goes offline
         session.stop();
         awaitPresence(fresh, PresenceStatus.OFFLINE, Duration.ofSeconds(5));
+    }
+
+    // ------------------------------------------------------------------ moves and membership
+
+    /**
+     * When a node dies, the user entities that lived there start again elsewhere (the entity type
+     * remembers its entities). One that was online asks every node's session directory for sessions
+     * left; here none are, so it goes offline and tells the user's rooms, which would otherwise show
+     * the user online for ever.
+     */
+    @Test
+    void anOnlineUserWhoseEntityDiedWithTheSessionsNodeIsOfflineWhenTheEntityStartsAgain() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        entity.tell(new UserEntity.TrackRoom("lobby"));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        assertThat(rooms.receiveMessage(Duration.ofSeconds(5)))
+            .isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null)));
+        testKit.stop(entity); // the node died: no SessionClosed, no offline
+
+        long before = System.currentTimeMillis();
+        ActorRef<UserEntity.Command> again = spawn(user, LONG_HEARTBEAT);
+        RoomCall told = rooms.receiveMessage(Duration.ofSeconds(5));
+        UserEntity.Presence offline = presence(again);
+        assertThat(offline.status()).isEqualTo(PresenceStatus.OFFLINE);
+        assertThat(offline.lastSeen()).isNotNull().isGreaterThanOrEqualTo(before);
+        assertThat(told).isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, offline.lastSeen())));
+    }
+
+    @Test
+    void anOnlineUserWhoseEntityMovedKeepsTheSessionsItFindsAndStaysOnline() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        entity.tell(new UserEntity.TrackRoom("dev"));
+        TestProbe<Object> session = session();
+        entity.tell(new UserEntity.SessionOpened("s1", session.ref(), directory));
+        rooms.receiveMessage(Duration.ofSeconds(5));
+        testKit.stop(entity); // a rebalance: the session lives on
+        LIVE_ELSEWHERE.put(user, List.of(new SessionDirectory.FoundSession("s1", session.ref())));
+
+        ActorRef<UserEntity.Command> moved = spawn(user, LONG_HEARTBEAT);
+        assertThat(presence(moved).status()).isEqualTo(PresenceStatus.ONLINE);
+        rooms.expectNoMessage(NONE);
+
+        // The session found is watched: when it goes, so does the user.
+        LIVE_ELSEWHERE.remove(user);
+        session.stop();
+        awaitPresence(moved, PresenceStatus.OFFLINE, Duration.ofSeconds(5));
+        assertThat(rooms.receiveMessage(Duration.ofSeconds(5)).command())
+            .isEqualTo(new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, presence(moved).lastSeen()));
+    }
+
+    @Test
+    void theLastSeenOfAnOfflineUserSurvivesTheEntity() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        entity.tell(new UserEntity.SessionClosed("s1"));
+        Long lastSeen = awaitPresence(entity, PresenceStatus.OFFLINE, Duration.ofSeconds(5)).lastSeen();
+        testKit.stop(entity);
+
+        assertThat(presence(spawn(user, LONG_HEARTBEAT)))
+            .isEqualTo(new UserEntity.Presence(user, PresenceStatus.OFFLINE, lastSeen));
+    }
+
+    /**
+     * Sessions count only while their node is reachable. The sessions here are actors of this test's
+     * own node, so the membership events name that node; the entity cannot tell the difference.
+     */
+    @Test
+    void sessionsOfAnUnreachableNodeCountOfflineAndOnlineAgainWhenItIsReachable() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
+
+        Member node = Cluster.get(testKit.system()).selfMember();
+        entity.tell(new UserEntity.MembershipChanged(new ClusterEvent.UnreachableMember(node)));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.OFFLINE);
+
+        entity.tell(new UserEntity.MembershipChanged(new ClusterEvent.ReachableMember(node)));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
     }
 }

@@ -1,0 +1,251 @@
+package dev.pulse.node.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.typesafe.config.ConfigFactory;
+import dev.pulse.node.NodeSettings;
+import dev.pulse.node.TestNode;
+import dev.pulse.node.testkit.ChatPeer;
+import dev.pulse.node.testkit.Wire;
+import dev.pulse.protocol.ClientFrame;
+import dev.pulse.protocol.client.PulseClient;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * docker-compose.yml, without a Docker engine: {@code docker-compose config} accepts it and its resolved
+ * topology is three Pulse nodes bootstrapping one cluster on a health-checked PostgreSQL behind a load
+ * balancer, with a grace period that covers a graceful leave. The load balancer's configuration
+ * (cluster-node/haproxy/haproxy.cfg) is checked by HAProxy and then run for real, by a local HAProxy
+ * in front of three local nodes: clients through it chat across nodes, and a node that leaves is
+ * taken out of rotation by the health check on its /ready.
+ */
+class DockerComposeTest {
+
+    private static final String HAPROXY_CFG = "cluster-node/haproxy/haproxy.cfg";
+
+    @TempDir
+    Path dir;
+
+    /** {@code docker-compose config}: the file as Compose reads it, variables and anchors resolved. */
+    private static JsonNode composeConfig() throws IOException {
+        // the defaults, not whatever PULSE_* the machine running the test has set
+        Tools.Result config = Tools.run(Tools.repository(), null, "env", "-u", "PULSE_TOKEN_SECRET", "-u", "PULSE_DB_PASSWORD",
+            "-u", "PULSE_LOG_FORMAT", "docker-compose", "-f", "docker-compose.yml", "config").ok("docker-compose config");
+        return new YAMLMapper().readTree(config.stdout());
+    }
+
+    private static Map<String, String> environment(JsonNode service) {
+        Map<String, String> env = new HashMap<>();
+        service.path("environment").fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
+        return env;
+    }
+
+    @Test
+    void threeNodesBootstrapOneClusterOnAHealthCheckedPostgresBehindALoadBalancer() throws IOException {
+        JsonNode services = composeConfig().path("services");
+        List<String> names = new ArrayList<>();
+        services.fieldNames().forEachRemaining(names::add);
+        assertThat(names).containsExactlyInAnyOrder("postgres", "node1", "node2", "node3", "lb");
+
+        JsonNode postgres = services.path("postgres");
+        assertThat(postgres.path("image").asText()).startsWith("postgres:");
+        assertThat(postgres.path("healthcheck").path("test").toString()).contains("pg_isready");
+
+        int managementPort = NodeSettings.fromEnvironment(Map.of(), ConfigFactory.empty()).config().getInt("pulse.management.port");
+        Set<String> endpoints = new HashSet<>();
+        Set<String> databases = new HashSet<>();
+        Set<String> secrets = new HashSet<>();
+        for (String name : List.of("node1", "node2", "node3")) {
+            JsonNode node = services.path(name);
+            assertThat(node.path("build").path("dockerfile").asText()).isEqualTo("cluster-node/Dockerfile");
+            assertThat(node.path("depends_on").path("postgres").path("condition").asText()).isEqualTo("service_healthy");
+            Map<String, String> env = environment(node);
+            // remoting and management bind the name the others (and the load balancer) reach it by
+            assertThat(env).containsEntry("PULSE_CLUSTER_HOST", name).containsEntry("PULSE_DISCOVERY", "config");
+            assertThat(node.path("hostname").asText(name)).isEqualTo(name);
+            endpoints.add(env.get("PULSE_DISCOVERY_ENDPOINTS"));
+            databases.add(env.get("PULSE_DB_URL"));
+            secrets.add(env.get("PULSE_TOKEN_SECRET"));
+            assertThat(seconds(node.path("stop_grace_period").asText())).as(name + " stop_grace_period")
+                .isGreaterThanOrEqualTo(KubernetesManifestsTest.coordinatedShutdownTimeout().toSeconds());
+        }
+        assertThat(endpoints).containsExactly("node1:" + managementPort + ",node2:" + managementPort + ",node3:" + managementPort);
+        assertThat(databases).as("one journal for the cluster").containsExactly("jdbc:postgresql://postgres:5432/pulse");
+        assertThat(secrets).as("tokens valid on every node").hasSize(1);
+
+        JsonNode lb = services.path("lb");
+        assertThat(lb.path("image").asText()).startsWith("haproxy:");
+        assertThat(lb.path("volumes").toString()).contains(HAPROXY_CFG + ":/usr/local/etc/haproxy/haproxy.cfg");
+        assertThat(lb.path("ports").toString()).contains("8080");
+        List<String> behind = new ArrayList<>();
+        lb.path("depends_on").fieldNames().forEachRemaining(behind::add);
+        assertThat(behind).containsExactlyInAnyOrder("node1", "node2", "node3");
+    }
+
+    @Test
+    void theLoadBalancerChecksEveryComposeNodesReadyOnItsManagementPort() throws IOException {
+        String cfg = Files.readString(Tools.repository().resolve(HAPROXY_CFG));
+        Tools.Result check = Tools.run(Tools.repository(), null, "haproxy", "-c", "-f", HAPROXY_CFG);
+        assertThat(check.exitCode()).as(check.stdout() + check.stderr()).isZero();
+
+        assertThat(cfg).contains("http-check send meth GET uri /ready ", "http-check expect status 200");
+        assertThat(cfg).containsPattern("timeout tunnel\\s+1h");
+        Matcher server = Pattern.compile("server (node\\d) \"\\$\\{PULSE_NODE\\d_HTTP-([^}]+)}\" check port \"\\$\\{PULSE_NODE\\d_MANAGEMENT_PORT-(\\d+)}\"")
+            .matcher(cfg);
+        Map<String, String> servers = new HashMap<>();
+        while (server.find()) {
+            assertThat(server.group(3)).isEqualTo("7626");
+            servers.put(server.group(1), server.group(2));
+        }
+        assertThat(servers).containsOnly(Map.entry("node1", "node1:8080"), Map.entry("node2", "node2:8080"),
+            Map.entry("node3", "node3:8080"));
+    }
+
+    @Test
+    void clientsThroughTheLoadBalancerChatAcrossNodesAndALeavingNodeIsTakenOutOfRotation() throws Exception {
+        int[] management = {TestNode.freePort(), TestNode.freePort(), TestNode.freePort()};
+        String endpoints = "127.0.0.1:" + management[0] + ",127.0.0.1:" + management[1] + ",127.0.0.1:" + management[2];
+        var quick = ConfigFactory.parseString(
+            "pekko.management.cluster.bootstrap.contact-point-discovery { stable-margin = 1s, interval = 500ms }");
+        List<TestNode> nodes = new ArrayList<>();
+        Process haproxy = null;
+        try {
+            for (int port : management) {
+                nodes.add(TestNode.startOnPostgres(dir, Map.of("PULSE_DISCOVERY", "config", "PULSE_DISCOVERY_ENDPOINTS", endpoints,
+                    "PULSE_MANAGEMENT_PORT", String.valueOf(port)), quick));
+            }
+            for (TestNode node : nodes) {
+                Cluster cluster = Cluster.get(node.node().system());
+                Wire.awaitUntil("three Up members seen by " + node.node().node(), Duration.ofSeconds(60),
+                    () -> cluster.state().members().size() == 3 && cluster.selfMember().status() == MemberStatus.up());
+            }
+
+            int lbPort = TestNode.freePort();
+            int statsPort = TestNode.freePort();
+            ProcessBuilder builder = new ProcessBuilder("haproxy", "-db", "-f", Tools.repository().resolve(HAPROXY_CFG).toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile());
+            builder.environment().put("PULSE_LB_BIND", "127.0.0.1:" + lbPort);
+            builder.environment().put("PULSE_LB_STATS_BIND", "127.0.0.1:" + statsPort);
+            for (int i = 0; i < 3; i++) {
+                builder.environment().put("PULSE_NODE" + (i + 1) + "_HTTP", "127.0.0.1:" + nodes.get(i).httpPort());
+                builder.environment().put("PULSE_NODE" + (i + 1) + "_MANAGEMENT_PORT", String.valueOf(management[i]));
+            }
+            haproxy = builder.start();
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+            URI stats = URI.create("http://127.0.0.1:" + statsPort + "/stats;csv");
+            Process lb = haproxy;
+            Wire.awaitUntil("HAProxy's checks pass on all three nodes", Duration.ofSeconds(30),
+                () -> alive(lb) && status(http, stats).equals(Map.of("node1", "UP", "node2", "UP", "node3", "UP")));
+
+            PulseClient viaLb = new PulseClient(URI.create("http://127.0.0.1:" + lbPort));
+            try (ChatPeer alice = ChatPeer.connect(viaLb, "alice"); ChatPeer bob = ChatPeer.connect(viaLb, "bob")) {
+                // leastconn: the second socket goes to a node without one
+                assertThat(alice.welcome().path("node").asText()).isNotEqualTo(bob.welcome().path("node").asText());
+                alice.join("j1", "lobby");
+                bob.join("j2", "lobby");
+                alice.send(new ClientFrame.Send("s1", "lobby", "m-1", "hello through the load balancer"));
+                assertThat(alice.expectReply("s1").path("type").asText()).isEqualTo("ack");
+                assertThat(bob.expectMessage("lobby").path("text").asText()).isEqualTo("hello through the load balancer");
+            }
+
+            // node3 leaves gracefully (SIGTERM's coordinated shutdown): its /ready fails, HAProxy takes it out
+            String leaving = nodes.get(2).node().node();
+            nodes.remove(2).close();
+            Wire.awaitUntil("HAProxy takes node3 out of rotation", Duration.ofSeconds(30),
+                () -> status(http, stats).get("node3") != null && status(http, stats).get("node3").startsWith("DOWN"));
+            List<ChatPeer> after = new ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    after.add(ChatPeer.connect(viaLb, "carol" + i));
+                }
+                assertThat(after).extracting(peer -> peer.welcome().path("node").asText())
+                    .doesNotContain(leaving)
+                    .containsAnyElementsOf(List.of(nodes.get(0).node().node(), nodes.get(1).node().node()));
+            } finally {
+                after.forEach(ChatPeer::close);
+            }
+        } finally {
+            if (haproxy != null) {
+                haproxy.destroy();
+                if (!haproxy.waitFor(10, TimeUnit.SECONDS)) {
+                    haproxy.destroyForcibly();
+                }
+            }
+            nodes.forEach(TestNode::close);
+        }
+    }
+
+    private boolean alive(Process haproxy) {
+        if (!haproxy.isAlive()) {
+            String log;
+            try {
+                log = Files.readString(dir.resolve("haproxy.log"));
+            } catch (IOException e) {
+                log = e.toString();
+            }
+            throw new AssertionError("haproxy exited with " + haproxy.exitValue() + ":\n" + log);
+        }
+        return true;
+    }
+
+    /** HAProxy's view of the backend's servers (stats CSV: pxname, svname, ..., status at column 18). */
+    private static Map<String, String> status(HttpClient http, URI stats) {
+        Map<String, String> status = new HashMap<>();
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(stats).timeout(Duration.ofSeconds(2)).build(),
+                HttpResponse.BodyHandlers.ofString());
+            for (String line : response.body().split("\n")) {
+                String[] columns = line.split(",");
+                if (columns.length > 17 && columns[0].equals("nodes") && columns[1].startsWith("node")) {
+                    status.put(columns[1], columns[17]);
+                }
+            }
+        } catch (IOException e) {
+            return Map.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        return status;
+    }
+
+    /** Compose's durations as {@code docker-compose config} writes them: "90s", "1m30s". */
+    static long seconds(String duration) {
+        Matcher part = Pattern.compile("(\\d+)(h|m|s)").matcher(duration);
+        long seconds = 0;
+        int matched = 0;
+        while (part.find()) {
+            long value = Long.parseLong(part.group(1));
+            seconds += switch (part.group(2)) {
+                case "h" -> value * 3600;
+                case "m" -> value * 60;
+                default -> value;
+            };
+            matched += part.group().length();
+        }
+        assertThat(matched).as("a duration: " + duration).isEqualTo(duration.length()).isPositive();
+        return seconds;
+    }
+}
