@@ -204,8 +204,22 @@ public final class LoadAgent {
             case "connect" -> {
                 long start = System.nanoTime();
                 List<CompletableFuture<Void>> all = new ArrayList<>();
-                for (SimUser u : users) {
-                    all.add(connect(u, false));
+                for (int k = 0; k < users.length; k++) {
+                    SimUser u = users[k];
+                    long startNanos = plan.connectStartNanos(k);
+                    if (startNanos <= 0) {
+                        all.add(connect(u, false));
+                    } else { // --connect-rate: a steady ramp instead of a storm
+                        CompletableFuture<Void> done = new CompletableFuture<>();
+                        timer.schedule(() -> callbacks.execute(() -> connect(u, false).whenComplete((ok, error) -> {
+                            if (error != null) {
+                                done.completeExceptionally(error);
+                            } else {
+                                done.complete(null);
+                            }
+                        })), startNanos, TimeUnit.NANOSECONDS);
+                        all.add(done);
+                    }
                 }
                 ScheduledFuture<?> progress = timer.scheduleAtFixedRate(() -> log("connecting: " + all.stream()
                     .filter(f -> f.isDone() && !f.isCompletedExceptionally()).count() + " of " + users.length + " joined, "

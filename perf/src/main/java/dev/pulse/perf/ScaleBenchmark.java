@@ -251,6 +251,11 @@ public final class ScaleBenchmark {
         Snapshot after = Snapshot.take(this);
         phases.put("connectSeconds", seconds(start, System.nanoTime()));
         phases.put("connectNodeCpuSec", Bench.round(after.nodeCpu - before.nodeCpu, 2));
+        double connected = plan.connections() - connectFailed;
+        phases.put("connectsPerSec", Bench.round(connected / Math.max(1e-9, phases.get("connectSeconds")), 1));
+        phases.put("connectNodeCpuMsPerConn", Bench.round((after.nodeCpu - before.nodeCpu) * 1000 / Math.max(1, connected), 2));
+        phases.put("connectMachineBusyPct", Bench.round(100 * (after.machineBusy - before.machineBusy)
+            / Math.max(1e-9, phases.get("connectSeconds")), 0));
         log("connected in " + phases.get("connectSeconds") + " s; " + connectFailed + " failed");
     }
 
@@ -559,6 +564,9 @@ public final class ScaleBenchmark {
         }
         j.put("pingSeconds", plan.pingSeconds());
         phases.forEach(j::put);
+        if (plan.connectRate() > 0) {
+            j.put("connectRate", plan.connectRate());
+        }
         j.put("deliveries", total.get("deliveredWindow")).put("deliveriesPerSec", Bench.round(deliveriesPerSec, 0));
         latency(j, "delivery", deliveryLatency);
         if (plan.nodes() > 1) {
