@@ -88,11 +88,18 @@ public final class LoadAgent {
     private final AtomicInteger peakOpen = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong();
     private final LongAdder deliveredWindow = new LongAdder();
+    /** Deliveries in the window whose sender is connected to another node than the receiver. */
+    private final LongAdder deliveredCrossWindow = new LongAdder();
+    /** Deliveries in the window by the receiver's node. */
+    private final LongAdder[] deliveredWindowByNode;
     private final LongAdder deliveredTotal = new LongAdder();
     private final LongAdder replayed = new LongAdder();
     private final LongAdder missed = new LongAdder();
     private final LongAdder duplicates = new LongAdder();
     private final LongAdder sent = new LongAdder();
+    private final LongAdder sentWindow = new LongAdder();
+    /** Characters (bytes: the frames are ASCII) of the message frames counted in deliveredWindow. */
+    private final LongAdder deliveredBytesWindow = new LongAdder();
     private final LongAdder acked = new LongAdder();
     private final LongAdder skippedSends = new LongAdder();
     private final LongAdder pingsSent = new LongAdder();
@@ -106,6 +113,8 @@ public final class LoadAgent {
     private final Map<String, LongAdder> retryCauses = new ConcurrentHashMap<>();
     private final Map<String, Long> maxAckSeq = new ConcurrentHashMap<>();
     private final LatencyHistogram delivery = new LatencyHistogram();
+    private final LatencyHistogram deliveryCross = new LatencyHistogram();
+    private final LatencyHistogram deliveryLocal = new LatencyHistogram();
     private final LatencyHistogram ack = new LatencyHistogram();
     private final LatencyHistogram pong = new LatencyHistogram();
     private final LatencyHistogram connectTime = new LatencyHistogram();
@@ -143,7 +152,10 @@ public final class LoadAgent {
         this.agent = agent;
         this.nodes = nodes;
         this.out = out;
-        this.padding = "x".repeat(Math.max(1, plan.textChars() - 20));
+        // text: "<nanoTime> n<sender's node> <padding>", ~textChars long
+        this.padding = "x".repeat(Math.max(1, plan.textChars() - 23));
+        this.deliveredWindowByNode = new LongAdder[Math.max(1, plan.nodes())];
+        Arrays.setAll(deliveredWindowByNode, n -> new LongAdder());
         this.callbacks = Executors.newFixedThreadPool(2, Bench.daemon("agent-io"));
         this.timer = Executors.newSingleThreadScheduledExecutor(Bench.daemon("agent-timer"));
         this.wsClients = new HttpClient[Math.max(1, plan.httpClients())];
@@ -160,7 +172,8 @@ public final class LoadAgent {
         Map<Integer, String> roomNames = new HashMap<>();
         for (int i = agent; i < plan.connections(); i += plan.agents()) {
             String room = roomNames.computeIfAbsent(i / plan.roomSize(), r -> plan.room(r * plan.roomSize()));
-            SimUser u = new SimUser(i, mine.size(), plan.user(i), room, nodes.get(plan.node(i) % nodes.size()), plan.sender(i));
+            int node = plan.node(i) % nodes.size();
+            SimUser u = new SimUser(i, mine.size(), plan.user(i), room, node, nodes.get(node), plan.sender(i));
             mine.add(u);
             if (u.sender) {
                 sending.add(u);
@@ -191,10 +204,29 @@ public final class LoadAgent {
             case "connect" -> {
                 long start = System.nanoTime();
                 List<CompletableFuture<Void>> all = new ArrayList<>();
-                for (SimUser u : users) {
-                    all.add(connect(u, false));
+                for (int k = 0; k < users.length; k++) {
+                    SimUser u = users[k];
+                    long startNanos = plan.connectStartNanos(k);
+                    if (startNanos <= 0) {
+                        all.add(connect(u, false));
+                    } else { // --connect-rate: a steady ramp instead of a storm
+                        CompletableFuture<Void> done = new CompletableFuture<>();
+                        timer.schedule(() -> callbacks.execute(() -> connect(u, false).whenComplete((ok, error) -> {
+                            if (error != null) {
+                                done.completeExceptionally(error);
+                            } else {
+                                done.complete(null);
+                            }
+                        })), startNanos, TimeUnit.NANOSECONDS);
+                        all.add(done);
+                    }
                 }
+                ScheduledFuture<?> progress = timer.scheduleAtFixedRate(() -> log("connecting: " + all.stream()
+                    .filter(f -> f.isDone() && !f.isCompletedExceptionally()).count() + " of " + users.length + " joined, "
+                    + all.stream().filter(CompletableFuture::isCompletedExceptionally).count() + " failed, " + open.get() + " sockets open, "
+                    + retries.sum() + " join retries"), 60, 60, TimeUnit.SECONDS);
                 int ok = awaitAll(all);
+                progress.cancel(false);
                 answer.put("connected", ok).put("failed", users.length - ok).put("seconds", Bench.round((System.nanoTime() - start) / 1e9, 2));
             }
             case "window" -> window = command.path("on").asBoolean();
@@ -330,15 +362,40 @@ public final class LoadAgent {
     private void report(Json answer) {
         answer.put("open", open.get()).put("peakOpen", peakOpen.get())
             .put("deliveredWindow", deliveredWindow.sum()).put("deliveredTotal", deliveredTotal.sum())
+            .put("deliveredCrossWindow", deliveredCrossWindow.sum())
+            .putRaw("deliveredWindowByNode", Arrays.toString(Arrays.stream(deliveredWindowByNode).mapToLong(LongAdder::sum).toArray()).replace(" ", ""))
             .put("replayed", replayed.sum()).put("missed", missed.sum()).put("duplicates", duplicates.sum())
-            .put("sent", sent.sum()).put("acked", acked.sum()).put("unacked", unacked()).put("skippedSends", skippedSends.sum())
+            .put("sent", sent.sum()).put("sentWindow", sentWindow.sum()).put("deliveredBytesWindow", deliveredBytesWindow.sum())
+            .put("acked", acked.sum()).put("unacked", unacked()).put("skippedSends", skippedSends.sum())
             .put("pingsSent", pingsSent.sum()).put("pongs", pongs.sum()).put("unansweredPings", unansweredPings.sum())
             .put("retries", retries.sum()).put("framesIn", framesIn.sum())
             .putRaw("errors", counts(errors)).putRaw("retryCauses", counts(retryCauses))
-            .putRaw("delivery", delivery.toJson()).putRaw("ack", ack.toJson()).putRaw("pong", pong.toJson())
+            .putRaw("delivery", delivery.toJson()).putRaw("deliveryCross", deliveryCross.toJson())
+            .putRaw("deliveryLocal", deliveryLocal.toJson()).putRaw("ack", ack.toJson()).putRaw("pong", pong.toJson())
             .putRaw("connect", connectTime.toJson()).putRaw("sync", syncTime.toJson())
             .put("cpuSec", ProcStats.cpuSeconds(ProcessHandle.current().pid(), false))
             .put("rssMb", Bench.round(ProcStats.rssMb(ProcessHandle.current().pid()), 1));
+    }
+
+    /** The sender's node from a message text {@code "<nanoTime> n<node> …"}, or -1. */
+    static int senderNode(CharSequence frame) {
+        int at = LeanSocket.indexOf(frame, "\"text\":\"");
+        if (at < 0) {
+            return -1;
+        }
+        at += 8;
+        while (at < frame.length() && Character.isDigit(frame.charAt(at))) {
+            at++;
+        }
+        if (at + 2 >= frame.length() || frame.charAt(at) != ' ' || frame.charAt(at + 1) != 'n') {
+            return -1;
+        }
+        int node = 0;
+        int digits = 0;
+        for (at += 2; at < frame.length() && Character.isDigit(frame.charAt(at)); at++, digits++) {
+            node = node * 10 + frame.charAt(at) - '0';
+        }
+        return digits == 0 ? -1 : node;
     }
 
     private static String counts(Map<String, LongAdder> map) {
@@ -483,6 +540,7 @@ public final class LoadAgent {
         final int local;
         final String name;
         final String room;
+        final int nodeIndex;
         final URI node;
         final boolean sender;
         volatile String token;
@@ -497,11 +555,12 @@ public final class LoadAgent {
         private CompletableFuture<Void> ready;
         private LinkedHashMap<String, Pending> pending;
 
-        SimUser(int index, int local, String name, String room, URI node, boolean sender) {
+        SimUser(int index, int local, String name, String room, int nodeIndex, URI node, boolean sender) {
             this.index = index;
             this.local = local;
             this.name = name;
             this.room = room;
+            this.nodeIndex = nodeIndex;
             this.node = node;
             this.sender = sender;
         }
@@ -595,8 +654,7 @@ public final class LoadAgent {
                 case "welcome" -> {
                     if (phase == Phase.CONNECTING) {
                         phase = Phase.JOINING;
-                        String since = resuming && lastSeq >= 0 ? ",\"since\":" + lastSeq : "";
-                        w.sendFrame("{\"type\":\"join\",\"ref\":\"" + JOIN_REF + "\",\"room\":\"" + room + "\"" + since + "}");
+                        sendJoin(w);
                     }
                 }
                 case "joined" -> {
@@ -640,7 +698,12 @@ public final class LoadAgent {
                 case "error" -> {
                     String code = LeanSocket.field(frame, "\"code\":\"");
                     String ref = LeanSocket.field(frame, "\"ref\":\"");
-                    if (JOIN_REF.equals(ref) && (phase == Phase.JOINING || phase == Phase.RESYNC)) {
+                    if (JOIN_REF.equals(ref) && phase == Phase.JOINING && "unavailable".equals(code)) {
+                        // retryable (PROTOCOL.md, Errors): the same join again after a pause, within the connect timeout
+                        retries.increment();
+                        count(retryCauses, "join:unavailable");
+                        timer.schedule(() -> rejoin(w), 500 + ThreadLocalRandom.current().nextLong(1000), TimeUnit.MILLISECONDS);
+                    } else if (JOIN_REF.equals(ref) && (phase == Phase.JOINING || phase == Phase.RESYNC)) {
                         failAttempt(w, "join:" + code);
                     } else {
                         count(errors, "frame:" + code);
@@ -652,6 +715,17 @@ public final class LoadAgent {
                 default -> {
                     // presence, typing
                 }
+            }
+        }
+
+        private void sendJoin(Wire w) {
+            String since = resuming && lastSeq >= 0 ? ",\"since\":" + lastSeq : "";
+            w.sendFrame("{\"type\":\"join\",\"ref\":\"" + JOIN_REF + "\",\"room\":\"" + room + "\"" + since + "}");
+        }
+
+        private synchronized void rejoin(Wire w) {
+            if (w == wire && phase == Phase.JOINING) {
+                sendJoin(w);
             }
         }
 
@@ -692,9 +766,19 @@ public final class LoadAgent {
                 replayed.increment();
             } else if (window) {
                 deliveredWindow.increment();
+                deliveredWindowByNode[nodeIndex].increment();
+                deliveredBytesWindow.add(frame.length());
                 long sentAt = LeanSocket.number(frame, "\"text\":\"");
                 if (sentAt > 0) {
-                    delivery.recordNanos(now - sentAt); // System.nanoTime is CLOCK_MONOTONIC: one clock for every JVM here
+                    long latency = now - sentAt; // System.nanoTime is CLOCK_MONOTONIC: one clock for every JVM here
+                    delivery.recordNanos(latency);
+                    int from = senderNode(frame);
+                    if (from >= 0 && from != nodeIndex) {
+                        deliveredCrossWindow.increment();
+                        deliveryCross.recordNanos(latency);
+                    } else if (from >= 0) {
+                        deliveryLocal.recordNanos(latency);
+                    }
                 }
             }
         }
@@ -721,12 +805,15 @@ public final class LoadAgent {
             long now = System.nanoTime();
             String id = "a" + agent + "." + ids.incrementAndGet();
             String frame = "{\"type\":\"send\",\"ref\":\"" + id + "\",\"room\":\"" + room + "\",\"id\":\"" + id
-                + "\",\"text\":\"" + now + " " + padding + "\"}";
+                + "\",\"text\":\"" + now + " n" + nodeIndex + " " + padding + "\"}";
             if (pending == null) {
                 pending = new LinkedHashMap<>();
             }
             pending.put(id, new Pending(frame, now, false));
             sent.increment();
+            if (window) {
+                sentWindow.increment();
+            }
             wire.sendFrame(frame);
             return true;
         }

@@ -43,7 +43,7 @@ public final class ScaleBenchmark {
     private static final Duration LONG = Duration.ofMinutes(30);
 
     static final List<String> RUNNER_OPTIONS = List.of("db", "synchronous-commit", "fsync", "db-pool-size", "node-heap",
-        "node-opts", "node-log-dir", "agent-heap", "agent-opts", "results-dir", "record", "gc-at-peak", "histogram");
+        "node-opts", "node-log-dir", "agent-heap", "agent-opts", "results-dir", "results-file", "record", "gc-at-peak", "histogram", "idle-seconds");
 
     public static void main(String[] argv) throws Exception {
         System.setProperty("logback.configurationFile", "perf-logback.xml"); // stdout: the result line only
@@ -69,8 +69,9 @@ public final class ScaleBenchmark {
         System.out.println(line);
         if (!"false".equals(options.get("record"))) {
             Path dir = Path.of(options.getOrDefault("results-dir", Files.isDirectory(Path.of("perf/results")) ? "perf/results" : "results"));
-            Files.createDirectories(dir);
-            Path file = dir.resolve(plan.scenario() + "-" + LocalDate.now(ZoneOffset.UTC) + ".jsonl");
+            Path file = options.containsKey("results-file") ? Path.of(options.get("results-file"))
+                : dir.resolve(plan.scenario() + "-" + LocalDate.now(ZoneOffset.UTC) + ".jsonl");
+            Files.createDirectories(file.toAbsolutePath().getParent());
             Files.writeString(file, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             log("appended to " + file);
         }
@@ -85,6 +86,7 @@ public final class ScaleBenchmark {
     private final List<NodeProcess> nodes = new ArrayList<>();
     private final List<AgentProcess> agents = new ArrayList<>();
     private final AtomicLong peakNodeRssKb = new AtomicLong();
+    private final List<AtomicLong> peakRssKbByNode = new ArrayList<>();
     private final AtomicLong peakAgentsRssKb = new AtomicLong();
     private EmbeddedDb db;
     private String dbName = "h2 (embedded, one per node)";
@@ -95,8 +97,13 @@ public final class ScaleBenchmark {
     private final Map<String, Double> phases = new TreeMap<>();
     private Snapshot from;
     private Snapshot to;
+    private Snapshot idleFrom;
+    private Snapshot idleTo;
     private NodeProcess.Memory baseline;
     private NodeProcess.Memory held;
+    private List<NodeProcess.Memory> baselineByNode;
+    private List<NodeProcess.Memory> heldByNode;
+    private List<Long> openFilesHeld;
     private long connectFailed;
     private double windowSeconds;
     private long peakConcurrent;
@@ -127,7 +134,8 @@ public final class ScaleBenchmark {
         cleanup.add("sampler", sampler::shutdownNow);
         sampler.scheduleAtFixedRate(this::sampleRss, 0, 1, TimeUnit.SECONDS);
 
-        baseline = memory();
+        baselineByNode = memoryByNode();
+        baseline = sum(baselineByNode);
         log("baseline after GC: node heap " + baseline.heapUsedKb() / 1024 + " MB, RSS " + baseline.rssKb() / 1024 + " MB");
         switch (plan.scenario()) {
             case "idle" -> idle();
@@ -156,6 +164,7 @@ public final class ScaleBenchmark {
         all("window", "\"on\":false", Duration.ofSeconds(30));
         to = Snapshot.take(this);
         stopTrafficAndVerify();
+        idleBaseline();
         finish();
     }
 
@@ -194,7 +203,8 @@ public final class ScaleBenchmark {
         if ("true".equals(options.get("gc-at-peak")) && plan.hold() > plan.ramp()) {
             // every user is connected between the end of the ramp and the first leave
             Thread.sleep(TimeUnit.SECONDS.toMillis(plan.ramp() + (plan.hold() - plan.ramp()) / 2));
-            held = memory();
+            heldByNode = memoryByNode();
+            held = sum(heldByNode);
         }
         Duration timeout = Duration.ofSeconds(plan.ramp() + plan.hold() + 400L);
         List<long[]> series = new ArrayList<>();
@@ -241,7 +251,28 @@ public final class ScaleBenchmark {
         Snapshot after = Snapshot.take(this);
         phases.put("connectSeconds", seconds(start, System.nanoTime()));
         phases.put("connectNodeCpuSec", Bench.round(after.nodeCpu - before.nodeCpu, 2));
+        double connected = plan.connections() - connectFailed;
+        phases.put("connectsPerSec", Bench.round(connected / Math.max(1e-9, phases.get("connectSeconds")), 1));
+        phases.put("connectNodeCpuMsPerConn", Bench.round((after.nodeCpu - before.nodeCpu) * 1000 / Math.max(1, connected), 2));
+        phases.put("connectMachineBusyPct", Bench.round(100 * (after.machineBusy - before.machineBusy)
+            / Math.max(1e-9, phases.get("connectSeconds")), 0));
         log("connected in " + phases.get("connectSeconds") + " s; " + connectFailed + " failed");
+    }
+
+    /**
+     * fanout: {@code --idle-seconds} after the traffic (every message delivered), everyone still
+     * connected and nobody sending (pings only): what the nodes spend and send each other without
+     * traffic, so the cost of the traffic itself can be told apart.
+     */
+    private void idleBaseline() throws InterruptedException {
+        int seconds = Integer.parseInt(options.getOrDefault("idle-seconds", "0"));
+        if (seconds <= 0) {
+            return;
+        }
+        log("idle baseline: " + seconds + " s with everyone connected, pings only");
+        idleFrom = Snapshot.take(this);
+        hold(seconds);
+        idleTo = Snapshot.take(this);
     }
 
     private void stopTrafficAndVerify() throws Exception {
@@ -257,7 +288,9 @@ public final class ScaleBenchmark {
 
     /** Memory with the connections still open, then every agent's numbers. */
     private void finish() throws Exception {
-        held = memory();
+        openFilesHeld = nodes.stream().map(n -> openFiles(n.pid())).toList();
+        heldByNode = memoryByNode();
+        held = sum(heldByNode);
         log("with the connections open, after GC: node heap " + held.heapUsedKb() / 1024 + " MB, RSS " + held.rssKb() / 1024 + " MB");
         if (options.containsKey("histogram")) {
             Path file = Path.of(options.get("histogram"));
@@ -298,13 +331,21 @@ public final class ScaleBenchmark {
         }
     }
 
-    /** All nodes together: heap used after a full GC and RSS. */
-    private NodeProcess.Memory memory() throws IOException, InterruptedException {
+    /** Each node: heap used after a full GC and RSS. */
+    private List<NodeProcess.Memory> memoryByNode() throws IOException, InterruptedException {
+        List<NodeProcess.Memory> all = new ArrayList<>();
+        for (NodeProcess node : nodes) {
+            all.add(node.memoryAfterGc());
+        }
+        return all;
+    }
+
+    /** All nodes together. */
+    private static NodeProcess.Memory sum(List<NodeProcess.Memory> byNode) {
         long heap = 0;
         long committed = 0;
         long rss = 0;
-        for (NodeProcess node : nodes) {
-            NodeProcess.Memory m = node.memoryAfterGc();
+        for (NodeProcess.Memory m : byNode) {
             heap += m.heapUsedKb();
             committed += m.heapCommittedKb();
             rss += m.rssKb();
@@ -312,10 +353,21 @@ public final class ScaleBenchmark {
         return new NodeProcess.Memory(heap, committed, rss);
     }
 
+    /** Open file descriptors of a process (sockets included): each may hold at most 20,000 here. */
+    private static long openFiles(long pid) {
+        try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+            return fds.count();
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     private void sampleRss() {
         long nodeKb = 0;
-        for (NodeProcess node : nodes) {
-            nodeKb += Math.round(ProcStats.rssMb(node.pid()) * 1024);
+        for (int i = 0; i < nodes.size(); i++) {
+            long kb = Math.round(ProcStats.rssMb(nodes.get(i).pid()) * 1024);
+            peakRssKbByNode.get(i).accumulateAndGet(kb, Math::max);
+            nodeKb += kb;
         }
         long agentKb = 0;
         for (AgentProcess agent : agents) {
@@ -343,21 +395,23 @@ public final class ScaleBenchmark {
 
     private void startNodes(Cleanup cleanup) throws Exception {
         int count = plan.nodes();
-        String seeds = null;
         Path logDir = options.containsKey("node-log-dir") ? Files.createDirectories(Path.of(options.get("node-log-dir")))
             : Files.createTempDirectory("pulse-scale-logs");
+        List<Integer> clusterPorts = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            int clusterPort = Bench.freePort();
-            if (count > 1 && seeds == null) {
-                seeds = "127.0.0.1:" + clusterPort; // the first node is the seed of all, itself included
-            }
-            NodeProcess node = NodeProcess.start(new NodeProcess.Spec(nodeHeap, nodeOpts, Bench.freePort(), clusterPort, seeds,
+            clusterPorts.add(Bench.freePort());
+        }
+        // Every node is a seed (as in FailoverBenchmark); the first forms the cluster, the others join it.
+        String seeds = count == 1 ? null : String.join(",", clusterPorts.stream().map(port -> "127.0.0.1:" + port).toList());
+        for (int i = 0; i < count; i++) {
+            NodeProcess node = NodeProcess.start(new NodeProcess.Spec(nodeHeap, nodeOpts, Bench.freePort(), clusterPorts.get(i), seeds,
                 postgres ? db.url() : null, EmbeddedDb.USER, EmbeddedDb.PASSWORD, SECRET, options.get("db-pool-size"),
                 logDir.resolve("node-" + i + ".log")));
             cleanup.add("node " + i, node::stop);
             nodes.add(node);
+            peakRssKbByNode.add(new AtomicLong());
             if (i == 0) {
-                node.awaitHealthy(Duration.ofSeconds(120), 1); // the seed first: the others join it
+                node.awaitHealthy(Duration.ofSeconds(120), 1); // the first seed first: it forms the cluster, the others join it
             }
         }
         for (NodeProcess node : nodes) {
@@ -385,15 +439,33 @@ public final class ScaleBenchmark {
 
     // ------------------------------------------------------------------ numbers
 
-    /** CPU seconds of the processes of the run, and of the whole machine, at one instant. */
-    record Snapshot(long nanos, double nodeCpu, double agentsCpu, double dbCpu, double runnerCpu, double machineBusy) {
+    /**
+     * CPU seconds of the processes of the run (each node too), and of the whole machine, at one
+     * instant; and the bytes each node has received from the others on its cluster port so far.
+     */
+    record Snapshot(long nanos, double nodeCpu, double[] cpuByNode, double agentsCpu, double dbCpu, double runnerCpu,
+                    double machineBusy, long[] clusterBytesIn) {
         static Snapshot take(ScaleBenchmark b) {
-            return new Snapshot(System.nanoTime(),
-                b.nodes.stream().mapToDouble(n -> ProcStats.cpuSeconds(n.pid(), false)).sum(),
+            double[] byNode = b.nodes.stream().mapToDouble(n -> ProcStats.cpuSeconds(n.pid(), false)).toArray();
+            long[] bytesIn = b.nodes.size() > 1 ? ClusterTraffic.bytesIn(b.nodes.stream().map(NodeProcess::clusterPort).toList())
+                : new long[b.nodes.size()];
+            return new Snapshot(System.nanoTime(), java.util.Arrays.stream(byNode).sum(), byNode,
                 b.agents.stream().mapToDouble(a -> ProcStats.cpuSeconds(a.pid(), false)).sum(),
                 b.db == null ? 0 : ProcStats.treeCpuSeconds(b.db.postmasterPid()),
                 ProcStats.cpuSeconds(ProcessHandle.current().pid(), false),
-                ProcStats.machineBusySeconds());
+                ProcStats.machineBusySeconds(), bytesIn);
+        }
+
+        /** Bytes all nodes have received from each other so far; -1 when unknown. */
+        long clusterBytesTotal() {
+            long sum = 0;
+            for (long b : clusterBytesIn) {
+                if (b < 0) {
+                    return -1;
+                }
+                sum += b;
+            }
+            return sum;
         }
     }
 
@@ -403,16 +475,21 @@ public final class ScaleBenchmark {
         final Map<String, Long> errors = new TreeMap<>();
         final Map<String, Long> retryCauses = new TreeMap<>();
         final Map<String, LatencyHistogram> latencies = new TreeMap<>();
+        final Map<Integer, Long> deliveredByNode = new TreeMap<>();
         double agentsRssMb;
 
         void add(JsonNode r) {
-            for (String key : List.of("open", "peakOpen", "deliveredWindow", "deliveredTotal", "replayed", "missed", "duplicates",
-                "sent", "acked", "unacked", "skippedSends", "pingsSent", "pongs", "unansweredPings", "retries", "framesIn")) {
+            for (String key : List.of("open", "peakOpen", "deliveredWindow", "deliveredCrossWindow", "deliveredTotal", "replayed", "missed", "duplicates",
+                "sent", "sentWindow", "deliveredBytesWindow", "acked", "unacked", "skippedSends", "pingsSent", "pongs", "unansweredPings", "retries", "framesIn")) {
                 counters.merge(key, r.path(key).asLong(), Long::sum);
             }
             r.path("errors").properties().forEach(e -> errors.merge(e.getKey(), e.getValue().asLong(), Long::sum));
             r.path("retryCauses").properties().forEach(e -> retryCauses.merge(e.getKey(), e.getValue().asLong(), Long::sum));
-            for (String h : List.of("delivery", "ack", "pong", "connect", "sync")) {
+            JsonNode byNode = r.path("deliveredWindowByNode");
+            for (int n = 0; n < byNode.size(); n++) {
+                deliveredByNode.merge(n, byNode.get(n).asLong(), Long::sum);
+            }
+            for (String h : List.of("delivery", "deliveryCross", "deliveryLocal", "ack", "pong", "connect", "sync")) {
                 latencies.computeIfAbsent(h, k -> new LatencyHistogram()).add(r.get(h));
             }
             agentsRssMb += r.path("rssMb").asDouble();
@@ -487,8 +564,21 @@ public final class ScaleBenchmark {
         }
         j.put("pingSeconds", plan.pingSeconds());
         phases.forEach(j::put);
+        if (plan.connectRate() > 0) {
+            j.put("connectRate", plan.connectRate());
+        }
         j.put("deliveries", total.get("deliveredWindow")).put("deliveriesPerSec", Bench.round(deliveriesPerSec, 0));
         latency(j, "delivery", deliveryLatency);
+        if (plan.nodes() > 1) {
+            long cross = total.get("deliveredCrossWindow");
+            j.put("crossNodeDeliveries", cross)
+                .put("crossNodeShare", total.get("deliveredWindow") == 0 ? 0 : Bench.round((double) cross / total.get("deliveredWindow"), 3));
+            latency(j, "deliveryCross", total.latency("deliveryCross"));
+            latency(j, "deliveryLocal", total.latency("deliveryLocal"));
+        }
+        if (total.get("deliveredWindow") > 0) {
+            j.put("messageFrameBytes", Bench.round((double) total.get("deliveredBytesWindow") / total.get("deliveredWindow"), 1));
+        }
         j.put("sent", total.get("sent")).put("acked", total.get("acked")).put("skippedSends", total.get("skippedSends"));
         latency(j, "ack", ackLatency);
         j.put("pings", total.get("pingsSent")).put("pongs", total.get("pongs"));
@@ -501,6 +591,8 @@ public final class ScaleBenchmark {
             j.put("replayed", total.get("replayed")).put("reconnectRetries", total.get("retries"))
                 .putRaw("retryCauses", counts(total.retryCauses));
         }
+        // a join answered "unavailable" and sent again (PROTOCOL.md: retry); not an error, but shown
+        j.put("joinRetries", total.retryCauses.getOrDefault("join:unavailable", 0L));
         j.put("missed", missed).put("duplicates", duplicates).put("missingAtEnd", missingAtEnd);
         j.put("unansweredPings", unanswered).put("unackedAtEnd", unackedAtEnd);
         if (lifecycle) {
@@ -532,6 +624,16 @@ public final class ScaleBenchmark {
             if (total.get("deliveredWindow") > 0 && !lifecycle) {
                 j.put("nodeCpuUsPerDelivery", Bench.round(1e6 * node / total.get("deliveredWindow"), 2));
             }
+            if (plan.nodes() > 1) {
+                clusterTraffic(j, s);
+            }
+            if (idleFrom != null && idleTo != null) {
+                idleFigures(j, s, node, from.clusterBytesTotal() < 0 || to.clusterBytesTotal() < 0 ? -1
+                    : to.clusterBytesTotal() - from.clusterBytesTotal());
+            }
+        }
+        if (!nodes.isEmpty()) {
+            j.putRaw("perNode", perNode());
         }
         j.put("agentsRssMb", Bench.round(total.agentsRssMb, 0)).put("agentsRssMbPeak", Bench.round(peakAgentsRssKb.get() / 1024.0, 0));
         if (connectionsHeld > 0) {
@@ -548,6 +650,99 @@ public final class ScaleBenchmark {
                 + nodes.stream().map(n -> n.log().toString()).toList());
         }
         return j;
+    }
+
+    /**
+     * What crossed between the nodes in the measured interval (the kernel's count, see
+     * {@link ClusterTraffic}), per second, per message sent and per delivery to a member on another
+     * node than the sender. A room publishes each batch once to each node with members (its hub), so
+     * the bytes per cross-node delivery stay far below the size of one message frame; were every
+     * member sent its own copy, they would exceed it.
+     */
+    private void clusterTraffic(Json j, double seconds) {
+        if (from.clusterBytesTotal() < 0 || to.clusterBytesTotal() < 0) {
+            j.put("clusterBytes", null);
+            return;
+        }
+        long bytes = to.clusterBytesTotal() - from.clusterBytesTotal();
+        long sentWindow = total.get("sentWindow");
+        long cross = total.get("deliveredCrossWindow");
+        j.put("clusterBytes", bytes).put("clusterBytesPerSec", Bench.round(bytes / seconds, 0));
+        j.put("clusterBytesPerMessage", sentWindow == 0 ? null : Bench.round((double) bytes / sentWindow, 1));
+        j.put("clusterBytesPerCrossDelivery", cross == 0 ? null : Bench.round((double) bytes / cross, 2));
+    }
+
+    /**
+     * The idle baseline ({@code --idle-seconds}), and what the traffic cost on top of it: node CPU per
+     * delivery and cluster bytes per message sent, each minus the idle rate over the same interval.
+     */
+    private void idleFigures(Json j, double windowSeconds, double windowNodeCpu, long windowClusterBytes) {
+        double idle = Math.max(1e-9, seconds(idleFrom.nanos, idleTo.nanos));
+        double idleNodeCpu = idleTo.nodeCpu - idleFrom.nodeCpu;
+        j.put("idleSeconds", Bench.round(idle, 2)).put("idleNodeCpuPct", Bench.round(100 * idleNodeCpu / idle, 0))
+            .put("idleAgentsCpuPct", Bench.round(100 * (idleTo.agentsCpu - idleFrom.agentsCpu) / idle, 0))
+            .put("idleMachineBusyPct", Bench.round(100 * (idleTo.machineBusy - idleFrom.machineBusy) / idle, 0));
+        long delivered = total.get("deliveredWindow");
+        if (delivered > 0) {
+            double above = windowNodeCpu - idleNodeCpu / idle * windowSeconds;
+            j.put("nodeCpuUsPerDeliveryAboveIdle", Bench.round(1e6 * above / delivered, 2));
+        }
+        if (plan.nodes() > 1) {
+            long idleBytes = idleTo.clusterBytesTotal() - idleFrom.clusterBytesTotal();
+            j.put("idleClusterBytesPerSec", idleBytes < 0 ? null : Bench.round(idleBytes / idle, 0));
+            long sentWindow = total.get("sentWindow");
+            if (idleBytes >= 0 && windowClusterBytes >= 0 && sentWindow > 0) {
+                double above = windowClusterBytes - (double) idleBytes / idle * windowSeconds;
+                j.put("clusterBytesPerMessageAboveIdle", Bench.round(above / sentWindow, 1));
+                long cross = total.get("deliveredCrossWindow");
+                if (cross > 0) {
+                    j.put("clusterBytesPerCrossDeliveryAboveIdle", Bench.round(above / cross, 2));
+                }
+            }
+        }
+    }
+
+    /** Each node: its connections, CPU, deliveries, memory and open files. */
+    private String perNode() {
+        StringBuilder out = new StringBuilder("[");
+        double s = from != null && to != null ? Math.max(1e-9, seconds(from.nanos, to.nanos)) : 0;
+        for (int i = 0; i < nodes.size(); i++) {
+            Json n = new Json().put("node", i).put("pid", nodes.get(i).pid()).put("connections", plan.connectionsOn(i));
+            long delivered = total.deliveredByNode.getOrDefault(i, 0L);
+            if (s > 0) {
+                double cpu = to.cpuByNode[i] - from.cpuByNode[i];
+                n.put("cpuPct", Bench.round(100 * cpu / s, 0)).put("deliveries", delivered)
+                    .put("deliveriesPerSec", Bench.round(delivered / s, 0));
+                if (delivered > 0 && !plan.scenario().equals("lifecycle")) {
+                    n.put("cpuUsPerDelivery", Bench.round(1e6 * cpu / delivered, 2));
+                }
+                if (nodes.size() > 1 && from.clusterBytesIn[i] >= 0 && to.clusterBytesIn[i] >= 0) {
+                    n.put("clusterBytesInPerSec", Bench.round((to.clusterBytesIn[i] - from.clusterBytesIn[i]) / s, 0));
+                }
+            }
+            if (idleFrom != null && idleTo != null) {
+                double idle = Math.max(1e-9, seconds(idleFrom.nanos, idleTo.nanos));
+                n.put("idleCpuPct", Bench.round(100 * (idleTo.cpuByNode[i] - idleFrom.cpuByNode[i]) / idle, 0));
+            }
+            if (baselineByNode != null) {
+                n.put("rssMbBaseline", Bench.round(baselineByNode.get(i).rssKb() / 1024.0, 1))
+                    .put("heapMbBaseline", Bench.round(baselineByNode.get(i).heapUsedKb() / 1024.0, 1));
+            }
+            if (heldByNode != null) {
+                NodeProcess.Memory m = heldByNode.get(i);
+                n.put("rssMbHeld", Bench.round(m.rssKb() / 1024.0, 1)).put("heapMbHeld", Bench.round(m.heapUsedKb() / 1024.0, 1))
+                    .put("heapCommittedMbHeld", Bench.round(m.heapCommittedKb() / 1024.0, 1));
+                if (baselineByNode != null && plan.connectionsOn(i) > 0) {
+                    n.put("heapKbPerConn", Bench.round((double) (m.heapUsedKb() - baselineByNode.get(i).heapUsedKb()) / plan.connectionsOn(i), 2));
+                }
+            }
+            n.put("rssMbPeak", Bench.round(peakRssKbByNode.get(i).get() / 1024.0, 1));
+            if (openFilesHeld != null) {
+                n.put("openFilesHeld", openFilesHeld.get(i));
+            }
+            out.append(i == 0 ? "" : ",").append(n);
+        }
+        return out.append("]").toString();
     }
 
     /**

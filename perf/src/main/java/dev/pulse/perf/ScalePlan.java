@@ -14,14 +14,14 @@ import java.util.Map;
 record ScalePlan(String scenario, String runId, int connections, int roomSize, int sendersPerRoom, double rate,
                  int warmup, int seconds, int hold, int after, int ramp, int pingSeconds, int textChars,
                  int agents, int perAgent, int nodes, int connectConcurrency, int loginConcurrency, int httpClients,
-                 int connectTimeout, int syncTimeout) {
+                 int connectTimeout, int syncTimeout, double connectRate) {
 
     static final List<String> SCENARIOS = List.of("idle", "fanout", "lifecycle", "storm");
 
     /** Options of the plan: the runner passes them on to every agent. */
     static final List<String> OPTIONS = List.of("scenario", "run-id", "connections", "room-size", "senders-per-room", "rate",
         "warmup", "seconds", "hold", "after", "ramp", "ping-seconds", "text-chars", "agents", "per-agent", "nodes",
-        "connect-concurrency", "login-concurrency", "http-clients", "connect-timeout", "sync-timeout");
+        "connect-concurrency", "login-concurrency", "http-clients", "connect-timeout", "sync-timeout", "connect-rate");
 
     static ScalePlan from(Map<String, String> o) {
         String scenario = o.getOrDefault("scenario", "");
@@ -57,7 +57,8 @@ record ScalePlan(String scenario, String runId, int connections, int roomSize, i
             num(o, "login-concurrency", 16),
             num(o, "http-clients", 4),
             num(o, "connect-timeout", 60),
-            num(o, "sync-timeout", 180));
+            num(o, "sync-timeout", 180),
+            Double.parseDouble(o.getOrDefault("connect-rate", "0")));
     }
 
     private static int num(Map<String, String> o, String key, int fallback) {
@@ -88,6 +89,7 @@ record ScalePlan(String scenario, String runId, int connections, int roomSize, i
         o.put("http-clients", Integer.toString(httpClients));
         o.put("connect-timeout", Integer.toString(connectTimeout));
         o.put("sync-timeout", Integer.toString(syncTimeout));
+        o.put("connect-rate", Double.toString(connectRate));
         return o;
     }
 
@@ -119,6 +121,15 @@ record ScalePlan(String scenario, String runId, int connections, int roomSize, i
         return (i / agents) % nodes;
     }
 
+    /** Connections to node {@code n}. */
+    int connectionsOn(int n) {
+        int count = 0;
+        for (int i = 0; i < connections; i++) {
+            count += node(i) == n ? 1 : 0;
+        }
+        return count;
+    }
+
     int agent(int i) {
         return i % agents;
     }
@@ -130,6 +141,15 @@ record ScalePlan(String scenario, String runId, int connections, int roomSize, i
     /** Lifecycle: when user {@code i} arrives, in seconds from the start; the arrival rate ramps up linearly over {@code ramp}. */
     double arrival(int i) {
         return ramp * Math.sqrt((double) i / connections);
+    }
+
+    /**
+     * When this agent's {@code k}-th user (in its own order) starts connecting, in nanoseconds from the
+     * {@code connect} command: {@code --connect-rate} users per second over all agents (each agent
+     * {@code rate / agents}), or all at once (0) — then only {@code --connect-concurrency} paces them.
+     */
+    long connectStartNanos(int k) {
+        return connectRate <= 0 ? 0 : (long) (k * 1e9 * agents / connectRate);
     }
 
     /** Messages a room gets per second: the total rate shared by all senders. */

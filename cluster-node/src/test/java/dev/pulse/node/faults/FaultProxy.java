@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * (order preserved), a bandwidth cap, a black hole ({@link #stallAll()}: nothing is forwarded and
  * nothing is closed, both ways, until {@link #resume()}), resets (RST) on demand or at random per
  * chunk. Settings change at runtime. Each connection has a reader and a writer thread per direction;
- * at most {@link #MAX_LINKS} connections are served at once.
+ * at most {@link #MAX_LINKS} connections are served at once. It counts the bytes it has written to
+ * the upstream side ({@link #bytesToUpstream()}): what crossed into the node behind it.
  * <p>{@code main(listenHost, upstreamHost, upstreamPort)} runs a plain relay (used inside a network
  * namespace); it prints {@code PORT <n>} and stops when its standard input closes.
  */
@@ -39,6 +40,7 @@ public final class FaultProxy implements AutoCloseable {
     private final AtomicInteger threadIds = new AtomicInteger();
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong randomResets = new AtomicLong();
+    private final AtomicLong bytesToUpstream = new AtomicLong();
     private volatile long latencyMs;
     private volatile long jitterMs;
     private volatile long bytesPerSecond;
@@ -103,6 +105,11 @@ public final class FaultProxy implements AutoCloseable {
 
     public long randomResets() {
         return randomResets.get();
+    }
+
+    /** Bytes written to the upstream side so far, over all connections. */
+    public long bytesToUpstream() {
+        return bytesToUpstream.get();
     }
 
     @Override
@@ -225,6 +232,9 @@ public final class FaultProxy implements AutoCloseable {
                             out.write(chunk.bytes(), off, len);
                         }
                         out.flush();
+                        if (to == target) {
+                            bytesToUpstream.addAndGet(chunk.bytes().length);
+                        }
                     }
                 }
             } catch (IOException | InterruptedException e) {
