@@ -351,6 +351,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         // when this room restarted (it lost its members) since: keep the user, and tell the subscribers.
         Member member = Member.of(change.user(), change.status(), change.lastSeen());
         members.put(change.user(), member);
+        context.getLog().debug("Room {}: {} is {}, telling {} subscribers", roomId, change.user(), change.status(),
+            subscribers.size());
         RoomFeed.PresenceChanged notice = new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen());
         subscribers.forEach(subscriber -> subscriber.tell(notice));
         return Effect().noReply();

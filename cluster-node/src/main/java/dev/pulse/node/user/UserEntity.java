@@ -275,8 +275,13 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
         } else if (event instanceof ClusterEvent.ReachableMember member) {
             unreachable.remove(member.member().address());
         } else if (event instanceof ClusterEvent.MemberRemoved removed) {
-            // A node that comes back on the same host and port is a new member: count its sessions.
-            unreachable.remove(removed.member().address());
+            // A removed node's sessions are gone with it: drop them before it stops counting as
+            // unreachable, or its users would count online again until NodeLeft came (or for good, had
+            // that been lost). A node that comes back on the same host and port is a new member whose
+            // sessions announce themselves again (SessionOpened, heartbeats).
+            Address gone = removed.member().address();
+            dropSessions(session -> session.node().equals(gone));
+            unreachable.remove(gone);
         }
         return reconcile(state);
     }
@@ -307,6 +312,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     // ------------------------------------------------------------------ rebuilding after a move
 
     private void startRebuild() {
+        context.getLog().debug("User {} restarted while online: asking the live nodes for its sessions", user);
         rebuilding = true;
         timers.startSingleTimer(Tick.REBUILD_TIMEOUT, REBUILD_TIMEOUT);
         ActorRef<Receptionist.Listing> listed = context.messageAdapter(Receptionist.Listing.class,
@@ -339,6 +345,8 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     }
 
     private Effect<UserEvent, UserState> finishRebuild(UserState state) {
+        context.getLog().debug("User {} rebuilt: {} sessions ({} directories did not answer)", user, sessions.size(),
+            Math.max(0, directoriesPending));
         rebuilding = false;
         timers.cancel(Tick.REBUILD_TIMEOUT);
         return reconcile(state).thenUnstashAll();
@@ -391,6 +399,8 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
         return Effect().persist(events).thenRun(after -> {
             if (announce) {
                 Presence presence = presence(after);
+                context.getLog().debug("User {} is {} ({} sessions counted of {}), telling rooms {}", user,
+                    presence.status(), sessions.values().stream().filter(this::counts).count(), sessions.size(), after.rooms());
                 after.rooms().forEach(room -> tellRoom(room, presence));
             }
             scheduleIdleIfAlone(after);

@@ -435,4 +435,23 @@ class UserEntityTest {
         entity.tell(new UserEntity.MembershipChanged(new ClusterEvent.ReachableMember(node)));
         assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
     }
+
+    /**
+     * When the unreachable node is removed, its sessions are gone: the user stays offline (it used to
+     * count online again here until the other nodes' NodeLeft came, and for good when that was lost).
+     */
+    @Test
+    void sessionsOfARemovedNodeDoNotCountOnlineAgain() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
+
+        Member node = Cluster.get(testKit.system()).selfMember();
+        entity.tell(new UserEntity.MembershipChanged(new ClusterEvent.UnreachableMember(node)));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.OFFLINE);
+        Member removed = node.copy(MemberStatus.removed());
+        entity.tell(new UserEntity.MembershipChanged(new ClusterEvent.MemberRemoved(removed, MemberStatus.down())));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.OFFLINE);
+    }
 }
