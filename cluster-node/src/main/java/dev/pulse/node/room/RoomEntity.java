@@ -65,7 +65,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     public record Leave(String user) implements Command {}
 
-    /** A subscriber (re-)registers; {@code knownSeq} < 0 when it has seen nothing yet. */
+    /** A hub (re-)registers, from its periodic refresh; {@code knownSeq} < 0 when it has seen nothing yet. */
     public record Subscribe(ActorRef<RoomFeed> subscriber, long knownSeq) implements Command {}
 
     public record Unsubscribe(ActorRef<RoomFeed> subscriber) implements Command {}
@@ -296,13 +296,13 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         }
         // A subscriber we lost (we restarted, or it is new): first the messages it missed, then live ones.
         long from = subscribe.knownSeq() + 1;
-        if (subscribe.knownSeq() >= 0) {
-            // It knew an earlier incarnation of this room: members who went offline meanwhile (their
-            // user entities told us, maybe before this subscriber came back) must reach it too.
-            members.values().stream()
-                .filter(member -> member.status() == PresenceStatus.OFFLINE)
-                .forEach(member -> subscriber.tell(new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen())));
-        }
+        // Subscribe comes from a hub's refresh, seconds after a join subscribed it: a hub we do not
+        // know is one we lost in a restart (even one that never saw a message, knownSeq -1).
+        // Members who went offline meanwhile (their user entities told us, maybe before this
+        // subscriber came back) must reach it too.
+        members.values().stream()
+            .filter(member -> member.status() == PresenceStatus.OFFLINE)
+            .forEach(member -> subscriber.tell(new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen())));
         if (subscribe.knownSeq() < 0 || from > state.lastSeq()) {
             addSubscriber(subscriber);
         } else if (from >= state.windowStart()) {

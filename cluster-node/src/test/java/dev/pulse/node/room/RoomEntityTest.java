@@ -506,6 +506,10 @@ class RoomEntityTest {
         TestProbe<RoomFeed> late = hub();
         room.kit().runCommand(new RoomEntity.Subscribe(late.ref(), 0));
         late.expectMessage(new RoomFeed.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L));
+        // So does one whose sessions joined but saw no message yet (NodeLossPresenceTest: a quiet lobby).
+        TestProbe<RoomFeed> quiet = hub();
+        room.kit().runCommand(new RoomEntity.Subscribe(quiet.ref(), -1));
+        quiet.expectMessage(new RoomFeed.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L));
     }
 
     // ------------------------------------------------------------------ batching (spawned directly)
