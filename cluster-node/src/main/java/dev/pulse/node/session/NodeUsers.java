@@ -1,6 +1,7 @@
 package dev.pulse.node.session;
 
 import dev.pulse.node.CborSerializable;
+import dev.pulse.node.user.UntilConfirmed;
 import dev.pulse.node.user.UserEntity;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,7 +75,16 @@ public final class NodeUsers {
 
     private record MemberIsUp(Member member) implements Command {}
 
-    private enum Tick implements Command { FLUSH, ANNOUNCE }
+    private record WakeNoted(UserEntity.NodeLeftNoted noted) implements Command {}
+
+    /** The entity of {@code user} is to hear that {@code node} left. */
+    private record Wake(String user, Address node) {}
+
+    private enum Tick implements Command { FLUSH, ANNOUNCE, REWAKE }
+
+    /** Wake-ups not confirmed yet are sent again this often, for this long at most. */
+    static final Duration REWAKE_INTERVAL = Duration.ofSeconds(1);
+    static final Duration REWAKE_GIVE_UP = Duration.ofMinutes(2);
 
     /** What this node knows of another node incarnation's users. */
     private static final class Peer {
@@ -125,10 +135,14 @@ public final class NodeUsers {
         private final Map<Long, ActorSelection> others = new HashMap<>();
         private final Map<Long, Peer> peers = new HashMap<>();
         private final Set<Long> removedUids = new HashSet<>();
+        /** Wake-ups of removed nodes' users that their entities have not answered yet. */
+        private final UntilConfirmed<Wake, UserEntity.NodeLeft> unwoken = new UntilConfirmed<>(REWAKE_GIVE_UP);
+        private final ActorRef<UserEntity.NodeLeftNoted> wakeNoted;
 
         Running(ActorContext<Command> context, TimerScheduler<Command> timers) {
             this.context = context;
             this.timers = timers;
+            this.wakeNoted = context.messageAdapter(UserEntity.NodeLeftNoted.class, WakeNoted::new);
             this.sharding = ClusterSharding.get(context.getSystem());
             this.uid = Cluster.get(context.getSystem()).selfMember().uniqueAddress().longUid();
         }
@@ -160,6 +174,21 @@ public final class NodeUsers {
                 })
                 .onMessage(Snapshot.class, this::onSnapshot)
                 .onMessage(Removed.class, this::onRemoved)
+                .onMessage(WakeNoted.class, noted -> {
+                    unwoken.remove(new Wake(noted.noted().user(), noted.noted().node()));
+                    return Behaviors.same();
+                })
+                .onMessageEquals(Tick.REWAKE, () -> {
+                    int givenUp = unwoken.expire(System.nanoTime());
+                    if (givenUp > 0) {
+                        context.getLog().warn("{} user entities never answered that their node left; given up", givenUp);
+                    }
+                    unwoken.forEach((wake, left) -> wake(wake.user(), left));
+                    if (!unwoken.isEmpty()) {
+                        timers.startSingleTimer(Tick.REWAKE, REWAKE_INTERVAL);
+                    }
+                    return Behaviors.same();
+                })
                 .build();
         }
 
@@ -260,10 +289,23 @@ public final class NodeUsers {
                 gone.addAll(peer.incoming); // half a snapshot is better than none
             }
             context.getLog().info("Node {} was removed: waking the entities of its {} users", removed.address(), gone.size());
-            // Every node that saw the removal does this; the entities take it once or twice alike.
-            UserEntity.NodeLeft left = new UserEntity.NodeLeft(removed.address());
-            gone.forEach(user -> sharding.entityRefFor(UserEntity.ENTITY_KEY, user).tell(left));
+            // Every node that saw the removal does this; the entities take it once or twice alike. Sent
+            // again until answered: right after a removal the shard coordinator may still place a shard
+            // on the dead node's region, and the message goes with it.
+            UserEntity.NodeLeft left = new UserEntity.NodeLeft(removed.address(), wakeNoted);
+            long now = System.nanoTime();
+            gone.forEach(user -> {
+                unwoken.put(new Wake(user, removed.address()), left, now);
+                wake(user, left);
+            });
+            if (!unwoken.isEmpty() && !timers.isTimerActive(Tick.REWAKE)) {
+                timers.startSingleTimer(Tick.REWAKE, REWAKE_INTERVAL);
+            }
             return Behaviors.same();
+        }
+
+        private void wake(String user, UserEntity.NodeLeft left) {
+            sharding.entityRefFor(UserEntity.ENTITY_KEY, user).tell(left);
         }
 
         /** Null for a node already removed (its last messages may come after the removal). */

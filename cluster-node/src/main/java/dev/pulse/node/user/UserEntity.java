@@ -74,8 +74,13 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     public record SessionClosed(String sessionId) implements Command {}
 
-    /** {@code node} was removed from the cluster: its sessions are gone (sent by the other nodes). */
-    public record NodeLeft(Address node) implements Command {}
+    /**
+     * {@code node} was removed from the cluster: its sessions are gone (sent by the other nodes, again
+     * until {@link NodeLeftNoted} comes back: it wakes an entity that died with the node).
+     */
+    public record NodeLeft(Address node, ActorRef<NodeLeftNoted> replyTo) implements Command {}
+
+    public record NodeLeftNoted(String user, Address node) implements CborSerializable {}
 
     public record TrackRoom(String room) implements Command {}
 
@@ -136,10 +141,8 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     private int directoriesPending;
     private int sendShareNodes = 1;
     /** Presence notices not yet confirmed by their room, by room: sent again every PRESENCE_RESEND. */
-    private final Map<String, UnconfirmedNotice> unconfirmed = new HashMap<>();
+    private final UntilConfirmed<String, Presence> unconfirmed = new UntilConfirmed<>(PRESENCE_GIVE_UP);
     private final ActorRef<RoomEntity.PresenceNoted> presenceNoted;
-
-    private record UnconfirmedNotice(Presence presence, long firstSentNanos) {}
 
     private UserEntity(ActorContext<Command> context, TimerScheduler<Command> timers, String user, Duration heartbeat,
                        ActorRef<ClusterSharding.ShardCommand> shard) {
@@ -206,6 +209,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             .onCommand(SessionClosed.class, (state, closed) -> removeSession(state, closed.sessionId()))
             .onCommand(SessionTerminated.class, (state, gone) -> removeSession(state, gone.sessionId()))
             .onCommand(NodeLeft.class, (state, left) -> {
+                left.replyTo().tell(new NodeLeftNoted(user, left.node()));
                 dropSessions(session -> session.node().equals(left.node()));
                 return reconcile(state);
             })
@@ -221,11 +225,8 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             })
             .onCommand(PresenceConfirmed.class, (state, confirmed) -> {
                 RoomEntity.PresenceNoted noted = confirmed.noted();
-                UnconfirmedNotice notice = unconfirmed.get(noted.room());
-                if (notice != null && notice.presence().status() == noted.status()
-                    && Objects.equals(notice.presence().lastSeen(), noted.lastSeen())) {
-                    unconfirmed.remove(noted.room());
-                }
+                unconfirmed.confirm(noted.room(), presence -> presence.status() == noted.status()
+                    && Objects.equals(presence.lastSeen(), noted.lastSeen()));
                 scheduleIdleIfAlone(state);
                 return Effect().none();
             })
@@ -438,7 +439,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     /** Tells the room, and again every PRESENCE_RESEND until it confirms (or a newer notice replaces it). */
     private void tellRoom(String room, Presence presence) {
-        unconfirmed.put(room, new UnconfirmedNotice(presence, System.nanoTime()));
+        unconfirmed.put(room, presence, System.nanoTime());
         sendNotice(room, presence);
         if (!timers.isTimerActive(Tick.RESEND_PRESENCE)) {
             timers.startSingleTimer(Tick.RESEND_PRESENCE, PRESENCE_RESEND);
@@ -451,9 +452,8 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     }
 
     private void resendPresence() {
-        long now = System.nanoTime();
-        unconfirmed.values().removeIf(notice -> now - notice.firstSentNanos() > PRESENCE_GIVE_UP.toNanos());
-        unconfirmed.forEach((room, notice) -> sendNotice(room, notice.presence()));
+        unconfirmed.expire(System.nanoTime());
+        unconfirmed.forEach(this::sendNotice);
         if (!unconfirmed.isEmpty()) {
             timers.startSingleTimer(Tick.RESEND_PRESENCE, PRESENCE_RESEND);
         }

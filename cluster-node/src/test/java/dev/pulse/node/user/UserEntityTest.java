@@ -454,4 +454,26 @@ class UserEntityTest {
         entity.tell(new UserEntity.MembershipChanged(new ClusterEvent.MemberRemoved(removed, MemberStatus.down())));
         assertThat(presence(entity).status()).isEqualTo(PresenceStatus.OFFLINE);
     }
+
+    /**
+     * The other nodes wake a removed node's users with NodeLeft and send it again until it is answered:
+     * the entity answers, and the node's sessions no longer count.
+     */
+    @Test
+    void nodeLeftIsAnsweredAndDropsThatNodesSessions() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
+
+        org.apache.pekko.actor.Address node = Cluster.get(testKit.system()).selfMember().address();
+        TestProbe<UserEntity.NodeLeftNoted> waker = testKit.createTestProbe(UserEntity.NodeLeftNoted.class);
+        entity.tell(new UserEntity.NodeLeft(node, waker.ref()));
+        waker.expectMessage(new UserEntity.NodeLeftNoted(user, node));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.OFFLINE);
+
+        entity.tell(new UserEntity.NodeLeft(node, waker.ref())); // the other survivor's, or a resend
+        waker.expectMessage(new UserEntity.NodeLeftNoted(user, node));
+        assertThat(presence(entity).status()).isEqualTo(PresenceStatus.OFFLINE);
+    }
 }
