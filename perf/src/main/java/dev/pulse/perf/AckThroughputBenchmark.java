@@ -124,7 +124,7 @@ public final class AckThroughputBenchmark {
         dbName += " " + db.describe();
 
         // 2. the node, in its own JVM
-        NodeProcess node = NodeProcess.start(new NodeProcess.Spec(s.nodeHeap(), s.nodeOpts(), Bench.freePort(), Bench.freePort(),
+        NodeProcess node = NodeProcess.start(new NodeProcess.Spec(null, s.nodeHeap(), s.nodeOpts(), Bench.freePort(), Bench.freePort(),
             null, dbUrl, dbUser, dbPassword, SECRET, s.poolSize(), s.nodeLog()));
         cleanup.add("node", node::stop);
         URI base = node.base();

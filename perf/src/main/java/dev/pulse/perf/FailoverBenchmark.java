@@ -84,7 +84,7 @@ public final class FailoverBenchmark {
         }
         String seeds = String.join(",", clusterPorts.stream().map(port -> "127.0.0.1:" + port).toList());
         for (int i = 0; i < nodeCount; i++) {
-            NodeProcess node = NodeProcess.start(new NodeProcess.Spec("512m", nodeOpts, Bench.freePort(), clusterPorts.get(i), seeds,
+            NodeProcess node = NodeProcess.start(new NodeProcess.Spec(null, "512m", nodeOpts, Bench.freePort(), clusterPorts.get(i), seeds,
                 db.url(), EmbeddedDb.USER, EmbeddedDb.PASSWORD, SECRET, null, logs.resolve("node-" + i + ".log")));
             nodes.add(node);
             int index = i;

@@ -36,8 +36,10 @@ final class NodeProcess {
      * @param seedNodes {@code PULSE_SEED_NODES} ({@code host:port,…}), or null for a cluster of one
      * @param dbUrl PostgreSQL JDBC URL, or null for the embedded H2 database in a temporary data directory
      * @param poolSize {@code PULSE_DB_POOL_SIZE}, or null for the node's default
+     * @param javaHome the JDK to run the node on (e.g. {@code /usr/lib/jvm/temurin-25-jdk-amd64}), or null
+     *     for the benchmark's own
      */
-    record Spec(String heap, List<String> jvmOptions, int httpPort, int clusterPort, String seedNodes,
+    record Spec(String javaHome, String heap, List<String> jvmOptions, int httpPort, int clusterPort, String seedNodes,
                 String dbUrl, String dbUser, String dbPassword, String tokenSecret, String poolSize, Path log) {}
 
     /** Heap used and committed after a full GC, and the resident set size then, in KiB. */
@@ -54,7 +56,7 @@ final class NodeProcess {
     }
 
     static NodeProcess start(Spec spec) throws IOException {
-        List<String> command = new ArrayList<>(List.of(javaCommand("java"), "-Xmx" + spec.heap()));
+        List<String> command = new ArrayList<>(List.of(tool(spec.javaHome(), "java"), "-Xmx" + spec.heap()));
         command.add(COMMON_POOL_PARALLELISM);
         command.addAll(LIFT_RATE_LIMIT);
         command.addAll(spec.jvmOptions());
@@ -88,7 +90,12 @@ final class NodeProcess {
 
     /** {@code $JAVA_HOME/bin/<tool>} of this JVM (java, jcmd, …). */
     static String javaCommand(String tool) {
-        return Path.of(System.getProperty("java.home"), "bin", tool).toString();
+        return tool(null, tool);
+    }
+
+    /** {@code <javaHome>/bin/<tool>}; this JVM's when {@code javaHome} is null. */
+    private static String tool(String javaHome, String tool) {
+        return Path.of(javaHome == null ? System.getProperty("java.home") : javaHome, "bin", tool).toString();
     }
 
     long pid() {
@@ -167,7 +174,7 @@ final class NodeProcess {
     }
 
     private String jcmd(String command) throws IOException, InterruptedException {
-        Process jcmd = new ProcessBuilder(javaCommand("jcmd"), Long.toString(pid()), command).redirectErrorStream(true).start();
+        Process jcmd = new ProcessBuilder(tool(spec.javaHome(), "jcmd"), Long.toString(pid()), command).redirectErrorStream(true).start();
         String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!jcmd.waitFor(120, TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
             throw new IllegalStateException("jcmd " + command + " failed: " + out);

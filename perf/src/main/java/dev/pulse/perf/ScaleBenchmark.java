@@ -43,7 +43,7 @@ public final class ScaleBenchmark {
     private static final Duration LONG = Duration.ofMinutes(30);
 
     static final List<String> RUNNER_OPTIONS = List.of("db", "synchronous-commit", "fsync", "db-pool-size", "node-heap",
-        "node-opts", "node-log-dir", "agent-heap", "agent-opts", "results-dir", "results-file", "record", "gc-at-peak", "histogram", "idle-seconds");
+        "node-java", "node-opts", "node-log-dir", "agent-heap", "agent-opts", "results-dir", "results-file", "record", "gc-at-peak", "histogram", "idle-seconds");
 
     public static void main(String[] argv) throws Exception {
         System.setProperty("logback.configurationFile", "perf-logback.xml"); // stdout: the result line only
@@ -82,6 +82,8 @@ public final class ScaleBenchmark {
     private final Map<String, String> options;
     private final boolean postgres;
     private final String nodeHeap;
+    /** The JDK the nodes run on ({@code --node-java}, a JAVA_HOME), or null for the benchmark's own. */
+    private final String nodeJava;
     private final List<String> nodeOpts;
     private final List<NodeProcess> nodes = new ArrayList<>();
     private final List<AgentProcess> agents = new ArrayList<>();
@@ -118,6 +120,7 @@ public final class ScaleBenchmark {
         this.options = options;
         this.postgres = plan.nodes() > 1 || "postgres".equals(options.get("db"));
         this.nodeHeap = options.getOrDefault("node-heap", "2g");
+        this.nodeJava = options.get("node-java");
         String opts = options.getOrDefault("node-opts", "").trim();
         this.nodeOpts = opts.isEmpty() ? List.of() : List.of(opts.split("\\s+"));
     }
@@ -404,7 +407,7 @@ public final class ScaleBenchmark {
         // Every node is a seed (as in FailoverBenchmark); the first forms the cluster, the others join it.
         String seeds = count == 1 ? null : String.join(",", clusterPorts.stream().map(port -> "127.0.0.1:" + port).toList());
         for (int i = 0; i < count; i++) {
-            NodeProcess node = NodeProcess.start(new NodeProcess.Spec(nodeHeap, nodeOpts, Bench.freePort(), clusterPorts.get(i), seeds,
+            NodeProcess node = NodeProcess.start(new NodeProcess.Spec(nodeJava, nodeHeap, nodeOpts, Bench.freePort(), clusterPorts.get(i), seeds,
                 postgres ? db.url() : null, EmbeddedDb.USER, EmbeddedDb.PASSWORD, SECRET, options.get("db-pool-size"),
                 logDir.resolve("node-" + i + ".log")));
             cleanup.add("node " + i, node::stop);
@@ -639,7 +642,8 @@ public final class ScaleBenchmark {
         if (connectionsHeld > 0) {
             j.put("agentRssKbPerConn", Bench.round(total.agentsRssMb * 1024 / connectionsHeld, 1));
         }
-        j.put("db", dbName).put("nodeHeap", nodeHeap).put("nodeOpts", String.join(" ", nodeOpts));
+        j.put("db", dbName).put("nodeHeap", nodeHeap).put("nodeOpts", String.join(" ", nodeOpts))
+            .put("nodeJava", nodeJava == null ? System.getProperty("java.home") : nodeJava);
         j.put("server", serverVersion());
         j.put("runId", plan.runId()).put("machine", Machine.describe()).put("date", Instant.now().toString());
         if (failure != null) {
