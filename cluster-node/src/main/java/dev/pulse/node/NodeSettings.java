@@ -26,6 +26,7 @@ public final class NodeSettings {
         Map.entry("PULSE_DATA_DIR", "pulse.data-dir"),
         Map.entry("PULSE_TOKEN_SECRET", "pulse.token.secret"),
         Map.entry("PULSE_LOGIN_PASSWORD", "pulse.login-password"),
+        Map.entry("PULSE_ALLOWED_ORIGINS", "pulse.http.allowed-origins"),
         Map.entry("PULSE_HEARTBEAT_MS", "pulse.heartbeat-ms"),
         Map.entry("PULSE_DB_POOL_SIZE", "pulse.db.pool-size"),
         Map.entry("PULSE_MANAGEMENT_PORT", "pulse.management.port"),
@@ -172,6 +173,12 @@ public final class NodeSettings {
 
     public Duration tokenTtl() {
         return config.getDuration("pulse.token.ttl");
+    }
+
+    /** Origins besides the node's own whose pages may open sockets (comma-separated in the configuration). */
+    public List<String> allowedOrigins() {
+        return java.util.Arrays.stream(config.getString("pulse.http.allowed-origins").split(","))
+            .map(String::trim).filter(origin -> !origin.isEmpty()).toList();
     }
 
     public String loginPassword() {

@@ -3,6 +3,7 @@ package dev.pulse.node;
 import dev.pulse.node.auth.TokenService;
 import dev.pulse.node.cluster.ClusterFormation;
 import dev.pulse.node.cluster.SplitDatabaseGuard;
+import dev.pulse.node.http.AllowedOrigins;
 import dev.pulse.node.http.HttpServer;
 import dev.pulse.node.http.ManagementServer;
 import dev.pulse.node.http.WebSocketBridge;
@@ -111,7 +112,7 @@ public final class PulseNode {
             settings.outboundBuffer(), settings.closeGrace());
         metrics.watchSockets(bridge.sockets());
         HttpServer http = HttpServer.start(system, settings.httpHost(), settings.httpPort(), tokens,
-            settings.loginPassword(), bridge, node);
+            settings.loginPassword(), bridge, new AllowedOrigins(settings.allowedOrigins()), node);
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-http", http::unbind);

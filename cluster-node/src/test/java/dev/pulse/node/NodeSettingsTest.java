@@ -130,11 +130,11 @@ class NodeSettingsTest {
     void heartbeatSecretAndPasswordComeFromTheEnvironment() {
         NodeSettings settings = settings(Map.of(
             "PULSE_HEARTBEAT_MS", "5000",
-            "PULSE_TOKEN_SECRET", "shared-secret",
+            "PULSE_TOKEN_SECRET", "shared-secret-of-at-least-32-bytes!",
             "PULSE_LOGIN_PASSWORD", "letmein"));
 
         assertThat(settings.heartbeat()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(settings.tokenSecret()).isEqualTo("shared-secret");
+        assertThat(settings.tokenSecret()).isEqualTo("shared-secret-of-at-least-32-bytes!");
         assertThat(settings.loginPassword()).isEqualTo("letmein");
     }
 

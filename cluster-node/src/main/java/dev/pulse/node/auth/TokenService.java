@@ -25,6 +25,9 @@ public final class TokenService {
 
     public record Token(String token, String user, Instant expiresAt) {}
 
+    /** HMAC-SHA256 wants a key of at least its 256-bit output. */
+    public static final int MIN_SECRET_BYTES = 32;
+
     private final Algorithm algorithm;
     private final JWTVerifier verifier;
     private final Duration ttl;
@@ -38,6 +41,11 @@ public final class TokenService {
             new SecureRandom().nextBytes(key);
         } else {
             key = secret.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (key.length < MIN_SECRET_BYTES) {
+                // A short HMAC key can be guessed offline from any one token: refuse rather than warn.
+                throw new IllegalStateException("PULSE_TOKEN_SECRET has " + key.length + " bytes; it needs at least "
+                    + MIN_SECRET_BYTES + " (make one with: openssl rand -base64 48)");
+            }
         }
         this.algorithm = Algorithm.HMAC256(key);
         this.verifier = JWT.require(algorithm).withIssuer(ISSUER).acceptLeeway(0).build();

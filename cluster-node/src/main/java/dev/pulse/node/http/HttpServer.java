@@ -21,10 +21,10 @@ public final class HttpServer {
 
     /** Binds every route, or fails with the address that could not be bound. */
     public static HttpServer start(ActorSystem<?> system, String host, int port, TokenService tokens,
-                                   String loginPassword, WebSocketBridge bridge, String node) {
+                                   String loginPassword, WebSocketBridge bridge, AllowedOrigins origins, String node) {
         var route = Routes.all(
             new LoginRoute(tokens, loginPassword),
-            new WebSocketRoute(tokens, bridge),
+            new WebSocketRoute(tokens, bridge, origins),
             new HealthRoute(Cluster.get(system), node),
             new StaticRoute());
         try {

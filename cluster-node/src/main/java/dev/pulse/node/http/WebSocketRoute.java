@@ -13,24 +13,32 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** {@code GET /ws?token=…}: 401 before any upgrade unless the token is valid. */
+/** {@code GET /ws?token=…}: 403 for a page of another origin, 401 unless the token is valid, both before any upgrade. */
 public final class WebSocketRoute {
 
     private final TokenService tokens;
     private final WebSocketBridge bridge;
+    private final AllowedOrigins origins;
     private final SecureRandom random = new SecureRandom();
 
-    public WebSocketRoute(TokenService tokens, WebSocketBridge bridge) {
+    public WebSocketRoute(TokenService tokens, WebSocketBridge bridge, AllowedOrigins origins) {
         this.tokens = tokens;
         this.bridge = bridge;
+        this.origins = origins;
     }
 
     public Route route() {
         return path("ws", () -> get(() -> parameterOptional("token", token -> extractRequest(request -> {
+            String origin = request.getHeader("origin").map(HttpHeader::value).orElse(null);
+            if (!origins.allows(origin, request.getHeader("host").map(HttpHeader::value).orElse(null))) {
+                return complete(JsonResponses.error(StatusCodes.FORBIDDEN, ErrorCode.FORBIDDEN,
+                    "a page from " + origin + " may not open sockets here (PULSE_ALLOWED_ORIGINS)"));
+            }
             Optional<String> user = token.flatMap(tokens::verify);
             if (user.isEmpty()) {
                 return complete(JsonResponses.error(StatusCodes.UNAUTHORIZED, ErrorCode.UNAUTHORIZED,

@@ -1,6 +1,7 @@
 package dev.pulse.node.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
@@ -123,5 +124,22 @@ class TokenServiceTest {
         assertThat(second.verify(second.issue("bob").token())).contains("bob");
         assertThat(third.verify(third.issue("carol").token())).contains("carol");
         assertThat(first.verify(second.issue("bob").token())).isEmpty();
+    }
+
+    @Test
+    void aSecretShorterThan32BytesIsRefused() {
+        assertThatThrownBy(() -> new TokenService("x".repeat(31), TTL, Clock.systemUTC()))
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("PULSE_TOKEN_SECRET has 31 bytes")
+            .hasMessageContaining("at least 32");
+        // bytes, not characters: 11 three-byte characters are 33 bytes
+        assertThat(new TokenService("\u20ac".repeat(11), TTL, Clock.systemUTC()).issue("alice").token()).isNotBlank();
+        assertThat(new TokenService("x".repeat(32), TTL, Clock.systemUTC()).issue("alice").token()).isNotBlank();
+    }
+
+    @Test
+    void noSecretMeansARandomOneOfThisProcess() {
+        String token = new TokenService("", TTL, Clock.systemUTC()).issue("alice").token();
+        assertThat(new TokenService(" ", TTL, Clock.systemUTC()).verify(token)).isEmpty();
     }
 }

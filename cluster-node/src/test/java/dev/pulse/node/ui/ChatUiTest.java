@@ -63,6 +63,9 @@ class ChatUiTest {
         PlaywrightAssertions.setDefaultAssertionTimeout(15_000);
     }
 
+    /** Console reports of the Content-Security-Policy refusing something, over the test. */
+    private final List<String> cspViolations = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     @BeforeEach
     void start() {
         node = TestNode.start(data, Map.of(), ConfigFactory.parseString("pulse.limits.send-burst = 500"));
@@ -86,6 +89,8 @@ class ChatUiTest {
         if (browser != null) browser.close();
         if (playwright != null) playwright.close();
         if (node != null) node.close();
+        org.assertj.core.api.Assertions.assertThat(cspViolations).as("what the Content-Security-Policy refused in %s",
+            info.getDisplayName()).isEmpty();
     }
 
     // ------------------------------------------------------------------ tests
@@ -319,7 +324,7 @@ class ChatUiTest {
     void signInPage() {
         BrowserContext ctx = browser.newContext();
         contexts.add(ctx);
-        Page page = ctx.newPage();
+        Page page = watched(ctx.newPage(), "sign-in");
         page.navigate(base());
         assertThat(page.locator("#signin-name")).isFocused();
         page.locator("#signin-name").fill("Not Valid!");
@@ -329,6 +334,20 @@ class ChatUiTest {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /**
+     * Logs the page's errors, and collects what the node's Content-Security-Policy made the browser
+     * refuse (Chromium reports each on the console): the UI must work under it untouched.
+     */
+    private Page watched(Page page, String who) {
+        page.onPageError(err -> System.err.println("[" + who + "] page error: " + err));
+        page.onConsoleMessage(message -> {
+            if (message.text().contains("Content Security Policy")) {
+                cspViolations.add("[" + who + "] " + message.text());
+            }
+        });
+        return page;
+    }
 
     private String base() {
         return "http://127.0.0.1:" + node.httpPort() + "/";
@@ -341,8 +360,7 @@ class ChatUiTest {
     private Page signIn(String user, int width, int height) {
         BrowserContext ctx = browser.newContext(new Browser.NewContextOptions().setViewportSize(width, height));
         contexts.add(ctx);
-        Page page = ctx.newPage();
-        page.onPageError(err -> System.err.println("[" + user + "] page error: " + err));
+        Page page = watched(ctx.newPage(), user);
         page.navigate(base());
         page.locator("#signin-name").fill(user);
         page.locator("#signin-name").press("Enter");
