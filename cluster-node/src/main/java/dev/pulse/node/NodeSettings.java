@@ -201,6 +201,15 @@ public final class NodeSettings {
         return config.getInt("pulse.session.outbound-buffer");
     }
 
+    /** The most a history page may weigh (UTF-8 text, estimated): larger pages hold fewer messages. */
+    public int historyPageBytes() {
+        return Math.toIntExact(config.getBytes("pulse.session.history-page-bytes"));
+    }
+
+    public long outboundBufferBytes() {
+        return config.getBytes("pulse.session.outbound-buffer-bytes");
+    }
+
     public Duration entityTimeout() {
         return config.getDuration("pulse.session.entity-timeout");
     }

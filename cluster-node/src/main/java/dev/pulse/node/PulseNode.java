@@ -103,13 +103,14 @@ public final class PulseNode {
             system.systemActorOf(LocalRooms.create(roomSettings, WireFrames.INSTANCE), "local-rooms", Props.empty());
         FrameCodec codec = new FrameCodec(settings.limits());
         SessionDeps deps = new SessionDeps(ClusterSharding.get(system), localRooms, new SendRateLimiter(settings.limits()),
-            codec, settings.heartbeat(), settings.entityTimeout(), node, metrics.clients());
+            codec, settings.heartbeat(), settings.entityTimeout(), node, metrics.clients(),
+            settings.historyPageBytes());
         ActorRef<Sessions.Command> sessions = Sessions.asCommands(
             system.systemActorOf(Sessions.create(deps), "sessions", Props.empty()));
 
         TokenService tokens = new TokenService(settings.tokenSecret(), settings.tokenTtl(), Clock.systemUTC());
         WebSocketBridge bridge = new WebSocketBridge(system, sessions, settings.limits().maxFrameBytes(),
-            settings.outboundBuffer(), settings.closeGrace());
+            settings.outboundBuffer(), settings.outboundBufferBytes(), settings.closeGrace());
         metrics.watchSockets(bridge.sockets());
         HttpServer http = HttpServer.start(system, settings.httpHost(), settings.httpPort(), tokens,
             settings.loginPassword(), bridge, new AllowedOrigins(settings.allowedOrigins()), node);

@@ -2,10 +2,12 @@ package dev.pulse.node.http;
 
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
+import java.util.function.LongConsumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.impl.engine.ws.FrameEvent;
 import org.apache.pekko.http.impl.engine.ws.FrameEvent$;
+import org.apache.pekko.http.impl.engine.ws.FrameStart;
 import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
 import org.apache.pekko.http.impl.engine.ws.WebSocket$;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -43,6 +45,8 @@ import scala.concurrent.duration.FiniteDuration;
 final class PekkoWebSocket {
 
     private static final FiniteDuration CLOSE_TIMEOUT = FiniteDuration.create(3, "seconds");
+    /** RFC 6455 opcode of a text frame. */
+    private static final byte TEXT = 1;
 
     private final org.apache.pekko.stream.scaladsl.BidiFlow<FrameEvent, Message, Message, FrameEvent, NotUsed> stack;
     private final Duration closeGrace;
@@ -65,8 +69,8 @@ final class PekkoWebSocket {
      * {@code closeRequested} completes the socket closes with its code and reason.
      */
     HttpResponse accept(WebSocketUpgrade upgrade, Flow<Message, Message, NotUsed> messages,
-                        CompletionStage<WebSocketOutbound.CloseRequest> closeRequested) {
-        var frames = stack.join(messages.asScala()).via(new CloseWithCode(closeRequested, closeGrace));
+                        CompletionStage<WebSocketOutbound.CloseRequest> closeRequested, LongConsumer textWritten) {
+        var frames = stack.join(messages.asScala()).via(new CloseWithCode(closeRequested, closeGrace, textWritten));
         return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(asGraph(frames), Option.empty());
     }
 
@@ -87,10 +91,12 @@ final class PekkoWebSocket {
         private final FlowShape<FrameEvent, FrameEvent> shape = FlowShape.of(in, out);
         private final CompletionStage<WebSocketOutbound.CloseRequest> closeRequested;
         private final Duration grace;
+        private final LongConsumer textWritten;
 
-        CloseWithCode(CompletionStage<WebSocketOutbound.CloseRequest> closeRequested, Duration grace) {
+        CloseWithCode(CompletionStage<WebSocketOutbound.CloseRequest> closeRequested, Duration grace, LongConsumer textWritten) {
             this.closeRequested = closeRequested;
             this.grace = grace;
+            this.textWritten = textWritten;
         }
 
         @Override
@@ -109,6 +115,9 @@ final class PekkoWebSocket {
                         @Override
                         public void onPush() {
                             FrameEvent frame = grab(in);
+                            if (frame instanceof FrameStart start && start.header().opcode().code() == TEXT) {
+                                textWritten.accept(start.header().length()); // out of the session's queue
+                            }
                             if (closeFrame == null) {
                                 push(out, frame);
                             } else {

@@ -34,16 +34,18 @@ public final class WebSocketBridge {
     private final ActorRef<Sessions.Command> sessions;
     private final int maxFrameBytes;
     private final int outboundBuffer;
+    private final long outboundBufferBytes;
     private final PekkoWebSocket webSocket;
     private final OpenSockets openSockets = new OpenSockets();
 
     public WebSocketBridge(ActorSystem<?> system, ActorRef<Sessions.Command> sessions, int maxFrameBytes,
-                           int outboundBuffer, Duration closeGrace) {
+                           int outboundBuffer, long outboundBufferBytes, Duration closeGrace) {
         this.system = system;
         this.materializer = Materializer.matFromSystem(system);
         this.sessions = sessions;
         this.maxFrameBytes = maxFrameBytes;
         this.outboundBuffer = outboundBuffer;
+        this.outboundBufferBytes = outboundBufferBytes;
         this.webSocket = new PekkoWebSocket(system, closeGrace);
     }
 
@@ -59,10 +61,10 @@ public final class WebSocketBridge {
 
     /** Starts a session for {@code user} and answers the upgrade request with the switch to WebSocket. */
     public CompletionStage<HttpResponse> open(String user, String sessionId, WebSocketUpgrade upgrade) {
-        WebSocketOutbound outbound = new WebSocketOutbound(outboundBuffer);
+        WebSocketOutbound outbound = new WebSocketOutbound(outboundBuffer, outboundBufferBytes);
         CompletionStage<ActorRef<Session.Command>> session = AskPattern.ask(sessions,
             replyTo -> new Sessions.Spawn(sessionId, user, outbound, replyTo), Duration.ofSeconds(5), system.scheduler());
-        return session.thenApply(ref -> webSocket.accept(upgrade, messages(ref, outbound), outbound.closeRequested()));
+        return session.thenApply(ref -> webSocket.accept(upgrade, messages(ref, outbound), outbound.closeRequested(), outbound::written));
     }
 
     private Flow<Message, Message, NotUsed> messages(ActorRef<Session.Command> session, WebSocketOutbound outbound) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.http.scaladsl.model.ws.Message;
 import org.apache.pekko.http.scaladsl.model.ws.TextMessage;
 import org.apache.pekko.stream.BoundedSourceQueue;
@@ -27,6 +28,9 @@ final class WebSocketOutbound implements Outbound {
     public record CloseRequest(int code, String reason) {}
 
     private final int capacity;
+    private final long byteCapacity;
+    /** UTF-8 bytes offered and not yet handed to the socket ({@link #written}); offers and writes race. */
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final CompletableFuture<CloseRequest> closeRequest = new CompletableFuture<>();
     /** Null until the stream is materialized; then every offer goes straight to it. */
     private volatile BoundedSourceQueue<Message> queue;
@@ -34,8 +38,14 @@ final class WebSocketOutbound implements Outbound {
     private List<Message> early = new ArrayList<>(4);
     private boolean completeRequested;
 
-    WebSocketOutbound(int capacity) {
+    WebSocketOutbound(int capacity, long byteCapacity) {
         this.capacity = capacity;
+        this.byteCapacity = byteCapacity;
+    }
+
+    /** A text frame of {@code bytes} left for the socket (counted where the frames go to the wire). */
+    void written(long bytes) {
+        queuedBytes.addAndGet(-bytes);
     }
 
     /** Called once, when the socket's stream materializes its outbound queue. */
@@ -54,6 +64,10 @@ final class WebSocketOutbound implements Outbound {
 
     @Override
     public Offered offer(EncodedFrame encoded) {
+        long before = queuedBytes.get();
+        if (before > 0 && before + encoded.bytes() > byteCapacity) {
+            return Offered.FULL; // one frame alone always goes: a queue that is empty holds nothing else
+        }
         // The frame's text is shared by every recipient; only this small wrapper is per socket.
         Message frame = TextMessage.apply(encoded.text());
         BoundedSourceQueue<Message> q = queue;
@@ -68,14 +82,18 @@ final class WebSocketOutbound implements Outbound {
                         return Offered.FULL;
                     }
                     early.add(frame);
+                    queuedBytes.addAndGet(encoded.bytes());
                     return Offered.ENQUEUED;
                 }
             }
         }
+        // Counted before the offer: the stream may write the frame (and subtract) before offer returns.
+        queuedBytes.addAndGet(encoded.bytes());
         QueueOfferResult result = q.offer(frame);
         if (result == QueueOfferResult.enqueued()) {
             return Offered.ENQUEUED;
         }
+        queuedBytes.addAndGet(-encoded.bytes());
         return result == QueueOfferResult.dropped() ? Offered.FULL : Offered.CLOSED;
     }
 
@@ -93,6 +111,16 @@ final class WebSocketOutbound implements Outbound {
     @Override
     public int capacity() {
         return capacity;
+    }
+
+    @Override
+    public long queuedBytes() {
+        return Math.max(0, queuedBytes.get());
+    }
+
+    @Override
+    public long byteCapacity() {
+        return byteCapacity;
     }
 
     @Override

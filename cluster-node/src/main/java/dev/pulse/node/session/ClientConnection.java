@@ -48,7 +48,8 @@ final class ClientConnection {
 
     /** Whether a resume may queue more now: it pauses at three quarters, so it never counts as slow. */
     boolean hasRoomToSend() {
-        return !closing && outbound.queued() < Math.max(1, outbound.capacity() * 3 / 4);
+        return !closing && outbound.queued() < Math.max(1, outbound.capacity() * 3 / 4)
+            && outbound.queuedBytes() < outbound.byteCapacity() * 3 / 4;
     }
 
     void closeSlowConsumer() {

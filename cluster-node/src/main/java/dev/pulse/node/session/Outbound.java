@@ -18,6 +18,15 @@ public interface Outbound {
 
     int capacity();
 
+    /** UTF-8 bytes of the frames queued and not yet handed to the socket. */
+    long queuedBytes();
+
+    /**
+     * The most bytes the queue holds: a frame that would pass it is refused ({@code FULL}) unless the
+     * queue is empty, so a client cannot make the node hold more than this for it by not reading.
+     */
+    long byteCapacity();
+
     /** Closes the connection with a WebSocket close {@code code}; frames still queued are dropped. */
     void close(int code, String reason);
 

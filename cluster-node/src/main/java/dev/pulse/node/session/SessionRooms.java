@@ -4,6 +4,7 @@ import dev.pulse.node.delivery.Delivery;
 import dev.pulse.node.delivery.LocalRooms;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomFeed;
+import dev.pulse.node.room.StoredMessage;
 import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ErrorCode;
@@ -124,8 +125,9 @@ final class SessionRooms implements RoomSubscription.Port {
 
     void historyRead(Session.HistoryRead read) {
         if (read.result() instanceof RoomEntity.Messages page) {
-            client.send(new ServerFrame.History(read.ref(), read.room(),
-                WireFrames.messageFrames(read.room(), page.messages()), page.hasMore()));
+            List<StoredMessage> fitting = WireFrames.newestWithin(read.room(), page.messages(), deps.historyPageBytes());
+            client.send(new ServerFrame.History(read.ref(), read.room(), WireFrames.messageFrames(read.room(), fitting),
+                page.hasMore() || fitting.size() < page.messages().size()));
         } else {
             client.send(ServerFrame.Error.of(read.ref(), ErrorCode.UNAVAILABLE, "history of " + read.room() + " is unavailable"));
         }

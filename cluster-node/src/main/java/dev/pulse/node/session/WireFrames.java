@@ -32,6 +32,28 @@ public final class WireFrames implements FeedEncoder {
             Timestamps.format(message.ts()));
     }
 
+    /** What a message frame's JSON adds to its strings: field names, quotes, seq and timestamp. */
+    private static final int MESSAGE_FRAME_OVERHEAD = 110;
+
+    /**
+     * The newest of {@code messages} (ascending by seq) whose frames weigh at most {@code maxBytes}
+     * together, estimated from their strings; at least the newest one, however large.
+     */
+    public static List<StoredMessage> newestWithin(String room, List<StoredMessage> messages, int maxBytes) {
+        long total = 0;
+        int from = messages.size();
+        while (from > 0) {
+            StoredMessage message = messages.get(from - 1);
+            total += MESSAGE_FRAME_OVERHEAD + FrameCodec.utf8Length(room) + FrameCodec.utf8Length(message.id())
+                + FrameCodec.utf8Length(message.from()) + FrameCodec.utf8Length(message.text());
+            if (total > maxBytes && from < messages.size()) {
+                break;
+            }
+            from--;
+        }
+        return messages.subList(from, messages.size());
+    }
+
     public static List<ServerFrame.Message> messageFrames(String room, List<StoredMessage> messages) {
         return messages.stream().map(message -> messageFrame(room, message)).toList();
     }

@@ -619,6 +619,73 @@ class ConnectionE2ETest {
     }
 
     /**
+     * A client that asks for history and never reads (issue 12: 250 pages of 3.2 MB each grew the heap by
+     * about 1 GB): the outbound queue is bounded in bytes too, so it is closed as a slow consumer long
+     * before its 200 requests are answered, although 200 frames are far under the 1,024-frame bound.
+     */
+    @Test
+    void aClientThatAsksForHistoryAndNeverReadsIsClosedByTheByteBound(@TempDir Path dir) {
+        Config config = ConfigFactory.parseMap(Map.of("pulse.limits.send-burst", 100_000, "pulse.session.close-grace", "30s"));
+        try (TestNode bounded = TestNode.start(dir, Map.of(), config)) {
+            String room = "heavy-history";
+            ChatPeer writer = connect(bounded, "heavy-writer");
+            writer.join("j", room);
+            String heavy = "\u20ac".repeat(4_000); // 12,000 UTF-8 bytes: the largest text a message may have
+            for (int i = 0; i < 40; i++) {
+                writer.send(new ClientFrame.Send("s-" + i, room, "heavy-" + i, heavy));
+                writer.expectReply("s-" + i, ServerFrame.Ack.class);
+            }
+
+            ChatPeer hoarder = connect(bounded, "heavy-hoarder");
+            hoarder.join("j", room);
+            hoarder.pauseReading();
+            for (int i = 0; i < 200; i++) {
+                hoarder.send(new ClientFrame.History("h-" + i, room, null, 200));
+            }
+            hoarder.resumeReading();
+            assertThat(hoarder.expectClosed(Duration.ofSeconds(30))).isEqualTo(new PulseConnection.Closed(1008, "slow consumer"));
+            long answered = hoarder.pending().stream().filter(f -> "history".equals(f.path("type").asText())).count();
+            assertThat(answered).as("history pages the hoarder got before the close").isLessThan(200);
+            assertThat(bounded.metrics().value("pulse_slow_consumer_closes_total")).isEqualTo(1);
+        }
+    }
+
+    /** A page of large messages holds fewer of them; hasMore says so, and paging on with before loses none. */
+    @Test
+    void historyPagesAreBoundedInBytesAndPageOnWithoutGaps() {
+        String room = "heavy-pages";
+        // two writers: 40 sends are over one user's default send budget (20 in 10 s)
+        List<ChatPeer> writers = List.of(connect(node, "pages-writer-a"), connect(node, "pages-writer-b"));
+        writers.forEach(w -> w.join("j", room));
+        String heavy = "\u20ac".repeat(3_990);
+        for (int i = 1; i <= 40; i++) {
+            ChatPeer w = writers.get((i - 1) / 20);
+            w.send(new ClientFrame.Send("s-" + i, room, "page-" + i, i + heavy));
+            w.expectReply("s-" + i, ServerFrame.Ack.class);
+        }
+        ChatPeer writer = writers.get(0);
+        List<Long> seen = new ArrayList<>();
+        Long before = null;
+        int pages = 0;
+        while (true) {
+            writer.send(new ClientFrame.History("h" + pages, room, before, 200));
+            ServerFrame.History page = writer.expectReply("h" + pages, ServerFrame.History.class);
+            pages++;
+            assertThat(page.messages()).as("page %d", pages).isNotEmpty();
+            int bytes = page.messages().stream().mapToInt(m -> m.text().getBytes(StandardCharsets.UTF_8).length).sum();
+            assertThat(bytes).as("text bytes of page %d", pages).isLessThanOrEqualTo(256 * 1024);
+            List<Long> seqs = page.messages().stream().map(ServerFrame.Message::seq).toList();
+            seen.addAll(0, seqs);
+            if (!page.hasMore()) {
+                break;
+            }
+            before = seqs.get(0);
+        }
+        assertThat(pages).as("40 messages of 12 KB do not fit one page of 256 KiB").isGreaterThan(1);
+        assertThat(seen).containsExactlyElementsOf(LongStream.rangeClosed(1, 40).boxed().toList());
+    }
+
+    /**
      * Sends {@code count} messages pipelined and waits for their acks and for their echo to the producer
      * itself; returns the highest seq. The producer reads everything, but its outbound buffer is as small
      * as the victim's: a batch of n costs it 2n frames, so n stays at 3 and each batch drains fully.
