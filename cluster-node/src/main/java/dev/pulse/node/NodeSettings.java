@@ -206,6 +206,11 @@ public final class NodeSettings {
         return Math.toIntExact(config.getBytes("pulse.session.history-page-bytes"));
     }
 
+    /** Rooms one session may be in at once: each holds a subscription and a hub attachment. */
+    public int maxRoomsPerSession() {
+        return config.getInt("pulse.limits.max-rooms-per-session");
+    }
+
     public long outboundBufferBytes() {
         return config.getBytes("pulse.session.outbound-buffer-bytes");
     }

@@ -75,7 +75,9 @@ final class SessionRooms implements RoomSubscription.Port {
     void join(ClientFrame.Join join) {
         RoomSubscription subscription = rooms.get(join.room());
         if (subscription == null) {
-            rooms.put(join.room(), RoomSubscription.forJoin(join, this));
+            if (roomForAnother(join.ref())) {
+                rooms.put(join.room(), RoomSubscription.forJoin(join, this));
+            }
         } else if (subscription.joinInProgress()) {
             client.send(ServerFrame.Error.of(join.ref(), ErrorCode.INVALID, "a join of " + join.room() + " is in progress"));
         } else {
@@ -100,10 +102,22 @@ final class SessionRooms implements RoomSubscription.Port {
     void send(ClientFrame.Send send) {
         RoomSubscription subscription = rooms.get(send.room());
         if (subscription == null) {
-            rooms.put(send.room(), RoomSubscription.forSend(send, this));
+            if (roomForAnother(send.ref())) {
+                rooms.put(send.room(), RoomSubscription.forSend(send, this));
+            }
         } else {
             subscription.send(send);
         }
+    }
+
+    /** Whether this session may be in one more room; answers the frame {@code rate_limited} if not. */
+    private boolean roomForAnother(String ref) {
+        if (rooms.size() < deps.maxRoomsPerSession()) {
+            return true;
+        }
+        client.send(ServerFrame.Error.of(ref, ErrorCode.RATE_LIMITED,
+            "a session may be in at most " + deps.maxRoomsPerSession() + " rooms; leave one first"));
+        return false;
     }
 
     void typing(ClientFrame.Typing typing) {

@@ -650,6 +650,30 @@ class ConnectionE2ETest {
         }
     }
 
+    /** One session may be in at most max-rooms-per-session rooms (issue 12: one session joined 3,000). */
+    @Test
+    void aSessionMayBeInAtMostTheRoomCap(@TempDir Path dir) {
+        try (TestNode capped = TestNode.start(dir, Map.of(), ConfigFactory.parseMap(Map.of("pulse.limits.max-rooms-per-session", 3)))) {
+            ChatPeer many = connect(capped, "many-rooms");
+            for (int i = 1; i <= 3; i++) {
+                many.join("j" + i, "cap-" + i);
+            }
+            many.send(new ClientFrame.Join("j4", "cap-4", null));
+            ServerFrame.Error refused = many.expectReply("j4", ServerFrame.Error.class);
+            assertThat(refused.code()).isEqualTo("rate_limited");
+            assertThat(refused.message()).contains("at most 3 rooms");
+            many.send(new ClientFrame.Send("s5", "cap-5", "m5", "an implicit join is one more room"));
+            assertThat(many.expectReply("s5", ServerFrame.Error.class).code()).isEqualTo("rate_limited");
+
+            many.send(new ClientFrame.Join("again", "cap-2", null));
+            assertThat(many.expectReply("again", ServerFrame.Joined.class).room()).as("a room it is in may be joined again").isEqualTo("cap-2");
+            many.send(new ClientFrame.Leave("l1", "cap-1"));
+            many.expectReply("l1", ServerFrame.Left.class);
+            many.join("j4-again", "cap-4");
+            assertThat(many.isOpen()).isTrue();
+        }
+    }
+
     /** A page of large messages holds fewer of them; hasMore says so, and paging on with before loses none. */
     @Test
     void historyPagesAreBoundedInBytesAndPageOnWithoutGaps() {
