@@ -32,8 +32,11 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * a user again, and the rooms would show them online for ever. Peers are told apart by node
  * incarnation (uid), so a node restarted on the same address starts empty.
  *
- * <p>Each node sends its changes to the others itself: arrivals and departures are batched (written
- * at once when the last batch is older than {@link #FLUSH_INTERVAL}, else with the next batch),
+ * <p>Each node sends its changes to the others itself. An arrival goes out at once, with whatever
+ * else is pending: until the others know of a user here, a crash of this node would leave that user
+ * online for good (the user's rooms show a joining user online at once). Departures alone are
+ * batched (written at once when the last batch is older than {@link #FLUSH_INTERVAL}, else with the
+ * next batch); a user shown departed a little late does no harm.
  * numbered, and sent to every other Up member's {@code NodeUsers} (same path on every node, found
  * from cluster membership, so a node is told of the others' users as soon as it is Up). A
  * receiver that sees a number missing, or a sender it does not know, asks for everything (sent in
@@ -194,7 +197,10 @@ public final class NodeUsers {
 
         private Behavior<Command> changed(String user, boolean arrived) {
             pending.put(user, arrived);
-            if (!timers.isTimerActive(Tick.FLUSH)) {
+            if (arrived) {
+                timers.cancel(Tick.FLUSH);
+                flush();
+            } else if (!timers.isTimerActive(Tick.FLUSH)) {
                 long due = lastFlushNanos + FLUSH_INTERVAL.toNanos() - System.nanoTime();
                 if (due <= 0) {
                     flush(); // quiet until now: no reason to wait
