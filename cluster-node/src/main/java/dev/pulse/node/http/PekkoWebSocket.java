@@ -40,7 +40,9 @@ import scala.concurrent.duration.FiniteDuration;
  *       connection lives.</li>
  * </ul>
  * Upgrading Pekko HTTP means checking this class against its {@code WebSocket.stack},
- * {@code FrameEvent} and {@code UpgradeToWebSocketLowLevel}.
+ * {@code FrameEvent} and {@code UpgradeToWebSocketLowLevel}, and that a strict text message still
+ * leaves the stack as one text frame whose header length is its UTF-8 length (the outbound queue's
+ * byte count is settled there).
  */
 final class PekkoWebSocket {
 
