@@ -211,6 +211,11 @@ public final class NodeSettings {
         return config.getInt("pulse.limits.max-rooms-per-session");
     }
 
+    /** Sockets one user may have open on one node at once. */
+    public int maxSocketsPerUser() {
+        return config.getInt("pulse.limits.max-sockets-per-user");
+    }
+
     public long outboundBufferBytes() {
         return config.getBytes("pulse.session.outbound-buffer-bytes");
     }

@@ -104,7 +104,7 @@ public final class PulseNode {
         FrameCodec codec = new FrameCodec(settings.limits());
         SessionDeps deps = new SessionDeps(ClusterSharding.get(system), localRooms, new SendRateLimiter(settings.limits()),
             codec, settings.heartbeat(), settings.entityTimeout(), node, metrics.clients(),
-            settings.historyPageBytes(), settings.maxRoomsPerSession());
+            settings.historyPageBytes(), settings.maxRoomsPerSession(), settings.maxSocketsPerUser());
         ActorRef<Sessions.Command> sessions = Sessions.asCommands(
             system.systemActorOf(Sessions.create(deps), "sessions", Props.empty()));
 

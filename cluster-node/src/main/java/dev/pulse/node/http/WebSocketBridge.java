@@ -4,6 +4,7 @@ import dev.pulse.node.metrics.SocketStats;
 import dev.pulse.node.session.Inbound;
 import dev.pulse.node.session.Session;
 import dev.pulse.node.session.Sessions;
+import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.FrameCodec;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -13,6 +14,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
 import org.apache.pekko.http.scaladsl.model.ws.Message;
 import org.apache.pekko.stream.Materializer;
@@ -62,9 +64,11 @@ public final class WebSocketBridge {
     /** Starts a session for {@code user} and answers the upgrade request with the switch to WebSocket. */
     public CompletionStage<HttpResponse> open(String user, String sessionId, WebSocketUpgrade upgrade) {
         WebSocketOutbound outbound = new WebSocketOutbound(outboundBuffer, outboundBufferBytes);
-        CompletionStage<ActorRef<Session.Command>> session = AskPattern.ask(sessions,
+        CompletionStage<Sessions.Spawned> spawned = AskPattern.ask(sessions,
             replyTo -> new Sessions.Spawn(sessionId, user, outbound, replyTo), Duration.ofSeconds(5), system.scheduler());
-        return session.thenApply(ref -> webSocket.accept(upgrade, messages(ref, outbound), outbound.closeRequested(), outbound::written));
+        return spawned.thenApply(answer -> answer instanceof Sessions.Started started
+            ? webSocket.accept(upgrade, messages(started.session(), outbound), outbound.closeRequested(), outbound::written)
+            : JsonResponses.error(StatusCodes.TOO_MANY_REQUESTS, ErrorCode.RATE_LIMITED, ((Sessions.Refused) answer).reason()));
     }
 
     private Flow<Message, Message, NotUsed> messages(ActorRef<Session.Command> session, WebSocketOutbound outbound) {

@@ -22,8 +22,16 @@ public final class Sessions {
 
     public sealed interface Command {}
 
-    public record Spawn(String sessionId, String user, Outbound outbound, ActorRef<ActorRef<Session.Command>> replyTo)
+    public record Spawn(String sessionId, String user, Outbound outbound, ActorRef<Spawned> replyTo)
         implements Command {}
+
+    /** The answer to {@link Spawn}. */
+    public sealed interface Spawned {}
+
+    public record Started(ActorRef<Session.Command> session) implements Spawned {}
+
+    /** No session: the user has as many open here as one user may. */
+    public record Refused(String reason) implements Spawned {}
 
     /** Close every session with 1001 (the node is going down). */
     public record CloseAll() implements Command {}
@@ -59,6 +67,11 @@ public final class Sessions {
         int[] sessionCount = {0};
         return Behaviors.receive(Command.class)
             .onMessage(Spawn.class, spawn -> {
+                if (byUser.getOrDefault(spawn.user(), Map.of()).size() >= deps.maxSocketsPerUser()) {
+                    spawn.replyTo().tell(new Refused("at most " + deps.maxSocketsPerUser()
+                        + " open sockets per user on a node; close one first"));
+                    return Behaviors.same();
+                }
                 ActorRef<Session.Command> session = context.spawn(
                     Session.create(spawn.sessionId(), spawn.user(), spawn.outbound(), deps, directory),
                     "session-" + counter.incrementAndGet());
@@ -68,7 +81,7 @@ public final class Sessions {
                 }).put(spawn.sessionId(), session);
                 context.watchWith(session, new SessionStopped(spawn.user(), spawn.sessionId()));
                 deps.metrics().sessions(++sessionCount[0], byUser.size());
-                spawn.replyTo().tell(session);
+                spawn.replyTo().tell(new Started(session));
                 return Behaviors.same();
             })
             .onMessage(SessionStopped.class, stopped -> {

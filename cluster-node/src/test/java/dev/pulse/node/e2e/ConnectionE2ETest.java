@@ -650,6 +650,55 @@ class ConnectionE2ETest {
         }
     }
 
+    /** A user has at most max-sockets-per-user sockets open on a node (issue 12: one user got 1,100). */
+    @Test
+    void aUserMayHaveAtMostTheSocketCapOpenOnANode(@TempDir Path dir) {
+        try (TestNode capped = TestNode.start(dir, Map.of(), ConfigFactory.parseMap(Map.of("pulse.limits.max-sockets-per-user", 2)))) {
+            String token = capped.client().login("socket-hoarder").token();
+            ChatPeer first = track(ChatPeer.open(capped.client(), token));
+            track(ChatPeer.open(capped.client(), token));
+            URI ws = URI.create("ws://127.0.0.1:" + capped.httpPort() + "/ws?token=" + token);
+            assertThat(handshakeStatus(ws)).as("a third socket of the same user").isEqualTo(429);
+            assertThat(rawUpgrade(capped, token)).as("the refusal says why")
+                .startsWith("HTTP/1.1 429").contains("\"code\":\"rate_limited\"", "at most 2 open sockets per user");
+            assertThat(track(ChatPeer.open(capped.client(), capped.client().login("someone-else").token())).isOpen())
+                .as("other users are not affected").isTrue();
+
+            first.close();
+            awaitUntil("a socket may open again once one has closed", T, () -> {
+                try {
+                    track(ChatPeer.open(capped.client(), token));
+                    return true;
+                } catch (PulseClient.HttpFailure refused) {
+                    return false;
+                }
+            });
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A WebSocket upgrade request by hand: the whole answer as text (the JDK's client hides a refusal's body). */
+    private static String rawUpgrade(TestNode on, String token) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", on.httpPort())) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(("GET /ws?token=" + token + " HTTP/1.1\r\nHost: 127.0.0.1:" + on.httpPort()
+                + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            StringBuilder answer = new StringBuilder();
+            byte[] buffer = new byte[4096];
+            try {
+                int read;
+                while (!answer.toString().endsWith("}") && (read = socket.getInputStream().read(buffer)) > 0) {
+                    answer.append(new String(buffer, 0, read, StandardCharsets.UTF_8));
+                }
+            } catch (java.net.SocketTimeoutException e) {
+                // answered with a body that does not end in "}": returned as it is
+            }
+            return answer.toString();
+        }
+    }
+
     /** One session may be in at most max-rooms-per-session rooms (issue 12: one session joined 3,000). */
     @Test
     void aSessionMayBeInAtMostTheRoomCap(@TempDir Path dir) {
