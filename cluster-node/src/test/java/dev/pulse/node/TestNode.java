@@ -2,6 +2,7 @@ package dev.pulse.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.pulse.node.testkit.NodeProcess;
 import dev.pulse.node.testkit.PrometheusText;
 import dev.pulse.protocol.client.PulseClient;
 import java.net.URI;
@@ -92,13 +93,13 @@ public final class TestNode implements AutoCloseable {
         return PrometheusText.parse(response.body());
     }
 
-    /** A free port on the loopback interface, for settings that must be known before the node starts. */
+    /**
+     * A free port for settings that must be known before the node starts. Below the ephemeral range:
+     * a port the kernel hands out for outgoing connections could be taken by one of the tests' own
+     * client sockets between this call and the node's bind (it happened in CI).
+     */
     public static int freePort() {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return NodeProcess.Ports.stablePort();
     }
 
     public PulseClient client() {

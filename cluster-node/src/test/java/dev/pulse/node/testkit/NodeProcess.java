@@ -38,7 +38,8 @@ public final class NodeProcess implements AutoCloseable {
             return new Ports(stablePort(), stablePort(), stablePort());
         }
 
-        private static int stablePort() {
+        /** A free port below the ephemeral range, where no outgoing connection can take it meanwhile. */
+        public static int stablePort() {
             int low = 32768;
             try {
                 // readAllLines, not readString: procfs reports a size of 0 and readString then reads one byte
