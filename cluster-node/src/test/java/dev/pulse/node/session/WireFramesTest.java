@@ -20,6 +20,12 @@ class WireFramesTest {
     }
 
     @Test
+    void aFullPageOfThousandCharacterMessagesStillFitsTheDefaultBound() {
+        List<StoredMessage> page = messages(200, "x".repeat(1_000));
+        assertThat(WireFrames.newestWithin("general", page, 256 * 1024)).isEqualTo(page);
+    }
+
+    @Test
     void aPageOfLargeMessagesKeepsTheNewestThatFit() {
         List<StoredMessage> page = messages(40, "\u20ac".repeat(4_000)); // 12,000 bytes of text each
         List<StoredMessage> kept = WireFrames.newestWithin("general", page, 100_000);
