@@ -344,16 +344,30 @@ final class NodeCluster implements AutoCloseable {
         }
     }
 
-    /** A room's whole history, paged from the newest back through node {@code via}. */
+    /**
+     * A room's whole history, paged from the newest back through node {@code via}. A page answered
+     * {@code unavailable} (the room moving after a node came back) is asked again, as the protocol says
+     * clients do, for up to a minute.
+     */
     List<ServerFrame.Message> history(int via, String room) {
         List<ServerFrame.Message> all = new ArrayList<>();
         try (PulseConnection reader = client(via).connect(token("auditor"))) {
             Long before = null;
+            int asked = 0;
+            long giveUp = System.nanoTime() + Duration.ofMinutes(1).toNanos();
             for (int page = 0; page < 1000; page++) {
-                String ref = "h" + page;
-                reader.send(new ClientFrame.History(ref, room, before, 200));
-                ServerFrame.History history = reader.await(ServerFrame.History.class, h -> ref.equals(h.ref()),
-                    Duration.ofSeconds(15));
+                ServerFrame.History history = null;
+                while (history == null) {
+                    String ref = "h" + asked++;
+                    reader.send(new ClientFrame.History(ref, room, before, 200));
+                    ServerFrame answer = reader.await(ServerFrame.class, f -> f instanceof ServerFrame.History h && ref.equals(h.ref())
+                        || f instanceof ServerFrame.Error e && ref.equals(e.ref()), Duration.ofSeconds(15));
+                    if (answer instanceof ServerFrame.History read) {
+                        history = read;
+                    } else if (!"unavailable".equals(((ServerFrame.Error) answer).code()) || System.nanoTime() > giveUp) {
+                        throw new AssertionError("history of " + room + " answered " + answer);
+                    }
+                }
                 all.addAll(0, history.messages());
                 if (!history.hasMore() || history.messages().isEmpty()) {
                     return all;
