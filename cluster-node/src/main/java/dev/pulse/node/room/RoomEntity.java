@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.UnaryOperator;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -136,6 +137,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     private final String persistenceId;
     private final RoomSettings settings;
     private final HistoryReader reader;
+    private final RemoteBudget budget;
     private final JournalMetrics metrics;
 
     // Not journaled: rebuilt as subscribers and members come back after a restart.
@@ -154,6 +156,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         this.persistenceId = persistenceId.id();
         this.settings = settings;
         this.reader = reader;
+        this.budget = new RemoteBudget(settings.remoteBytes());
         this.metrics = metrics;
     }
 
@@ -231,7 +234,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             .onCommand(GetHistory.class, this::onGetHistory)
             .onCommand(GetRange.class, (state, get) -> {
                 long to = Math.min(get.to(), state.lastSeq());
-                reply(read(state, get.from(), to, get.from() > 1), get.replyTo());
+                reply(read(state, get.from(), to, get.from() > 1, budget::oldest), get.replyTo());
                 return Effect().noReply();
             })
             .onCommand(Typing.class, (state, typing) -> {
@@ -273,8 +276,10 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         long started = System.nanoTime();
         return Effect().persist(events).thenRun(committed -> {
             metrics.written(started, events.size());
-            RoomFeed.Published publish = new RoomFeed.Published(posts.committed(committed.lastSeq(), ts));
-            subscribers.forEach(subscriber -> subscriber.tell(publish));
+            for (List<StoredMessage> part : budget.chunks(posts.committed(committed.lastSeq(), ts))) {
+                RoomFeed.Published publish = new RoomFeed.Published(part);
+                subscribers.forEach(subscriber -> subscriber.tell(publish));
+            }
         }).thenNoReply();
     }
 
@@ -306,7 +311,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         if (subscribe.knownSeq() < 0 || from > state.lastSeq()) {
             addSubscriber(subscriber);
         } else if (from >= state.windowStart()) {
-            subscriber.tell(new RoomFeed.Published(state.windowSlice(from, state.lastSeq())));
+            publishTo(subscriber, state.windowSlice(from, state.lastSeq()));
             addSubscriber(subscriber);
         } else {
             // Older than the window: read the journal; the subscriber stays unregistered (and retries) until then.
@@ -328,7 +333,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         if (state.lastSeq() > read.readTo()) {
             missed.addAll(state.windowSlice(read.readTo() + 1, state.lastSeq()));
         }
-        read.subscriber().tell(new RoomFeed.Published(missed));
+        publishTo(read.subscriber(), missed);
         addSubscriber(read.subscriber());
         return Effect().noReply();
     }
@@ -336,7 +341,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     private ReplyEffect<RoomEvent, RoomState> onGetHistory(RoomState state, GetHistory get) {
         long to = get.before() == null ? state.lastSeq() : Math.min(get.before() - 1, state.lastSeq());
         long from = Math.max(1, to - get.limit() + 1);
-        reply(read(state, from, to, from > 1), get.replyTo());
+        reply(read(state, from, to, from > 1, budget::newest), get.replyTo());
         return Effect().noReply();
     }
 
@@ -358,18 +363,31 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         return Effect().noReply();
     }
 
-    /** Messages from..to out of the window when it holds them, else from the journal. */
-    private CompletionStage<ReadResult> read(RoomState state, long from, long to, boolean hasMore) {
+    /**
+     * Messages from..to out of the window when it holds them, else from the journal, cut to the
+     * budget by {@code within}: a history page keeps its newest (and has more), a replay chunk its
+     * oldest (the session asks for the rest).
+     */
+    private CompletionStage<ReadResult> read(RoomState state, long from, long to, boolean hasMore,
+                                             UnaryOperator<List<StoredMessage>> within) {
         long lastSeq = state.lastSeq();
         if (to < from) {
             return CompletableFuture.completedFuture(new Messages(List.of(), false, lastSeq));
         }
-        if (from >= state.windowStart()) {
-            return CompletableFuture.completedFuture(new Messages(state.windowSlice(from, to), hasMore, lastSeq));
-        }
-        return reader.read(persistenceId, from, to)
-            .<ReadResult>thenApply(messages -> new Messages(messages, hasMore, lastSeq))
+        CompletionStage<List<StoredMessage>> read = from >= state.windowStart()
+            ? CompletableFuture.completedFuture(state.windowSlice(from, to))
+            : reader.read(persistenceId, from, to);
+        return read.<ReadResult>thenApply(messages -> {
+                List<StoredMessage> fitting = within.apply(messages);
+                boolean cutOlder = !fitting.isEmpty() && !messages.isEmpty() && fitting.get(0).seq() > messages.get(0).seq();
+                return new Messages(List.copyOf(fitting), hasMore || cutOlder, lastSeq);
+            })
             .exceptionally(failure -> new ReadFailed("history is unavailable: " + failure.getMessage()));
+    }
+
+    /** Messages for one subscriber, in as many parts as the budget asks. */
+    private void publishTo(ActorRef<RoomFeed> subscriber, List<StoredMessage> messages) {
+        budget.chunks(messages).forEach(part -> subscriber.tell(new RoomFeed.Published(part)));
     }
 
     private static void reply(CompletionStage<ReadResult> result, ActorRef<ReadResult> replyTo) {

@@ -8,16 +8,24 @@ import java.time.Duration;
  *
  * @param snapshotEvery a room snapshots its state every this many messages, so recovery reads one
  *                      snapshot and at most this many events, however long the history
+ * @param remoteBytes   the most (estimated) message bytes in one list a room sends: a history page, a
+ *                      replay chunk, a hub's catch-up or live batch, which may all go to another node
  */
-public record RoomSettings(int window, int rememberedIds, Duration hubRefresh, int snapshotEvery) {
+public record RoomSettings(int window, int rememberedIds, Duration hubRefresh, int snapshotEvery, int remoteBytes) {
+
+    static final int DEFAULT_REMOTE_BYTES = 192 * 1024;
 
     public RoomSettings(int window, int rememberedIds, Duration hubRefresh) {
         this(window, rememberedIds, hubRefresh, 1000);
     }
 
+    public RoomSettings(int window, int rememberedIds, Duration hubRefresh, int snapshotEvery) {
+        this(window, rememberedIds, hubRefresh, snapshotEvery, DEFAULT_REMOTE_BYTES);
+    }
+
     public static RoomSettings from(Config config) {
         Config room = config.getConfig("pulse.room");
         return new RoomSettings(room.getInt("window"), room.getInt("remembered-ids"), room.getDuration("hub-refresh"),
-            room.getInt("snapshot-every"));
+            room.getInt("snapshot-every"), Math.toIntExact(room.getBytes("remote-bytes")));
     }
 }

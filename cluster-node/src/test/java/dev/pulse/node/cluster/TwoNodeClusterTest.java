@@ -93,6 +93,63 @@ class TwoNodeClusterTest {
         bob.close();
     }
 
+    /**
+     * Lists of long messages cross nodes in parts Artery carries: 80 messages of 4,000 three-byte
+     * characters weigh 960 KB, and Artery drops any remote message over 256 KiB. Readers on both
+     * nodes (so one of them is remote to the room) get every message live, pages of history that
+     * page on to the first message, and a full resume from the start.
+     */
+    @Test
+    void longMessagesReachEveryNodeLiveInHistoryAndOnResume() {
+        String room = "long-messages";
+        String text = "€".repeat(4000);
+        int count = 80;
+        List<ChatPeer> readers = List.of(ChatPeer.connect(first.client(), "reader-1", T),
+            ChatPeer.connect(second.client(), "reader-2", T));
+        readers.forEach(reader -> reader.join("j", room));
+        // Four writers, two on each node: 20 sends each, the default burst.
+        List<ChatPeer> writers = java.util.stream.IntStream.range(0, 4)
+            .mapToObj(w -> ChatPeer.connect((w % 2 == 0 ? first : second).client(), "writer-" + w, T)).toList();
+        for (int i = 1; i <= count; i++) {
+            ChatPeer writer = writers.get(i % 4);
+            writer.send(new ClientFrame.Send("s" + i, room, "long-" + i, text));
+            assertThat(writer.expectReply("s" + i, ServerFrame.Ack.class).seq()).isEqualTo(i);
+        }
+        writers.forEach(ChatPeer::close);
+        for (ChatPeer reader : readers) {
+            List<Long> live = reader.expectMessages(room, count).stream().map(m -> m.path("seq").asLong()).toList();
+            assertThat(live).as("live at " + reader.user()).containsExactlyElementsOf(seqs(1, count));
+
+            List<Long> paged = new java.util.ArrayList<>();
+            Long before = null;
+            int pages = 0;
+            boolean more = true;
+            while (more) {
+                reader.send(new ClientFrame.History("h" + pages, room, before, 200));
+                ServerFrame.History page = reader.expectReply("h" + pages++, ServerFrame.History.class);
+                assertThat(page.messages()).as("a page is never empty while it has more").isNotEmpty();
+                assertThat(page.messages()).allSatisfy(m -> assertThat(m.text()).isEqualTo(text));
+                paged.addAll(0, page.messages().stream().map(ServerFrame.Message::seq).toList());
+                before = page.messages().get(0).seq();
+                more = page.hasMore();
+            }
+            assertThat(paged).as("history at " + reader.user()).containsExactlyElementsOf(seqs(1, count));
+            assertThat(pages).as("pages of 960 KB of messages").isGreaterThan(4);
+
+            reader.close();
+            ChatPeer returning = ChatPeer.connect((reader == readers.get(0) ? first : second).client(), reader.user(), T);
+            returning.send(new ClientFrame.Join("r", room, 0L));
+            returning.expectReply("r", ServerFrame.Joined.class);
+            List<Long> resumed = returning.expectMessages(room, count).stream().map(m -> m.path("seq").asLong()).toList();
+            assertThat(resumed).as("resume at " + reader.user()).containsExactlyElementsOf(seqs(1, count));
+            returning.close();
+        }
+    }
+
+    private static List<Long> seqs(long from, long to) {
+        return java.util.stream.LongStream.rangeClosed(from, to).boxed().toList();
+    }
+
     /** One user on two devices, each on another node: both get every message, and the user stays online until both are gone. */
     @Test
     void aUserWithSessionsOnBothNodesGetsEveryMessageOnBoth() {

@@ -642,6 +642,10 @@ class ConnectionE2ETest {
             for (int i = 0; i < 200; i++) {
                 hoarder.send(new ClientFrame.History("h-" + i, room, null, 200));
             }
+            // Pages are cut to about 192 KiB each (room.remote-bytes): 200 of them are ~38 MB, far more
+            // than the kernel's socket buffers take, so the node must close it while it still does not read.
+            awaitUntil("the node closes the hoarder as a slow consumer", Duration.ofSeconds(30),
+                () -> bounded.metrics().value("pulse_slow_consumer_closes_total") == 1);
             hoarder.resumeReading();
             assertThat(hoarder.expectClosed(Duration.ofSeconds(30))).isEqualTo(new PulseConnection.Closed(1008, "slow consumer"));
             long answered = hoarder.pending().stream().filter(f -> "history".equals(f.path("type").asText())).count();
