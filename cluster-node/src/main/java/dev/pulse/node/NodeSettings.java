@@ -3,6 +3,10 @@ package dev.pulse.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import dev.pulse.node.auth.Accounts;
+import dev.pulse.node.auth.AddressThrottle;
+import dev.pulse.node.auth.PasswordHasher;
+import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.Limits;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +30,7 @@ public final class NodeSettings {
         Map.entry("PULSE_DATA_DIR", "pulse.data-dir"),
         Map.entry("PULSE_TOKEN_SECRET", "pulse.token.secret"),
         Map.entry("PULSE_LOGIN_PASSWORD", "pulse.login-password"),
+        Map.entry("PULSE_AUTH", "pulse.auth.mode"),
         Map.entry("PULSE_ALLOWED_ORIGINS", "pulse.http.allowed-origins"),
         Map.entry("PULSE_HEARTBEAT_MS", "pulse.heartbeat-ms"),
         Map.entry("PULSE_DB_POOL_SIZE", "pulse.db.pool-size"),
@@ -183,6 +188,29 @@ public final class NodeSettings {
 
     public String loginPassword() {
         return config.getString("pulse.login-password");
+    }
+
+    public Accounts.Mode authMode() {
+        return Accounts.Mode.parse(config.getString("pulse.auth.mode"));
+    }
+
+    public Duration ticketTtl() {
+        return config.getDuration("pulse.auth.ticket-ttl");
+    }
+
+    public UserEntity.LoginLimit loginLimitPerUser() {
+        return new UserEntity.LoginLimit(config.getInt("pulse.auth.max-failures-per-user"),
+            config.getDuration("pulse.auth.failure-window"));
+    }
+
+    public AddressThrottle loginThrottlePerAddress() {
+        return new AddressThrottle(config.getInt("pulse.auth.max-failures-per-address"),
+            config.getDuration("pulse.auth.failure-window"));
+    }
+
+    public PasswordHasher.Cost passwordCost() {
+        return new PasswordHasher.Cost(Math.toIntExact(config.getBytes("pulse.auth.argon2.memory") / 1024),
+            config.getInt("pulse.auth.argon2.iterations"), config.getInt("pulse.auth.argon2.parallelism"));
     }
 
     public Duration heartbeat() {

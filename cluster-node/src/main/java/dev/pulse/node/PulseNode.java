@@ -1,5 +1,7 @@
 package dev.pulse.node;
 
+import dev.pulse.node.auth.Accounts;
+import dev.pulse.node.auth.PasswordHasher;
 import dev.pulse.node.auth.TokenService;
 import dev.pulse.node.cluster.ClusterFormation;
 import dev.pulse.node.cluster.SplitDatabaseGuard;
@@ -94,7 +96,7 @@ public final class PulseNode {
 
         RoomSettings roomSettings = RoomSettings.from(settings.config());
         RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system), metrics.journal());
-        UserEntity.init(system, settings.heartbeat());
+        UserEntity.init(system, settings.heartbeat(), settings.loginLimitPerUser());
         JournalWarmup.get(system).start(system, settings.config().getInt("pulse.db.pool-size"));
         ShardRegionMetrics.bind(system, Map.of("room", RoomEntity.ENTITY_KEY, "user", UserEntity.ENTITY_KEY),
             SHARD_METRICS_INTERVAL, metrics.registry());
@@ -108,12 +110,16 @@ public final class PulseNode {
         ActorRef<Sessions.Command> sessions = Sessions.asCommands(
             system.systemActorOf(Sessions.create(deps), "sessions", Props.empty()));
 
-        TokenService tokens = new TokenService(settings.tokenSecret(), settings.tokenTtl(), Clock.systemUTC());
+        TokenService tokens = new TokenService(settings.tokenSecret(), settings.tokenTtl(), settings.ticketTtl(), Clock.systemUTC());
+        Accounts accounts = new Accounts(system, settings.authMode(), tokens, new PasswordHasher(settings.passwordCost()),
+            settings.loginPassword(), settings.loginThrottlePerAddress(), settings.entityTimeout());
+        system.log().info("Sign-in: {}", settings.authMode() == Accounts.Mode.OPEN
+            ? "open (PULSE_AUTH=open): anyone may log in with any name" : "accounts (register, then log in with a password)");
         WebSocketBridge bridge = new WebSocketBridge(system, sessions, settings.limits().maxFrameBytes(),
             settings.outboundBuffer(), settings.outboundBufferBytes(), settings.closeGrace());
         metrics.watchSockets(bridge.sockets());
         HttpServer http = HttpServer.start(system, settings.httpHost(), settings.httpPort(), tokens,
-            settings.loginPassword(), bridge, new AllowedOrigins(settings.allowedOrigins()), node);
+            accounts, bridge, new AllowedOrigins(settings.allowedOrigins()), node);
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-http", http::unbind);

@@ -71,6 +71,9 @@ public final class TestNode implements AutoCloseable {
         all.put("PULSE_MANAGEMENT_PORT", String.valueOf(freePort()));
         all.put("PULSE_DATA_DIR", dataDir.toString());
         all.put("PULSE_TOKEN_SECRET", "test-secret-of-at-least-32-bytes!!");
+        // The protocol's tests sign in by name; the accounts' own tests (AccountsE2ETest) and the UI's
+        // set PULSE_AUTH=accounts, the default of a real node.
+        all.put("PULSE_AUTH", "open");
         all.putAll(database);
         all.putAll(env);
         Config quiet = ConfigFactory.parseString(

@@ -8,7 +8,9 @@ public enum ErrorCode {
     NOT_FOUND("not_found"),
     TOO_LARGE("too_large"),
     RATE_LIMITED("rate_limited"),
-    UNAVAILABLE("unavailable");
+    UNAVAILABLE("unavailable"),
+    /** Version 1.1: the name is taken (register), or the change conflicts with the current state. */
+    CONFLICT("conflict");
 
     private final String wire;
 

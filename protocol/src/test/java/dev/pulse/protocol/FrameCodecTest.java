@@ -916,6 +916,7 @@ class FrameCodecTest {
             expected.put(ErrorCode.TOO_LARGE, "too_large");
             expected.put(ErrorCode.RATE_LIMITED, "rate_limited");
             expected.put(ErrorCode.UNAVAILABLE, "unavailable");
+            expected.put(ErrorCode.CONFLICT, "conflict");
             assertThat(expected.keySet()).containsExactlyInAnyOrder(ErrorCode.values());
             for (ErrorCode code : ErrorCode.values()) {
                 assertThat(code.wire()).isEqualTo(expected.get(code));

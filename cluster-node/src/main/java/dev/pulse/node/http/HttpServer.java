@@ -1,5 +1,6 @@
 package dev.pulse.node.http;
 
+import dev.pulse.node.auth.Accounts;
 import dev.pulse.node.auth.TokenService;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
@@ -21,10 +22,10 @@ public final class HttpServer {
 
     /** Binds every route, or fails with the address that could not be bound. */
     public static HttpServer start(ActorSystem<?> system, String host, int port, TokenService tokens,
-                                   String loginPassword, WebSocketBridge bridge, AllowedOrigins origins, String node) {
+                                   Accounts accounts, WebSocketBridge bridge, AllowedOrigins origins, String node) {
         var route = Routes.all(
-            new LoginRoute(tokens, loginPassword),
-            new WebSocketRoute(tokens, bridge, origins),
+            new AccountRoutes(accounts, tokens),
+            new WebSocketRoute(tokens, accounts, bridge, origins),
             new HealthRoute(Cluster.get(system), node),
             new StaticRoute());
         try {

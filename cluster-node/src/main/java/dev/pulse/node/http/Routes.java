@@ -29,8 +29,8 @@ public final class Routes {
 
     private Routes() {}
 
-    public static Route all(LoginRoute login, WebSocketRoute webSocket, HealthRoute health, StaticRoute statics) {
+    public static Route all(AccountRoutes accounts, WebSocketRoute webSocket, HealthRoute health, StaticRoute statics) {
         return respondWithDefaultHeaders(SecurityHeaders.ALL, () -> handleRejections(TERSE_BODY_ERRORS,
-            () -> concat(login.route(), webSocket.route(), health.route(), statics.route())));
+            () -> concat(accounts.route(), webSocket.route(), health.route(), statics.route())));
     }
 }

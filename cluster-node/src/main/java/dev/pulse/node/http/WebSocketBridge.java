@@ -1,5 +1,6 @@
 package dev.pulse.node.http;
 
+import dev.pulse.node.auth.TokenService;
 import dev.pulse.node.metrics.SocketStats;
 import dev.pulse.node.session.Inbound;
 import dev.pulse.node.session.Session;
@@ -61,11 +62,11 @@ public final class WebSocketBridge {
         return PekkoWebSocket.supports(upgrade);
     }
 
-    /** Starts a session for {@code user} and answers the upgrade request with the switch to WebSocket. */
-    public CompletionStage<HttpResponse> open(String user, String sessionId, WebSocketUpgrade upgrade) {
+    /** Starts a session for the credential's user and answers the upgrade request with the switch to WebSocket. */
+    public CompletionStage<HttpResponse> open(TokenService.Credential credential, String sessionId, WebSocketUpgrade upgrade) {
         WebSocketOutbound outbound = new WebSocketOutbound(outboundBuffer, outboundBufferBytes);
         CompletionStage<Sessions.Spawned> spawned = AskPattern.ask(sessions,
-            replyTo -> new Sessions.Spawn(sessionId, user, outbound, replyTo), Duration.ofSeconds(5), system.scheduler());
+            replyTo -> new Sessions.Spawn(sessionId, credential, outbound, replyTo), Duration.ofSeconds(5), system.scheduler());
         return spawned.thenApply(answer -> answer instanceof Sessions.Started started
             ? webSocket.accept(upgrade, messages(started.session(), outbound), outbound.closeRequested(), outbound::written)
             : JsonResponses.error(StatusCodes.TOO_MANY_REQUESTS, ErrorCode.RATE_LIMITED, ((Sessions.Refused) answer).reason()));

@@ -1,5 +1,6 @@
 package dev.pulse.node.session;
 
+import dev.pulse.node.auth.TokenService;
 import dev.pulse.node.delivery.Delivery;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomFeed;
@@ -52,6 +53,9 @@ public final class Session extends AbstractBehavior<Session.Command> {
     /** The node is going down: close with 1001. */
     public record Shutdown() implements Command {}
 
+    /** The token this socket was opened with was revoked (logout): close with 1008. */
+    public record SignedOut() implements Command {}
+
     // Answers to what SessionRooms asked, and its timers.
     record Delivered(Delivery delivery) implements Command {}
 
@@ -69,17 +73,22 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     private record PresenceAnswered(String ref, List<UserEntity.Presence> presences, Throwable failure) implements Command {}
 
-    enum Tick implements Command { CHECK_SILENCE, HEARTBEAT, ACK_DEADLINE }
+    enum Tick implements Command { CHECK_SILENCE, HEARTBEAT, ACK_DEADLINE, TOKEN_EXPIRED }
 
     /**
      * {@code directory} is this node's index of sessions, which the user entity may ask about us.
      * What the session logs carries {@code session} (the id in its welcome) and {@code user} in the MDC.
      */
-    public static Behavior<Command> create(String sessionId, String user, Outbound outbound, SessionDeps deps,
-                                           ActorRef<SessionDirectory.Request> directory) {
+    public static Behavior<Command> create(String sessionId, TokenService.Credential credential, Outbound outbound,
+                                           SessionDeps deps, ActorRef<SessionDirectory.Request> directory) {
+        String user = credential.user();
         return Behaviors.withMdc(Command.class, Map.of("session", sessionId, "user", user),
-            Behaviors.setup(context -> Behaviors.withTimers(timers ->
-                new Session(context, timers, sessionId, user, outbound, deps, directory))));
+            Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+                // A socket lives no longer than the token it was opened with.
+                timers.startSingleTimer(Tick.TOKEN_EXPIRED, Tick.TOKEN_EXPIRED,
+                    Duration.ofMillis(Math.max(0, credential.tokenExpiresAt().toEpochMilli() - System.currentTimeMillis())));
+                return new Session(context, timers, sessionId, user, credential.tokenId(), outbound, deps, directory);
+            })));
     }
 
     private final String sessionId;
@@ -95,7 +104,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
     private long lastHeardNanos = System.nanoTime();
 
     private Session(ActorContext<Command> context, TimerScheduler<Command> timers, String sessionId, String user,
-                    Outbound outbound, SessionDeps deps, ActorRef<SessionDirectory.Request> directory) {
+                    String tokenId, Outbound outbound, SessionDeps deps, ActorRef<SessionDirectory.Request> directory) {
         super(context);
         this.directory = directory;
         this.sessionId = sessionId;
@@ -108,7 +117,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         Duration check = deps.heartbeat().dividedBy(4).isZero() ? Duration.ofMillis(1) : deps.heartbeat().dividedBy(4);
         timers.startTimerWithFixedDelay(Tick.CHECK_SILENCE, check);
         timers.startTimerWithFixedDelay(Tick.HEARTBEAT, deps.heartbeat());
-        userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf(), directory));
+        userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf(), directory, tokenId));
         client.send(new ServerFrame.Welcome(user, sessionId, deps.node(), deps.heartbeat().toMillis(), 1));
         context.getLog().debug("session opened");
     }
@@ -132,6 +141,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
             .onMessage(HistoryRead.class, read -> next(() -> rooms.historyRead(read)))
             .onMessage(PresenceAnswered.class, this::onPresenceAnswered)
             .onMessage(Shutdown.class, shutdown -> closeWith(ClientConnection.CLOSE_GOING_AWAY, GOING_AWAY))
+            .onMessage(SignedOut.class, signedOut -> closeWith(ClientConnection.CLOSE_POLICY_VIOLATION, "signed out"))
+            .onMessageEquals(Tick.TOKEN_EXPIRED, () -> closeWith(ClientConnection.CLOSE_POLICY_VIOLATION, "token expired"))
             .onMessageEquals(Tick.CHECK_SILENCE, this::onCheckSilence)
             .onMessageEquals(Tick.ACK_DEADLINE, () -> next(rooms::ackDeadline))
             .onMessageEquals(Tick.HEARTBEAT, () -> {

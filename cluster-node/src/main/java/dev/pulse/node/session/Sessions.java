@@ -1,5 +1,6 @@
 package dev.pulse.node.session;
 
+import dev.pulse.node.auth.TokenService;
 import dev.pulse.node.user.SessionDirectory;
 import dev.pulse.node.user.UserEntity;
 import java.util.HashMap;
@@ -22,7 +23,8 @@ public final class Sessions {
 
     public sealed interface Command {}
 
-    public record Spawn(String sessionId, String user, Outbound outbound, ActorRef<Spawned> replyTo)
+    /** A socket opened with {@code credential} (a token, or a ticket of one). */
+    public record Spawn(String sessionId, TokenService.Credential credential, Outbound outbound, ActorRef<Spawned> replyTo)
         implements Command {}
 
     /** The answer to {@link Spawn}. */
@@ -40,6 +42,9 @@ public final class Sessions {
 
     /** Wraps a directory request from a user entity (this actor accepts both protocols, see create). */
     private record FromUser(SessionDirectory.Request request) implements Command {}
+
+    /** A live session and the token its socket was opened with (logout closes it). */
+    private record OpenSession(ActorRef<Session.Command> session, String tokenId) {}
 
     private Sessions() {}
 
@@ -62,30 +67,31 @@ public final class Sessions {
     private static Behavior<Command> behavior(ActorContext<Command> context, SessionDeps deps,
                                               ActorRef<SessionDirectory.Request> directory) {
         AtomicLong counter = new AtomicLong();
-        Map<String, Map<String, ActorRef<Session.Command>>> byUser = new HashMap<>();
+        Map<String, Map<String, OpenSession>> byUser = new HashMap<>();
         ActorRef<NodeUsers.Command> nodeUsers = context.spawn(NodeUsers.create(), "node-users");
         int[] sessionCount = {0};
         return Behaviors.receive(Command.class)
             .onMessage(Spawn.class, spawn -> {
-                if (byUser.getOrDefault(spawn.user(), Map.of()).size() >= deps.maxSocketsPerUser()) {
+                String user = spawn.credential().user();
+                if (byUser.getOrDefault(user, Map.of()).size() >= deps.maxSocketsPerUser()) {
                     spawn.replyTo().tell(new Refused("at most " + deps.maxSocketsPerUser()
                         + " open sockets per user on a node; close one first"));
                     return Behaviors.same();
                 }
                 ActorRef<Session.Command> session = context.spawn(
-                    Session.create(spawn.sessionId(), spawn.user(), spawn.outbound(), deps, directory),
+                    Session.create(spawn.sessionId(), spawn.credential(), spawn.outbound(), deps, directory),
                     "session-" + counter.incrementAndGet());
-                byUser.computeIfAbsent(spawn.user(), user -> {
-                    nodeUsers.tell(new NodeUsers.Arrived(user));
+                byUser.computeIfAbsent(user, arrived -> {
+                    nodeUsers.tell(new NodeUsers.Arrived(arrived));
                     return new HashMap<>();
-                }).put(spawn.sessionId(), session);
-                context.watchWith(session, new SessionStopped(spawn.user(), spawn.sessionId()));
+                }).put(spawn.sessionId(), new OpenSession(session, spawn.credential().tokenId()));
+                context.watchWith(session, new SessionStopped(user, spawn.sessionId()));
                 deps.metrics().sessions(++sessionCount[0], byUser.size());
                 spawn.replyTo().tell(new Started(session));
                 return Behaviors.same();
             })
             .onMessage(SessionStopped.class, stopped -> {
-                Map<String, ActorRef<Session.Command>> ofUser = byUser.get(stopped.user());
+                Map<String, OpenSession> ofUser = byUser.get(stopped.user());
                 if (ofUser != null && ofUser.remove(stopped.sessionId()) != null) {
                     if (ofUser.isEmpty()) {
                         byUser.remove(stopped.user());
@@ -99,12 +105,16 @@ public final class Sessions {
             .onMessage(FromUser.class, fromUser -> {
                 if (fromUser.request() instanceof SessionDirectory.FindSessions find) {
                     List<SessionDirectory.FoundSession> found = byUser.getOrDefault(find.user(), Map.of()).entrySet().stream()
-                        .map(e -> new SessionDirectory.FoundSession(e.getKey(), e.getValue()))
+                        .map(e -> new SessionDirectory.FoundSession(e.getKey(), e.getValue().session()))
                         .toList();
                     find.replyTo().tell(new UserEntity.SessionsFound(directory, found));
                 } else if (fromUser.request() instanceof SessionDirectory.SetSendShare share
                     && byUser.containsKey(share.user())) {
                     deps.rateLimiter().setShare(share.user(), share.nodes());
+                } else if (fromUser.request() instanceof SessionDirectory.SignOut signOut) {
+                    byUser.getOrDefault(signOut.user(), Map.of()).values().stream()
+                        .filter(open -> open.tokenId().equals(signOut.tokenId()))
+                        .forEach(open -> open.session().tell(new Session.SignedOut()));
                 }
                 return Behaviors.same();
             })

@@ -25,6 +25,9 @@ public final class SessionDirectory {
      */
     public record SetSendShare(String user, int nodes) implements Request {}
 
+    /** The user signed out of token {@code tokenId}: close the sockets opened with it (1008, "signed out"). */
+    public record SignOut(String user, String tokenId) implements Request {}
+
     /** A session of the user on the answering node. */
     public record FoundSession(String sessionId, ActorRef<?> session) implements CborSerializable {}
 

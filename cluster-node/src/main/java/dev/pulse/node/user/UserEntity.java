@@ -62,8 +62,9 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     public sealed interface Command extends CborSerializable {}
 
-    public record SessionOpened(String sessionId, ActorRef<?> session, ActorRef<SessionDirectory.Request> directory)
-        implements Command {}
+    /** {@code tokenId} is the token the session's socket was opened with (directly or by a ticket). */
+    public record SessionOpened(String sessionId, ActorRef<?> session, ActorRef<SessionDirectory.Request> directory,
+                                String tokenId) implements Command {}
 
     /**
      * Sent by a live session every heartbeat interval. It names the session and its rooms, so an
@@ -88,6 +89,42 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     public record GetPresence(ActorRef<Presence> replyTo) implements Command {}
 
+    // ------------------------------------------------------------------ the account
+
+    /** Creates the user's account with this Argon2id hash, unless it has one. */
+    public record Register(String passwordHash, ActorRef<Registration> replyTo) implements Command {}
+
+    public enum Registration implements CborSerializable { CREATED, TAKEN }
+
+    /**
+     * A login is about to check a password: answered with the account's hash (null: no account), or
+     * with how long to wait when too many wrong passwords came for this name lately. The attempt counts
+     * as a wrong password until {@link LoginSucceeded} says otherwise, so parallel guesses cannot
+     * overrun the limit.
+     */
+    public record BeginLogin(ActorRef<LoginGate> replyTo) implements Command {}
+
+    /** {@code retryAfterMs} > 0: refused, try again then. */
+    public record LoginGate(String passwordHash, long attempt, long retryAfterMs) implements CborSerializable {}
+
+    /** The password of {@code attempt} was right: it does not count against the name. */
+    public record LoginSucceeded(long attempt) implements Command {}
+
+    /**
+     * May a socket open with this token (or a ticket of it, {@code ticketId} non-null, used at most
+     * once; remembered until {@code ticketExpiresAt}, epoch ms)?
+     */
+    public record Admit(String tokenId, String ticketId, long ticketExpiresAt, ActorRef<Admission> replyTo)
+        implements Command {}
+
+    /** {@code reason} says why not, for the 401 body. */
+    public record Admission(boolean admitted, String reason) implements CborSerializable {}
+
+    /** Logout: the token is refused from now on (until {@code expiresAt}), and its open sockets are closed. */
+    public record Revoke(String tokenId, long expiresAt, ActorRef<Revoked> replyTo) implements Command {}
+
+    public record Revoked(String tokenId) implements CborSerializable {}
+
     /** A node's answer to {@link SessionDirectory.FindSessions}. */
     public record SessionsFound(ActorRef<SessionDirectory.Request> directory, List<SessionDirectory.FoundSession> sessions)
         implements Command {}
@@ -103,22 +140,34 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     record PresenceConfirmed(RoomEntity.PresenceNoted noted) implements Command {}
 
+    record DirectoriesToSignOut(String tokenId, Set<ActorRef<SessionDirectory.Request>> directories) implements Command {}
+
     enum Tick implements Command { CHECK_HEARTBEATS, REBUILD_TIMEOUT, IDLE, RESEND_PRESENCE }
 
     /** How often a presence notice no room confirmed yet is sent again, and for how long at most. */
     static final Duration PRESENCE_RESEND = Duration.ofSeconds(1);
     static final Duration PRESENCE_GIVE_UP = Duration.ofMinutes(2);
 
-    public static void init(ActorSystem<?> system, Duration heartbeat) {
+    /** Wrong passwords for one name: at most {@code maxFailures} within {@code window}. */
+    public record LoginLimit(int maxFailures, Duration window) {
+        public static final LoginLimit DEFAULT = new LoginLimit(10, Duration.ofMinutes(1));
+    }
+
+    public static void init(ActorSystem<?> system, Duration heartbeat, LoginLimit loginLimit) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
-            entity -> create(entity.getEntityId(), heartbeat, entity.getShard())));
+            entity -> create(entity.getEntityId(), heartbeat, loginLimit, entity.getShard())));
     }
 
     /** {@code shard} may be null for an entity spawned outside sharding (tests): it then never passivates. */
     public static Behavior<Command> create(String user, Duration heartbeat, ActorRef<ClusterSharding.ShardCommand> shard) {
+        return create(user, heartbeat, LoginLimit.DEFAULT, shard);
+    }
+
+    public static Behavior<Command> create(String user, Duration heartbeat, LoginLimit loginLimit,
+                                           ActorRef<ClusterSharding.ShardCommand> shard) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
             timers.startTimerWithFixedDelay(Tick.CHECK_HEARTBEATS, heartbeat);
-            return new UserEntity(context, timers, user, heartbeat, shard);
+            return new UserEntity(context, timers, user, heartbeat, loginLimit, shard);
         }));
     }
 
@@ -143,15 +192,21 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     /** Presence notices not yet confirmed by their room, by room: sent again every PRESENCE_RESEND. */
     private final UntilConfirmed<String, Presence> unconfirmed = new UntilConfirmed<>(PRESENCE_GIVE_UP);
     private final ActorRef<RoomEntity.PresenceNoted> presenceNoted;
+    // Not journaled either: a name's recent wrong passwords (attempt → epoch ms), and tickets used.
+    private final LoginLimit loginLimit;
+    private final Map<Long, Long> failedLogins = new java.util.LinkedHashMap<>();
+    private long attempts;
+    private final Map<String, Long> usedTickets = new HashMap<>();
 
     private UserEntity(ActorContext<Command> context, TimerScheduler<Command> timers, String user, Duration heartbeat,
-                       ActorRef<ClusterSharding.ShardCommand> shard) {
+                       LoginLimit loginLimit, ActorRef<ClusterSharding.ShardCommand> shard) {
         super(PersistenceId.of(ENTITY_KEY.name(), user));
         this.context = context;
         this.timers = timers;
         this.user = user;
         this.silenceBoundNanos = heartbeat.toNanos() * 5 / 2;
         this.shard = shard;
+        this.loginLimit = loginLimit;
         this.sharding = ClusterSharding.get(context.getSystem());
         this.cluster = Cluster.get(context.getSystem());
         this.membership = context.messageAdapter(ClusterEvent.ClusterDomainEvent.class, MembershipChanged::new);
@@ -195,6 +250,10 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     public CommandHandler<Command, UserEvent, UserState> commandHandler() {
         return newCommandHandlerBuilder().forAnyState()
             .onCommand(SessionOpened.class, (state, opened) -> {
+                if (state.isRevoked(opened.tokenId())) {
+                    // Admitted just before its token was signed out, and spawned after the sign-out looked.
+                    opened.directory().tell(new SessionDirectory.SignOut(user, opened.tokenId()));
+                }
                 addSession(opened.sessionId(), opened.session(), opened.directory());
                 return reconcile(state);
             })
@@ -215,6 +274,14 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             })
             .onCommand(SessionsFound.class, this::onSessionsFound)
             .onCommand(DirectoriesListed.class, this::onDirectoriesListed)
+            .onCommand(DirectoriesToSignOut.class, (state, signOut) -> {
+                // The nodes of the sessions we know, and any other the receptionist lists (right after a
+                // node starts its listing may still be empty).
+                Set<ActorRef<SessionDirectory.Request>> directories = new HashSet<>(signOut.directories());
+                sessions.values().forEach(session -> directories.add(session.directory()));
+                directories.forEach(directory -> directory.tell(new SessionDirectory.SignOut(user, signOut.tokenId())));
+                return Effect().none();
+            })
             .onCommand(MembershipChanged.class, this::onMembershipChanged)
             .onCommand(TrackRoom.class, this::onTrackRoom)
             .onCommand(UntrackRoom.class, (state, untrack) -> {
@@ -244,8 +311,81 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
                 }
                 return Effect().none();
             })
+            .onCommand(Register.class, (state, register) -> {
+                if (state.hasAccount()) {
+                    register.replyTo().tell(Registration.TAKEN);
+                    return Effect().none();
+                }
+                return Effect().persist(new UserEvent.AccountCreated(register.passwordHash(), System.currentTimeMillis()))
+                    .thenRun(after -> register.replyTo().tell(Registration.CREATED));
+            })
+            .onCommand(BeginLogin.class, this::onBeginLogin)
+            .onCommand(LoginSucceeded.class, (state, succeeded) -> {
+                failedLogins.remove(succeeded.attempt());
+                return Effect().none();
+            })
+            .onCommand(Admit.class, this::onAdmit)
+            .onCommand(Revoke.class, this::onRevoke)
             .onCommand(Tick.class, this::onTick)
             .build();
+    }
+
+    // ------------------------------------------------------------------ the account
+
+    private Effect<UserEvent, UserState> onBeginLogin(UserState state, BeginLogin begin) {
+        long now = System.currentTimeMillis();
+        long windowMs = loginLimit.window().toMillis();
+        failedLogins.values().removeIf(at -> at <= now - windowMs);
+        if (failedLogins.size() >= loginLimit.maxFailures()) {
+            long oldest = failedLogins.values().iterator().next();
+            begin.replyTo().tell(new LoginGate(null, 0, Math.max(1, oldest + windowMs - now)));
+        } else {
+            long attempt = ++attempts;
+            failedLogins.put(attempt, now);
+            begin.replyTo().tell(new LoginGate(state.passwordHash(), attempt, 0));
+        }
+        scheduleIdleIfAlone(state);
+        return Effect().none();
+    }
+
+    private Effect<UserEvent, UserState> onAdmit(UserState state, Admit admit) {
+        Admission answer;
+        if (state.isRevoked(admit.tokenId())) {
+            answer = new Admission(false, "signed out: log in again");
+        } else if (admit.ticketId() != null) {
+            long now = System.currentTimeMillis();
+            usedTickets.values().removeIf(expires -> expires <= now);
+            answer = usedTickets.putIfAbsent(admit.ticketId(), admit.ticketExpiresAt()) == null
+                ? new Admission(true, null)
+                : new Admission(false, "ticket already used: ask POST /api/ticket for another");
+        } else {
+            answer = new Admission(true, null);
+        }
+        admit.replyTo().tell(answer);
+        scheduleIdleIfAlone(state);
+        return Effect().none();
+    }
+
+    private Effect<UserEvent, UserState> onRevoke(UserState state, Revoke revoke) {
+        if (state.isRevoked(revoke.tokenId())) {
+            signOut(revoke.tokenId());
+            revoke.replyTo().tell(new Revoked(revoke.tokenId()));
+            return Effect().none();
+        }
+        return Effect().persist(new UserEvent.TokenRevoked(revoke.tokenId(), revoke.expiresAt(), System.currentTimeMillis()))
+            .thenRun(after -> {
+                signOut(revoke.tokenId());
+                revoke.replyTo().tell(new Revoked(revoke.tokenId()));
+            });
+    }
+
+    /** Every node closes the user's sockets opened with the token (its directory knows which). */
+    private void signOut(String tokenId) {
+        // An ask, not an adapter: the rebuild's adapter for listings must stay the only one.
+        context.ask(Receptionist.Listing.class, context.getSystem().receptionist(), REBUILD_TIMEOUT,
+            replyTo -> Receptionist.find(SessionDirectory.KEY, replyTo),
+            (listing, failure) -> new DirectoriesToSignOut(tokenId,
+                listing == null ? Set.of() : listing.getServiceInstances(SessionDirectory.KEY)));
     }
 
     // ------------------------------------------------------------------ sessions and membership

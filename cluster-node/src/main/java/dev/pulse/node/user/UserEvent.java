@@ -2,7 +2,10 @@ package dev.pulse.node.user;
 
 import dev.pulse.node.CborSerializable;
 
-/** The user entity's journal: presence transitions (not every session) and the rooms it informs. */
+/**
+ * The user entity's journal: presence transitions (not every session), the rooms it informs, and the
+ * account (its password hash, and logouts).
+ */
 public sealed interface UserEvent extends CborSerializable {
 
     record CameOnline(long at) implements UserEvent {}
@@ -12,4 +15,10 @@ public sealed interface UserEvent extends CborSerializable {
     record RoomTracked(String room) implements UserEvent {}
 
     record RoomUntracked(String room) implements UserEvent {}
+
+    /** Registration: the Argon2id hash (PHC string), never the password. */
+    record AccountCreated(String passwordHash, long at) implements UserEvent {}
+
+    /** A logout: the token (by id) is refused from now until it expires ({@code expiresAt}, epoch ms). */
+    record TokenRevoked(String tokenId, long expiresAt, long at) implements UserEvent {}
 }

@@ -37,9 +37,9 @@ class TokenServiceTest {
         assertThat(token.user()).isEqualTo("alice");
         assertThat(token.expiresAt()).isEqualTo(now.plus(TTL));
         assertThat(token.token()).isNotBlank();
-        assertThat(tokens.verify(token.token())).contains("alice");
+        assertThat(tokens.verify(token.token()).map(TokenService.Credential::user)).contains("alice");
         // Another node with the same secret accepts it too.
-        assertThat(new TokenService(SECRET, TTL, Clock.systemUTC()).verify(token.token())).contains("alice");
+        assertThat(new TokenService(SECRET, TTL, Clock.systemUTC()).verify(token.token()).map(TokenService.Credential::user)).contains("alice");
     }
 
     @Test
@@ -55,7 +55,7 @@ class TokenServiceTest {
         Instant now = now();
         String token = new TokenService(SECRET, Duration.ofHours(1), fixedAt(now)).issue("alice").token();
 
-        assertThat(new TokenService(SECRET, TTL, fixedAt(now.plus(Duration.ofMinutes(59)))).verify(token)).contains("alice");
+        assertThat(new TokenService(SECRET, TTL, fixedAt(now.plus(Duration.ofMinutes(59)))).verify(token).map(TokenService.Credential::user)).contains("alice");
         assertThat(new TokenService(SECRET, TTL, fixedAt(now.plus(Duration.ofHours(1)))).verify(token)).isEmpty();
         assertThat(new TokenService(SECRET, TTL, fixedAt(now.plus(Duration.ofHours(2)))).verify(token)).isEmpty();
     }
@@ -118,12 +118,37 @@ class TokenServiceTest {
         TokenService third = new TokenService("   ", TTL, Clock.systemUTC());
 
         String fromFirst = first.issue("alice").token();
-        assertThat(first.verify(fromFirst)).contains("alice");
+        assertThat(first.verify(fromFirst).map(TokenService.Credential::user)).contains("alice");
         assertThat(second.verify(fromFirst)).isEmpty();
         assertThat(third.verify(fromFirst)).isEmpty();
-        assertThat(second.verify(second.issue("bob").token())).contains("bob");
-        assertThat(third.verify(third.issue("carol").token())).contains("carol");
+        assertThat(second.verify(second.issue("bob").token()).map(TokenService.Credential::user)).contains("bob");
+        assertThat(third.verify(third.issue("carol").token()).map(TokenService.Credential::user)).contains("carol");
         assertThat(first.verify(second.issue("bob").token())).isEmpty();
+    }
+
+    @Test
+    void eachTokenHasItsOwnIdAndATicketStandsForItsTokenOnlyAsATicket() {
+        TokenService tokens = new TokenService(SECRET, TTL, Duration.ofSeconds(30), Clock.systemUTC());
+        TokenService.Token one = tokens.issue("alice");
+        TokenService.Token two = tokens.issue("alice");
+        assertThat(one.id()).isNotEqualTo(two.id());
+        TokenService.Credential credential = tokens.verify(one.token()).orElseThrow();
+        assertThat(credential).isEqualTo(new TokenService.Credential("alice", one.id(),
+            one.expiresAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS), null));
+
+        TokenService.Ticket ticket = tokens.issueTicket(credential);
+        assertThat(Duration.between(Instant.now(), ticket.expiresAt())).isBetween(Duration.ofSeconds(25), Duration.ofSeconds(30));
+        TokenService.Credential viaTicket = tokens.verifyTicket(ticket.ticket()).orElseThrow();
+        assertThat(viaTicket.user()).isEqualTo("alice");
+        assertThat(viaTicket.tokenId()).isEqualTo(one.id());
+        assertThat(viaTicket.tokenExpiresAt()).isEqualTo(credential.tokenExpiresAt());
+        assertThat(viaTicket.ticketId()).isNotNull().isNotEqualTo(one.id());
+        // Neither passes for the other: a ticket in ?token= or a token in ?ticket= is refused.
+        assertThat(tokens.verify(ticket.ticket())).isEmpty();
+        assertThat(tokens.verifyTicket(one.token())).isEmpty();
+        // A ticket expires after its own short life.
+        Instant later = Instant.now().plus(Duration.ofSeconds(31));
+        assertThat(new TokenService(SECRET, TTL, Duration.ofSeconds(30), fixedAt(later)).verifyTicket(ticket.ticket())).isEmpty();
     }
 
     @Test

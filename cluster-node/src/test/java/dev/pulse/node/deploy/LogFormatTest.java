@@ -68,6 +68,7 @@ class LogFormatTest {
             log.warn("rejected GET /ws?token={}&since=3", TOKEN);
             log.info("login", keyValue("token", TOKEN));
             log.error("failed", new IllegalStateException("boom"));
+            log.warn("rejected GET /ws?ticket={}", TOKEN);
         } finally {
             context.stop();
             System.setOut(stdout);
@@ -81,7 +82,7 @@ class LogFormatTest {
     void jsonLinesCarryTheNodeAndTheSessionAndNoToken() throws Exception {
         List<String> lines = logWith(Map.of("PULSE_LOG_FORMAT", "json", "PULSE_CLUSTER_HOST", "10.1.2.3", "PULSE_CLUSTER_PORT", "7355"));
 
-        assertThat(lines).hasSize(4);
+        assertThat(lines).hasSize(5);
         List<JsonNode> events = new ArrayList<>();
         for (String line : lines) {
             events.add(new ObjectMapper().readTree(line)); // fails on anything but one JSON object a line
@@ -97,6 +98,7 @@ class LogFormatTest {
         assertThat(events.get(1).path("message").asText()).isEqualTo("rejected GET /ws?token=****&since=3");
         assertThat(events.get(2).path("token").asText()).isEqualTo("****");
         assertThat(events.get(3).path("stack_trace").asText()).contains("IllegalStateException: boom");
+        assertThat(events.get(4).path("message").asText()).isEqualTo("rejected GET /ws?ticket=****");
         assertThat(String.join("\n", lines)).doesNotContain(TOKEN).doesNotContain("c2lnbmF0dXJl");
     }
 
@@ -106,6 +108,7 @@ class LogFormatTest {
 
         assertThat(lines).isNotEmpty().noneMatch(line -> line.startsWith("{"));
         assertThat(lines).anyMatch(line -> line.contains("WARN") && line.endsWith("rejected GET /ws?token=****&since=3"));
+        assertThat(lines).anyMatch(line -> line.contains("WARN") && line.endsWith("rejected GET /ws?ticket=****"));
         assertThat(String.join("\n", lines)).doesNotContain(TOKEN);
     }
 

@@ -82,6 +82,11 @@ public final class ChatPeer implements AutoCloseable {
         return new ChatPeer(client.connect(token), null, DEFAULT_TIMEOUT);
     }
 
+    /** As {@link #open}, with a single-use ticket ({@code /ws?ticket=}, version 1.1). */
+    public static ChatPeer openWithTicket(PulseClient client, String ticket) {
+        return new ChatPeer(client.connectWithTicket(ticket), null, DEFAULT_TIMEOUT);
+    }
+
     /** The user this peer logged in as (null for a peer {@link #open opened} with a token). */
     public String user() {
         return user;

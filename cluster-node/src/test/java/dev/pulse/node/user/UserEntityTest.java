@@ -60,6 +60,8 @@ class UserEntityTest {
     /** The sessions the stand-in directory of this node reports, by user. */
     private static final Map<String, List<SessionDirectory.FoundSession>> LIVE_ELSEWHERE = new ConcurrentHashMap<>();
     private static ActorRef<SessionDirectory.Request> directory;
+    /** The sign-outs this node's stand-in directory was told of. */
+    private static TestProbe<SessionDirectory.SignOut> signOuts;
 
     @BeforeAll
     static void start() {
@@ -88,12 +90,16 @@ class UserEntityTest {
             })));
         // This node's session directory, as a user entity that restarts asks it: it knows the
         // sessions listed in LIVE_ELSEWHERE.
+        signOuts = testKit.createTestProbe(SessionDirectory.SignOut.class);
+        ActorRef<SessionDirectory.SignOut> signOutsRef = signOuts.ref();
         directory = testKit.spawn(Behaviors.setup(context -> {
             ActorRef<SessionDirectory.Request> self = context.getSelf();
             context.getSystem().receptionist().tell(Receptionist.register(SessionDirectory.KEY, self));
             return Behaviors.receiveMessage(request -> {
                 if (request instanceof SessionDirectory.FindSessions find) {
                     find.replyTo().tell(new UserEntity.SessionsFound(self, LIVE_ELSEWHERE.getOrDefault(find.user(), List.of())));
+                } else if (request instanceof SessionDirectory.SignOut signOut) {
+                    signOutsRef.tell(signOut);
                 }
                 return Behaviors.same();
             });
@@ -155,7 +161,7 @@ class UserEntityTest {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
 
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
         assertThat(presence(entity)).isEqualTo(new UserEntity.Presence(user, PresenceStatus.ONLINE, null));
 
         long before = System.currentTimeMillis();
@@ -173,7 +179,7 @@ class UserEntityTest {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         TestProbe<Object> session = session();
-        entity.tell(new UserEntity.SessionOpened("s1", session.ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session.ref(), directory, "token"));
         assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
 
         long before = System.currentTimeMillis();
@@ -189,7 +195,7 @@ class UserEntityTest {
         Duration heartbeat = Duration.ofMillis(100); // bound: 2.5 x 100 ms
         ActorRef<UserEntity.Command> entity = spawn(user, heartbeat);
         long opened = System.nanoTime();
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
 
         awaitPresence(entity, PresenceStatus.OFFLINE, Duration.ofSeconds(5));
         assertThat(Duration.ofNanos(System.nanoTime() - opened)).isGreaterThanOrEqualTo(Duration.ofMillis(250));
@@ -201,7 +207,7 @@ class UserEntityTest {
         Duration heartbeat = Duration.ofMillis(300); // bound: 750 ms
         ActorRef<UserEntity.Command> entity = spawn(user, heartbeat);
         ActorRef<Object> session = session().ref();
-        entity.tell(new UserEntity.SessionOpened("s1", session, directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session, directory, "token"));
 
         // 1.5 s of heartbeats every 100 ms: twice the silence bound, never silent for long.
         long end = System.nanoTime() + Duration.ofMillis(1500).toNanos();
@@ -220,8 +226,8 @@ class UserEntityTest {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         TestProbe<Object> second = session();
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
-        entity.tell(new UserEntity.SessionOpened("s2", second.ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
+        entity.tell(new UserEntity.SessionOpened("s2", second.ref(), directory, "token"));
 
         entity.tell(new UserEntity.SessionClosed("s1"));
         assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
@@ -238,9 +244,9 @@ class UserEntityTest {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         TestProbe<Object> old = session();
-        entity.tell(new UserEntity.SessionOpened("s1", old.ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", old.ref(), directory, "token"));
         entity.tell(new UserEntity.SessionClosed("s1"));
-        entity.tell(new UserEntity.SessionOpened("s2", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s2", session().ref(), directory, "token"));
 
         old.stop();
         TestProbe<Object> watcher = testKit.createTestProbe();
@@ -257,14 +263,14 @@ class UserEntityTest {
         entity.tell(new UserEntity.TrackRoom("old"));
         entity.tell(new UserEntity.UntrackRoom("old"));
 
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
         var online = rooms.receiveSeveralMessages(2, Duration.ofSeconds(10));
         assertThat(online).extracting(RoomCall::room).containsExactlyInAnyOrder("lobby", "dev");
         assertThat(online).extracting(RoomCall::command)
             .containsOnly(new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null, null));
 
         // A second session is no change of presence.
-        entity.tell(new UserEntity.SessionOpened("s2", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s2", session().ref(), directory, "token"));
         entity.tell(new UserEntity.SessionClosed("s2"));
         rooms.expectNoMessage(NONE);
 
@@ -292,7 +298,7 @@ class UserEntityTest {
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         entity.tell(new UserEntity.TrackRoom("deaf-lobby"));
         entity.tell(new UserEntity.TrackRoom("dev"));
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
         RoomEntity.PresenceChanged online = new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null, null);
 
         var first = rooms.receiveSeveralMessages(2, Duration.ofSeconds(5));
@@ -321,7 +327,7 @@ class UserEntityTest {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         TestProbe<Object> session = session();
-        entity.tell(new UserEntity.SessionOpened("s1", session.ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session.ref(), directory, "token"));
         session.stop();
         Long lastSeen = awaitPresence(entity, PresenceStatus.OFFLINE, Duration.ofSeconds(5)).lastSeen();
         assertThat(lastSeen).isNotNull();
@@ -367,7 +373,7 @@ class UserEntityTest {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         entity.tell(new UserEntity.TrackRoom("lobby"));
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
         assertThat(rooms.receiveMessage(Duration.ofSeconds(5)))
             .isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null, null)));
         testKit.stop(entity); // the node died: no SessionClosed, no offline
@@ -387,7 +393,7 @@ class UserEntityTest {
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         entity.tell(new UserEntity.TrackRoom("dev"));
         TestProbe<Object> session = session();
-        entity.tell(new UserEntity.SessionOpened("s1", session.ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session.ref(), directory, "token"));
         rooms.receiveMessage(Duration.ofSeconds(5));
         testKit.stop(entity); // a rebalance: the session lives on
         LIVE_ELSEWHERE.put(user, List.of(new SessionDirectory.FoundSession("s1", session.ref())));
@@ -408,7 +414,7 @@ class UserEntityTest {
     void theLastSeenOfAnOfflineUserSurvivesTheEntity() {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
         entity.tell(new UserEntity.SessionClosed("s1"));
         Long lastSeen = awaitPresence(entity, PresenceStatus.OFFLINE, Duration.ofSeconds(5)).lastSeen();
         testKit.stop(entity);
@@ -425,7 +431,7 @@ class UserEntityTest {
     void sessionsOfAnUnreachableNodeCountOfflineAndOnlineAgainWhenItIsReachable() {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
         assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
 
         Member node = Cluster.get(testKit.system()).selfMember();
@@ -444,7 +450,7 @@ class UserEntityTest {
     void sessionsOfARemovedNodeDoNotCountOnlineAgain() {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
         assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
 
         Member node = Cluster.get(testKit.system()).selfMember();
@@ -463,7 +469,7 @@ class UserEntityTest {
     void nodeLeftIsAnsweredAndDropsThatNodesSessions() {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
         assertThat(presence(entity).status()).isEqualTo(PresenceStatus.ONLINE);
 
         org.apache.pekko.actor.Address node = Cluster.get(testKit.system()).selfMember().address();
@@ -475,5 +481,73 @@ class UserEntityTest {
         entity.tell(new UserEntity.NodeLeft(node, waker.ref())); // the other survivor's, or a resend
         waker.expectMessage(new UserEntity.NodeLeftNoted(user, node));
         assertThat(presence(entity).status()).isEqualTo(PresenceStatus.OFFLINE);
+    }
+
+    // ------------------------------------------------------------------ the account
+
+    @Test
+    void anAccountIsMadeOnceAndOutlivesItsEntity() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        TestProbe<UserEntity.Registration> registered = testKit.createTestProbe();
+        entity.tell(new UserEntity.Register("$argon2id$first", registered.ref()));
+        registered.expectMessage(UserEntity.Registration.CREATED);
+        entity.tell(new UserEntity.Register("$argon2id$second", registered.ref()));
+        registered.expectMessage(UserEntity.Registration.TAKEN);
+
+        testKit.stop(entity);
+        ActorRef<UserEntity.Command> again = spawn(user, LONG_HEARTBEAT);
+        TestProbe<UserEntity.LoginGate> gate = testKit.createTestProbe();
+        again.tell(new UserEntity.BeginLogin(gate.ref()));
+        assertThat(gate.receiveMessage().passwordHash()).isEqualTo("$argon2id$first");
+    }
+
+    @Test
+    void tenLoginsThatNeverSucceedHoldTheNameBackAndASuccessDoesNotCount() {
+        ActorRef<UserEntity.Command> entity = spawn(newUser(), LONG_HEARTBEAT);
+        TestProbe<UserEntity.LoginGate> gate = testKit.createTestProbe();
+        entity.tell(new UserEntity.BeginLogin(gate.ref()));
+        UserEntity.LoginGate right = gate.receiveMessage();
+        assertThat(right.retryAfterMs()).isZero();
+        entity.tell(new UserEntity.LoginSucceeded(right.attempt()));
+        for (int i = 0; i < UserEntity.LoginLimit.DEFAULT.maxFailures(); i++) {
+            entity.tell(new UserEntity.BeginLogin(gate.ref()));
+            assertThat(gate.receiveMessage().retryAfterMs()).as("attempt %d", i + 1).isZero();
+        }
+        entity.tell(new UserEntity.BeginLogin(gate.ref()));
+        UserEntity.LoginGate refused = gate.receiveMessage();
+        assertThat(refused.retryAfterMs()).isBetween(1L, UserEntity.LoginLimit.DEFAULT.window().toMillis());
+        assertThat(refused.passwordHash()).isNull();
+    }
+
+    @Test
+    void aTicketIsAdmittedOnceAndASignedOutTokenNever() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        TestProbe<UserEntity.Admission> admission = testKit.createTestProbe();
+        long later = System.currentTimeMillis() + 30_000;
+        entity.tell(new UserEntity.Admit("t1", "ticket1", later, admission.ref()));
+        assertThat(admission.receiveMessage().admitted()).isTrue();
+        entity.tell(new UserEntity.Admit("t1", "ticket1", later, admission.ref()));
+        assertThat(admission.receiveMessage().admitted()).as("the same ticket again").isFalse();
+        entity.tell(new UserEntity.Admit("t1", null, 0, admission.ref()));
+        assertThat(admission.receiveMessage().admitted()).isTrue();
+
+        TestProbe<UserEntity.Revoked> revoked = testKit.createTestProbe();
+        entity.tell(new UserEntity.Revoke("t1", later, revoked.ref()));
+        revoked.expectMessage(new UserEntity.Revoked("t1"));
+        assertThat(signOuts.receiveMessage()).isEqualTo(new SessionDirectory.SignOut(user, "t1"));
+        entity.tell(new UserEntity.Admit("t1", null, 0, admission.ref()));
+        assertThat(admission.receiveMessage().admitted()).isFalse();
+        entity.tell(new UserEntity.Admit("t1", "ticket2", later, admission.ref()));
+        assertThat(admission.receiveMessage().admitted()).as("a new ticket of a signed-out token").isFalse();
+        entity.tell(new UserEntity.Admit("t2", null, 0, admission.ref()));
+        assertThat(admission.receiveMessage().admitted()).as("another token of the user").isTrue();
+
+        // A session admitted just before the sign-out that opens after it is closed at once.
+        entity.tell(new UserEntity.SessionOpened("late", session().ref(), directory, "t1"));
+        assertThat(signOuts.receiveMessage()).isEqualTo(new SessionDirectory.SignOut(user, "t1"));
+        entity.tell(new UserEntity.SessionOpened("fine", session().ref(), directory, "t2"));
+        signOuts.expectNoMessage(NONE);
     }
 }

@@ -100,6 +100,8 @@ final class PulseTarget {
             env.put("PULSE_MANAGEMENT_PORT", "0");
             env.put("PULSE_DATA_DIR", dataDir.toString());
             env.put("PULSE_TOKEN_SECRET", EMBEDDED_TOKEN_SECRET);
+            // On purpose: virtual users sign in by name (no accounts, no Argon2id per login).
+            env.put("PULSE_AUTH", "open");
             Map<String, Object> overrides = new HashMap<>(embeddedConfig);
             overrides.put("pekko.loglevel", "WARNING");
             node = PulseNode.start(NodeSettings.fromEnvironment(env, ConfigFactory.parseMap(overrides)));

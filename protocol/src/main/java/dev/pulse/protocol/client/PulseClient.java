@@ -61,19 +61,54 @@ public final class PulseClient {
     }
 
     public Login login(String user, String password) {
+        return signIn("/api/login", 200, user, password);
+    }
+
+    /** Version 1.1: makes the account and signs in ({@code 201}). */
+    public Login register(String user, String password) {
+        return signIn("/api/register", 201, user, password);
+    }
+
+    private Login signIn(String path, int expected, String user, String password) {
         var body = JSON.createObjectNode().put("user", user);
         if (password != null) {
             body.put("password", password);
         }
-        HttpResponse<String> response = post("/api/login", body.toString());
+        HttpResponse<String> response = post(path, body.toString());
+        if (response.statusCode() != expected) {
+            throw new HttpFailure(response.statusCode(), response.body());
+        }
+        JsonNode json = json(response);
+        return new Login(json.get("token").asText(), json.get("user").asText(), json.get("expiresAt").asText());
+    }
+
+    /** Version 1.1: {@code POST /api/logout} with the token as a bearer; the raw answer (204 when signed out). */
+    public HttpResponse<String> logout(String token) {
+        return postWithToken("/api/logout", token);
+    }
+
+    /** Version 1.1: a single-use ticket for {@link #connectWithTicket}. */
+    public String ticket(String token) {
+        HttpResponse<String> response = postWithToken("/api/ticket", token);
         if (response.statusCode() != 200) {
             throw new HttpFailure(response.statusCode(), response.body());
         }
+        return json(response).get("ticket").asText();
+    }
+
+    public HttpResponse<String> postWithToken(String path, String token) {
+        return send(HttpRequest.newBuilder(base.resolve(path))
+            .timeout(Duration.ofSeconds(10))
+            .header("Authorization", "Bearer " + token)
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build());
+    }
+
+    private static JsonNode json(HttpResponse<String> response) {
         try {
-            JsonNode json = JSON.readTree(response.body());
-            return new Login(json.get("token").asText(), json.get("user").asText(), json.get("expiresAt").asText());
+            return JSON.readTree(response.body());
         } catch (IOException e) {
-            throw new IllegalStateException("login answered non-JSON: " + response.body(), e);
+            throw new IllegalStateException(response.uri() + " answered non-JSON: " + response.body(), e);
         }
     }
 
@@ -112,8 +147,17 @@ public final class PulseClient {
      * upgrade (401 for a bad token).
      */
     public PulseConnection connect(String token) {
-        URI ws = URI.create(base.toString().replaceFirst("^http", "ws") + "/ws?token="
-            + URLEncoder.encode(token, StandardCharsets.UTF_8));
+        return open("token", token);
+    }
+
+    /** Opens {@code /ws?ticket=…} (version 1.1). */
+    public PulseConnection connectWithTicket(String ticket) {
+        return open("ticket", ticket);
+    }
+
+    private PulseConnection open(String parameter, String value) {
+        URI ws = URI.create(base.toString().replaceFirst("^http", "ws") + "/ws?" + parameter + "="
+            + URLEncoder.encode(value, StandardCharsets.UTF_8));
         PulseConnection connection = new PulseConnection();
         CompletableFuture<java.net.http.WebSocket> opening = http.newWebSocketBuilder()
             .connectTimeout(Duration.ofSeconds(10))
