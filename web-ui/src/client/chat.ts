@@ -98,7 +98,10 @@ export class ChatClient {
   }
 
   /** Signs in (or resumes with a stored token) and connects. */
-  async start(user: string, opts: { token?: string; password?: string; rooms?: string[] } = {}): Promise<void> {
+  async start(
+    user: string,
+    opts: { token?: string; password?: string; register?: boolean; rooms?: string[] } = {},
+  ): Promise<void> {
     // Another user in this tab (e.g. after the node refused the previous one) starts clean.
     if (this.user !== '' && this.user !== user) this.forget();
     const rooms = opts.rooms ?? this.loadRooms(user);

@@ -34,7 +34,14 @@ export class LoginError extends Error {
 export interface ConnectionDeps {
   /** POST /api/login; rejects with LoginError for 4xx answers and any other Error when unreachable. */
   login(user: string, password?: string): Promise<LoginResult>;
-  openSocket(token: string): SocketLike;
+  /** POST /api/register (version 1.1), answered like login. */
+  register?(user: string, password: string): Promise<LoginResult>;
+  /** POST /api/ticket (version 1.1): a single-use ticket to open the socket with instead of the token. */
+  ticket?(token: string): Promise<string>;
+  /** POST /api/logout (version 1.1): the token is refused everywhere from now on. */
+  logout?(token: string): void;
+  /** Opens /ws with the ticket when there is one, else with the token. */
+  openSocket(token: string, ticket?: string): SocketLike;
   now?: () => number;
   random?: () => number;
   backoff?: BackoffOptions;
@@ -97,8 +104,8 @@ export class Connection {
     return this.token;
   }
 
-  /** Signs in (or uses a stored token) and connects. */
-  async start(user: string, opts: { token?: string; password?: string } = {}): Promise<void> {
+  /** Signs in (or registers first, or uses a stored token) and connects. */
+  async start(user: string, opts: { token?: string; password?: string; register?: boolean } = {}): Promise<void> {
     this.epoch++;
     this.stopped = false;
     this.user = user;
@@ -106,10 +113,10 @@ export class Connection {
     this.authError = null;
     if (opts.token) {
       this.token = opts.token;
-    } else if (!(await this.login())) {
+    } else if (!(await this.login(opts.register === true))) {
       return;
     }
-    this.connect();
+    void this.connect();
   }
 
   /** Closes the socket and stops reconnecting. */
@@ -131,9 +138,10 @@ export class Connection {
     this.handler.changed();
   }
 
-  /** Stops and forgets the user: token, password, node, errors and the tab's stored session. */
+  /** Stops and forgets the user: token (revoked on the server), password, node, errors and the tab's stored session. */
   signOut(): void {
     this.stop();
+    if (this.token) this.deps.logout?.(this.token);
     this.token = '';
     this.password = undefined;
     this.tokenSuspect = false;
@@ -185,9 +193,12 @@ export class Connection {
   // ---------------------------------------------------------------- internals
 
   /** Logs in; false when the answer came too late (stopped or restarted meanwhile) and was dropped. */
-  private async login(): Promise<boolean> {
+  private async login(register = false): Promise<boolean> {
     const epoch = this.epoch;
-    const res = await this.deps.login(this.user, this.password);
+    const res =
+      register && this.deps.register
+        ? await this.deps.register(this.user, this.password ?? '')
+        : await this.deps.login(this.user, this.password);
     if (epoch !== this.epoch) return false;
     this.token = res.token;
     this.user = res.user;
@@ -196,14 +207,29 @@ export class Connection {
     return true;
   }
 
-  private connect(): void {
+  private async connect(): Promise<void> {
     if (this.stopped) return;
     this.state = this.attempt === 0 && this.state !== 'reconnecting' && this.state !== 'offline' ? 'connecting' : this.state;
     this.welcomed = false;
     this.handler.changed();
+    let oneTime: string | undefined;
+    if (this.deps.ticket) {
+      const epoch = this.epoch;
+      try {
+        oneTime = await this.deps.ticket(this.token);
+      } catch (e) {
+        if (epoch !== this.epoch) return;
+        // refused (401): the token is signed out or expired, so the next attempt logs in again
+        if (e instanceof LoginError) this.tokenSuspect = true;
+        this.lastError = e instanceof Error ? e.message : String(e);
+        this.scheduleReconnect();
+        return;
+      }
+      if (epoch !== this.epoch || this.stopped) return;
+    }
     let s: SocketLike;
     try {
-      s = this.deps.openSocket(this.token);
+      s = this.deps.openSocket(this.token, oneTime);
     } catch (e) {
       this.lastError = String(e);
       this.scheduleReconnect();
@@ -282,7 +308,7 @@ export class Connection {
         return;
       }
     }
-    this.connect();
+    void this.connect();
   }
 
   private startHeartbeat(): void {

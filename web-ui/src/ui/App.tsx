@@ -26,8 +26,8 @@ export function App({ client }: { client: ChatClient }) {
     return (
       <SignIn
         initialError={client.authError?.message ?? resumeError}
-        onSignIn={async (user, password) => {
-          await client.start(user, { password });
+        onSignIn={async (user, password, create) => {
+          await client.start(user, { password, register: create });
           setSignedIn(true);
         }}
       />

@@ -11,12 +11,9 @@ export interface StoredSession {
   expiresAt: string;
 }
 
-export async function login(user: string, password?: string): Promise<LoginResult> {
-  const res = await fetch('api/login', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(password ? { user, password } : { user }),
-  });
+/** POSTs to an /api endpoint; 4xx answers reject with LoginError (code and message from the body). */
+async function postJson(path: string, init: RequestInit): Promise<Record<string, unknown>> {
+  const res = await fetch(path, { method: 'POST', ...init });
   let body: Record<string, unknown> = {};
   try {
     body = (await res.json()) as Record<string, unknown>;
@@ -27,14 +24,44 @@ export async function login(user: string, password?: string): Promise<LoginResul
     throw new LoginError(res.status, String(body.code ?? res.status), String(body.message ?? 'sign-in refused'));
   }
   if (!res.ok) throw new Error(`sign-in failed (${res.status})`);
-  // saved by the client (onSession) only if the login is still wanted when it answers
-  return body as unknown as LoginResult;
+  return body;
 }
 
-export function wsUrl(token: string): string {
+function credentials(user: string, password?: string): RequestInit {
+  return {
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(password ? { user, password } : { user }),
+  };
+}
+
+// Saved by the client (onSession) only if the login is still wanted when it answers.
+export async function login(user: string, password?: string): Promise<LoginResult> {
+  return (await postJson('api/login', credentials(user, password))) as unknown as LoginResult;
+}
+
+/** Creates the account (PULSE_AUTH=accounts) and signs in. */
+export async function register(user: string, password: string): Promise<LoginResult> {
+  return (await postJson('api/register', credentials(user, password))) as unknown as LoginResult;
+}
+
+/** A single-use ticket, so the long-lived token never goes into a URL. */
+export async function ticket(token: string): Promise<string> {
+  const body = await postJson('api/ticket', { headers: { authorization: `Bearer ${token}` } });
+  return String(body.ticket);
+}
+
+/** Revokes the token on every node; sent even while the page unloads, and nobody waits for it. */
+export function logout(token: string): void {
+  fetch('api/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` }, keepalive: true }).catch(
+    () => undefined,
+  );
+}
+
+export function wsUrl(ticketOrToken: { ticket: string } | { token: string }): string {
   const url = new URL('ws', location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.searchParams.set('token', token);
+  if ('ticket' in ticketOrToken) url.searchParams.set('ticket', ticketOrToken.ticket);
+  else url.searchParams.set('token', ticketOrToken.token);
   return url.toString();
 }
 
@@ -62,7 +89,11 @@ export function saveSession(s: StoredSession | null): void {
 export function browserClient(): ChatClient {
   const client = new ChatClient({
     login,
-    openSocket: (token) => new WebSocket(wsUrl(token)) as unknown as SocketLike,
+    register,
+    ticket,
+    logout,
+    openSocket: (token, oneTime) =>
+      new WebSocket(wsUrl(oneTime ? { ticket: oneTime } : { token })) as unknown as SocketLike,
     onSession: (s) => saveSession(s && { user: s.user, token: s.token, expiresAt: s.expiresAt }),
     storage: (() => {
       try {

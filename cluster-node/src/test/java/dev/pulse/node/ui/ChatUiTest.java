@@ -1,6 +1,7 @@
 package dev.pulse.node.ui;
 
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static dev.pulse.node.testkit.Wire.awaitUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
@@ -18,6 +19,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.TestNode;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ServerFrame;
+import dev.pulse.protocol.client.PulseClient;
 import dev.pulse.protocol.client.PulseConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -237,6 +239,63 @@ class ChatUiTest {
             assertThat(message(p, "before restart 1")).hasCount(1);
         }
         shot(alice, "after-restart");
+    }
+
+    /**
+     * Accounts (PULSE_AUTH=accounts, a real node's default): create one in the form, chat over a socket
+     * opened with a single-use ticket (never the token in the URL), sign out for good (the token is
+     * refused by the node afterwards), and sign in again with the password only.
+     */
+    @Test
+    void anAccountIsCreatedUsedAndSignedOutOfForGood(@TempDir Path accountsData) {
+        node.close();
+        node = TestNode.start(accountsData, Map.of("PULSE_AUTH", "accounts"));
+        BrowserContext ctx = browser.newContext(new Browser.NewContextOptions().setViewportSize(1280, 800));
+        contexts.add(ctx);
+        Page page = watched(ctx.newPage(), "erin");
+        List<String> socketUrls = new CopyOnWriteArrayList<>();
+        page.onWebSocket(ws -> socketUrls.add(ws.url()));
+        page.navigate(base());
+        Locator error = page.locator(".signin .error");
+
+        page.locator("#signin-name").fill("erin");
+        page.locator("#signin-name").press("Enter");
+        assertThat(error).hasText("Enter your password.");
+        page.locator("#signin-password").fill("short");
+        page.locator("#signin-create").click();
+        assertThat(error).hasText("Choose a password of at least 8 characters.");
+        page.locator("#signin-password").fill("erin's long password");
+        page.locator("#signin-create").click();
+        assertThat(page.locator(".me-name")).hasText("erin");
+        assertThat(page.locator(".history-edge")).not().hasText("Loading…");
+        send(page, "hello as erin");
+        assertThat(ownMessage(page, "hello as erin")).hasAttribute("data-state", "acked");
+        org.assertj.core.api.Assertions.assertThat(socketUrls).isNotEmpty()
+            .allSatisfy(url -> org.assertj.core.api.Assertions.assertThat(url).contains("ticket=").doesNotContain("token="));
+        String token = (String) page.evaluate("() => JSON.parse(sessionStorage.getItem('pulse.session')).token");
+
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign out")).click();
+        assertThat(page.locator("#signin-name")).isVisible();
+        awaitUntil("the signed-out token is refused by the node", T, () -> {
+            try {
+                node.client().connect(token).close();
+                return false;
+            } catch (PulseClient.HttpFailure refused) {
+                return refused.status() == 401;
+            }
+        });
+
+        page.locator("#signin-name").fill("erin");
+        page.locator("#signin-password").fill("not erin's password");
+        page.locator("#signin-password").press("Enter");
+        assertThat(error).hasText("Wrong name or password.");
+        page.locator("#signin-create").click();
+        assertThat(error).hasText("That name is taken. Pick another, or sign in if it is yours.");
+        page.locator("#signin-password").fill("erin's long password");
+        page.locator("#signin-password").press("Enter");
+        assertThat(page.locator(".me-name")).hasText("erin");
+        assertThat(message(page, "hello as erin")).isVisible();
+        shot(page, "account-signed-in-again");
     }
 
     /**
