@@ -141,11 +141,16 @@ public final class Accounts {
             .exceptionally(failure -> new Unavailable());
     }
 
+    /** Whether a socket may open: {@code reason} says why not (for the 401 body). */
+    public record Admission(boolean admitted, String reason) {}
+
     /** Whether a socket may open with this token or ticket (not signed out; a ticket not used before). */
-    public CompletionStage<UserEntity.Admission> admit(TokenService.Credential credential) {
+    public CompletionStage<Admission> admit(TokenService.Credential credential) {
+        // A used ticket is remembered longer than any ticket lives.
         long ticketExpires = credential.ticketId() == null ? 0 : System.currentTimeMillis() + 60_000;
-        return user(credential.user()).ask(
-            replyTo -> new UserEntity.Admit(credential.tokenId(), credential.ticketId(), ticketExpires, replyTo), timeout);
+        return user(credential.user()).<UserEntity.Admission>ask(
+                replyTo -> new UserEntity.Admit(credential.tokenId(), credential.ticketId(), ticketExpires, replyTo), timeout)
+            .thenApply(answer -> new Admission(answer.admitted(), answer.reason()));
     }
 
     /** Logout: true once the token is refused everywhere, false when it already was. */
