@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.pulse.node.auth.Accounts;
 import dev.pulse.node.auth.AddressThrottle;
 import dev.pulse.node.auth.PasswordHasher;
+import dev.pulse.node.cluster.ClusterTls;
 import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.Limits;
 import java.nio.file.Path;
@@ -71,6 +72,10 @@ public final class NodeSettings {
             // kubernetes-api discovery and the Kubernetes lease: this namespace instead of the pod's own
             values.put("pekko.discovery.kubernetes-api.pod-namespace", namespace);
             values.put("pekko.coordination.lease.kubernetes.namespace", namespace);
+        }
+        String tlsDir = env.getOrDefault("PULSE_CLUSTER_TLS_DIR", "").trim();
+        if (!tlsDir.isBlank()) {
+            values.putAll(ClusterTls.settings(Path.of(tlsDir)));
         }
         // Unresolved until the end, so ${pulse.…} references in the .conf files see the overrides.
         Config unresolved = overrides

@@ -67,7 +67,9 @@ class DockerComposeTest {
         JsonNode services = composeConfig().path("services");
         List<String> names = new ArrayList<>();
         services.fieldNames().forEachRemaining(names::add);
-        assertThat(names).containsExactlyInAnyOrder("postgres", "node1", "node2", "node3", "lb");
+        assertThat(names).containsExactlyInAnyOrder("cluster-tls", "postgres", "node1", "node2", "node3", "lb");
+        assertThat(services.path("cluster-tls").path("volumes").toString())
+            .contains("cluster-node/bin/pulse-cluster-tls:/pulse-cluster-tls");
 
         JsonNode postgres = services.path("postgres");
         assertThat(postgres.path("image").asText()).startsWith("postgres:");
@@ -81,9 +83,14 @@ class DockerComposeTest {
             JsonNode node = services.path(name);
             assertThat(node.path("build").path("dockerfile").asText()).isEqualTo("cluster-node/Dockerfile");
             assertThat(node.path("depends_on").path("postgres").path("condition").asText()).isEqualTo("service_healthy");
+            // remoting over TLS: the certificates exist before any node starts
+            assertThat(node.path("depends_on").path("cluster-tls").path("condition").asText())
+                .isEqualTo("service_completed_successfully");
             Map<String, String> env = environment(node);
             // remoting and management bind the name the others (and the load balancer) reach it by
-            assertThat(env).containsEntry("PULSE_CLUSTER_HOST", name).containsEntry("PULSE_DISCOVERY", "config");
+            assertThat(env).containsEntry("PULSE_CLUSTER_HOST", name).containsEntry("PULSE_DISCOVERY", "config")
+                .containsEntry("PULSE_CLUSTER_TLS_DIR", "/var/run/secrets/pulse-cluster-tls");
+            assertThat(node.path("volumes").toString()).contains("/var/run/secrets/pulse-cluster-tls");
             assertThat(node.path("hostname").asText(name)).isEqualTo(name);
             endpoints.add(env.get("PULSE_DISCOVERY_ENDPOINTS"));
             databases.add(env.get("PULSE_DB_URL"));

@@ -206,6 +206,24 @@ class KubernetesManifestsTest {
         assertThat(volume.has("emptyDir")).isTrue();
     }
 
+    /** Issue 12: the cluster port only for pods holding the cluster's certificate. */
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void remotingRunsOverMutualTlsFromTheClusterTlsSecret(String overlay) {
+        JsonNode deployment = pulse(build(overlay));
+        JsonNode container = container(deployment);
+        String dir = named(container.path("env"), "PULSE_CLUSTER_TLS_DIR").path("value").asText();
+        assertThat(dir).isNotBlank();
+        JsonNode mount = list(container.path("volumeMounts")).stream()
+            .filter(m -> m.path("mountPath").asText().equals(dir)).findFirst().orElseThrow();
+        assertThat(mount.path("readOnly").asBoolean()).isTrue();
+        JsonNode secret = named(deployment.path("spec").path("template").path("spec").path("volumes"),
+            mount.path("name").asText()).path("secret");
+        assertThat(secret.path("secretName").asText()).isEqualTo("pulse-cluster-tls");
+        assertThat(list(secret.path("items"))).extracting(item -> item.path("path").asText())
+            .containsExactlyInAnyOrderElementsOf(dev.pulse.node.cluster.ClusterTls.FILES);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"dev", "prod"})
     void everyContainerHasResources(String overlay) {
