@@ -7,6 +7,7 @@ import dev.pulse.node.auth.Accounts;
 import dev.pulse.node.auth.AddressThrottle;
 import dev.pulse.node.auth.PasswordHasher;
 import dev.pulse.node.cluster.ClusterTls;
+import dev.pulse.node.session.UserRateLimiter;
 import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.Limits;
 import java.nio.file.Path;
@@ -193,6 +194,16 @@ public final class NodeSettings {
 
     public String loginPassword() {
         return config.getString("pulse.login-password");
+    }
+
+    /** History, presence and join requests per user: see pulse.limits.request-burst. */
+    public UserRateLimiter requestLimiter() {
+        return new UserRateLimiter(config.getInt("pulse.limits.request-burst"), config.getDuration("pulse.limits.request-window"));
+    }
+
+    /** Typing notices per user, over all rooms: see pulse.limits.typing-burst. */
+    public UserRateLimiter typingLimiter() {
+        return new UserRateLimiter(config.getInt("pulse.limits.typing-burst"), config.getDuration("pulse.limits.request-window"));
     }
 
     public Accounts.Mode authMode() {

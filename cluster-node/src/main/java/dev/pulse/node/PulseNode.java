@@ -18,7 +18,7 @@ import dev.pulse.node.persistence.JournalWarmup;
 import dev.pulse.node.room.HistoryReader;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomSettings;
-import dev.pulse.node.session.SendRateLimiter;
+import dev.pulse.node.session.UserRateLimiter;
 import dev.pulse.node.session.SessionDeps;
 import dev.pulse.node.session.Sessions;
 import dev.pulse.node.session.WireFrames;
@@ -104,9 +104,11 @@ public final class PulseNode {
         ActorRef<LocalRooms.Command> localRooms =
             system.systemActorOf(LocalRooms.create(roomSettings, WireFrames.INSTANCE), "local-rooms", Props.empty());
         FrameCodec codec = new FrameCodec(settings.limits());
-        SessionDeps deps = new SessionDeps(ClusterSharding.get(system), localRooms, new SendRateLimiter(settings.limits()),
+        SessionDeps deps = new SessionDeps(ClusterSharding.get(system), localRooms, new UserRateLimiter(settings.limits()),
+            settings.requestLimiter(), settings.typingLimiter(),
             codec, settings.heartbeat(), settings.entityTimeout(), node, metrics.clients(),
-            settings.historyPageBytes(), settings.maxRoomsPerSession(), settings.maxSocketsPerUser());
+            settings.historyPageBytes(), settings.maxRoomsPerSession(), settings.maxSocketsPerUser(),
+            settings.authMode() == Accounts.Mode.ACCOUNTS);
         ActorRef<Sessions.Command> sessions = Sessions.asCommands(
             system.systemActorOf(Sessions.create(deps), "sessions", Props.empty()));
 

@@ -17,6 +17,22 @@ public final class Names {
         return user != null && USER.matcher(user).matches();
     }
 
+    /**
+     * A name a new account may take (version 1.1, stricter than version 1's names): at least one
+     * letter or digit, so no account is called {@code .}, {@code ..} or {@code -}.
+     */
+    public static boolean isValidNewUser(String user) {
+        return isValidUser(user) && user.chars().anyMatch(c -> (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+    }
+
+    /**
+     * A public room whose name starts with {@code dm} ({@code dm.alice.bob}) reads like a direct
+     * message; with accounts such rooms are not created (version 1 allowed them).
+     */
+    public static boolean looksLikeDm(String room) {
+        return isPublicRoom(room) && room.startsWith("dm");
+    }
+
     public static boolean isPublicRoom(String room) {
         return room != null && PUBLIC_ROOM.matcher(room).matches();
     }

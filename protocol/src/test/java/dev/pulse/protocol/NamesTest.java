@@ -40,6 +40,29 @@ class NamesTest {
         assertThat(Names.isValidUser(user)).isFalse();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"_", ".", "-", "...", "..", "-_-", "._."})
+    void punctuationAloneIsAVersion1NameButNoNewAccountsName(String user) {
+        assertThat(Names.isValidUser(user)).isTrue();
+        assertThat(Names.isValidNewUser(user)).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a", "alice", "0", "a.b", "_a", "x.y-z_0", "-9"})
+    void newAccountsNamesHaveALetterOrDigit(String user) {
+        assertThat(Names.isValidNewUser(user)).isTrue();
+    }
+
+    @Test
+    void publicRoomsStartingWithDmLookLikeDirectMessages() {
+        assertThat(Names.looksLikeDm("dm.alice.bob")).isTrue();
+        assertThat(Names.looksLikeDm("dm")).isTrue();
+        assertThat(Names.looksLikeDm("dmitri-fans")).isTrue();
+        assertThat(Names.looksLikeDm("general")).isFalse();
+        assertThat(Names.looksLikeDm("admins")).isFalse();
+        assertThat(Names.looksLikeDm("dm:alice:bob")).as("a real DM").isFalse();
+    }
+
     @Test
     void userLengthBoundaries() {
         assertThat(Names.isValidUser("u".repeat(32))).isTrue();

@@ -1,6 +1,7 @@
 package dev.pulse.node.auth;
 
 import dev.pulse.node.user.UserEntity;
+import dev.pulse.protocol.Names;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -97,6 +98,9 @@ public final class Accounts {
     public CompletionStage<Outcome> register(String user, String password) {
         if (mode == Mode.OPEN) {
             return done(new NoAccounts());
+        }
+        if (!Names.isValidNewUser(user)) {
+            return done(new Invalid("a new account's name needs a letter or digit"));
         }
         String problem = password == null ? "a password is required" : passwordProblem(password);
         if (problem != null) {

@@ -185,34 +185,49 @@ public final class Session extends AbstractBehavior<Session.Command> {
             client.send(new ServerFrame.Pong(ping.ref()));
         } else if (frame instanceof ClientFrame.Send send) {
             if (!mayAccess(send.ref(), send.room())) {
-                deps.metrics().rejected(ErrorCode.FORBIDDEN);
-            } else if (withinSendRate(send.ref())) {
+                return;
+            }
+            if (withinSendRate(send.ref())) {
                 rooms.send(send);
             } else {
                 deps.metrics().rejected(ErrorCode.RATE_LIMITED);
             }
         } else if (frame instanceof ClientFrame.Join join) {
-            if (mayAccess(join.ref(), join.room())) {
+            if (mayAccess(join.ref(), join.room()) && withinRequestRate(join.ref())) {
                 rooms.join(join);
             }
         } else if (frame instanceof ClientFrame.Leave leave) {
             rooms.leave(leave);
         } else if (frame instanceof ClientFrame.History history) {
-            if (mayAccess(history.ref(), history.room())) {
+            if (mayAccess(history.ref(), history.room()) && withinRequestRate(history.ref())) {
                 rooms.history(history);
             }
         } else if (frame instanceof ClientFrame.Typing typing) {
-            rooms.typing(typing);
+            if (deps.typingLimiter().acquire(user) <= 0) {
+                rooms.typing(typing);
+            }
         } else if (frame instanceof ClientFrame.PresenceQuery query) {
-            onPresenceQuery(query);
+            if (withinRequestRate(query.ref())) {
+                onPresenceQuery(query);
+            }
         }
     }
 
-    /** DM rooms are for their two participants only; answers {@code forbidden} otherwise. */
+    /**
+     * DM rooms are for their two participants only; answers {@code forbidden} otherwise. With accounts,
+     * a public room named like a DM ({@code dm.alice.bob}) is not used: {@code invalid}.
+     */
     private boolean mayAccess(String ref, String room) {
+        if (deps.refuseDmLookalikes() && Names.looksLikeDm(room)) {
+            deps.metrics().rejected(ErrorCode.INVALID);
+            client.send(ServerFrame.Error.of(ref, ErrorCode.INVALID,
+                "public room names may not start with dm: they would look like direct messages"));
+            return false;
+        }
         if (Names.mayAccess(user, room)) {
             return true;
         }
+        deps.metrics().rejected(ErrorCode.FORBIDDEN);
         client.send(ServerFrame.Error.of(ref, ErrorCode.FORBIDDEN, "only its two participants may use " + room));
         return false;
     }
@@ -225,6 +240,18 @@ public final class Session extends AbstractBehavior<Session.Command> {
         client.send(new ServerFrame.Error(ref, ErrorCode.RATE_LIMITED.wire(),
             "at most " + deps.codec().limits().sendBurst() + " messages per "
                 + deps.codec().limits().sendWindow().toSeconds() + " s", retryAfterMs));
+        return false;
+    }
+
+    /** History, presence and join requests share one budget per user; a request past it is answered rate_limited. */
+    private boolean withinRequestRate(String ref) {
+        long retryAfterMs = deps.requestLimiter().acquire(user);
+        if (retryAfterMs <= 0) {
+            return true;
+        }
+        deps.metrics().rejected(ErrorCode.RATE_LIMITED);
+        client.send(new ServerFrame.Error(ref, ErrorCode.RATE_LIMITED.wire(),
+            "at most " + deps.requestLimiter().describe() + " history, presence and join requests", retryAfterMs));
         return false;
     }
 
@@ -313,6 +340,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
         rooms.detachAll();
         userEntity.tell(new UserEntity.SessionClosed(sessionId));
         deps.rateLimiter().forgetIfIdle(user);
+        deps.requestLimiter().forgetIfIdle(user);
+        deps.typingLimiter().forgetIfIdle(user);
         client.complete();
         return this;
     }

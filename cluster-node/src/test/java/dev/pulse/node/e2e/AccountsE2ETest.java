@@ -8,6 +8,8 @@ import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.TestNode;
 import dev.pulse.node.testkit.ChatPeer;
 import dev.pulse.node.testkit.Wire;
+import dev.pulse.protocol.ClientFrame;
+import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.client.PulseClient;
 import dev.pulse.protocol.client.PulseConnection;
 import java.net.http.HttpResponse;
@@ -102,6 +104,22 @@ class AccountsE2ETest {
         assertError(post("/api/register", credentials("Not-Lower", PASSWORD)), 400, "invalid");
         assertThat(post("/api/register", credentials("pw-256", "\u20ac".repeat(256))).statusCode()).isEqualTo(201);
         assertThat(post("/api/register", credentials("pw-8", "12345678")).statusCode()).isEqualTo(201);
+    }
+
+    /** Issue 12: accounts named "." or "-", and public rooms that read like DMs, are not made. */
+    @Test
+    void newAccountsNeedALetterOrDigitAndRoomsNamedLikeDirectMessagesAreRefused() {
+        for (String name : new String[] {".", "..", "-", "_-_"}) {
+            assertError(post("/api/register", credentials(name, PASSWORD)), 400, "invalid");
+        }
+        ChatPeer peer = ChatPeer.open(client(), client().register("namer", PASSWORD).token());
+        peer.expectNext();
+        peer.send(new ClientFrame.Join("j", "dm.alice.bob", null));
+        assertThat(peer.expectReply("j", ServerFrame.Error.class).code()).isEqualTo("invalid");
+        peer.send(new ClientFrame.Send("s", "dm.alice.bob", "m1", "not a DM"));
+        assertThat(peer.expectReply("s", ServerFrame.Error.class).code()).isEqualTo("invalid");
+        peer.join("j2", "admins");
+        peer.close();
     }
 
     @Test
@@ -219,6 +237,10 @@ class AccountsE2ETest {
     void openModeSignsInByNameAndHasNoRegisterButLogoutAndTicketsWork(@TempDir Path dir) {
         try (TestNode open = TestNode.start(dir, Map.of("PULSE_AUTH", "open"))) {
             assertError(open.client().post("/api/register", credentials("anyone", PASSWORD)), 404, "not_found");
+            // Version 1 exactly: a name of punctuation signs in, a room named like a DM is a room.
+            ChatPeer dot = ChatPeer.connect(open.client(), ".", T);
+            dot.join("j", "dm.a-b");
+            dot.close();
             String token = open.client().login("anyone").token();
             ChatPeer peer = ChatPeer.openWithTicket(open.client(), open.client().ticket(token));
             assertThat(peer.expectNext().path("user").asText()).isEqualTo("anyone");

@@ -619,6 +619,53 @@ class ConnectionE2ETest {
     }
 
     /**
+     * Issue 12: history had no rate limit. History, presence and join requests share one budget per
+     * user (over all the user's sockets); one past it is answered rate_limited with retryAfterMs and
+     * the socket stays; other users are untouched. Typing past its own budget is dropped silently.
+     */
+    @Test
+    void historyPresenceAndJoinShareOneBudgetPerUserAndTypingHasItsOwn(@TempDir Path dir) {
+        Config config = ConfigFactory.parseMap(Map.of("pulse.limits.request-burst", 6,
+            "pulse.limits.request-window", "60s", "pulse.limits.typing-burst", 2));
+        try (TestNode limited = TestNode.start(dir, Map.of(), config)) {
+            ChatPeer eve = connect(limited, "eve");
+            ChatPeer evesPhone = connect(limited, "eve");
+            ChatPeer bob = connect(limited, "bob");
+            List<String> rooms = List.of("budget-a", "budget-b", "budget-c");
+            for (String room : rooms) {
+                bob.join("j-" + room, room);
+                eve.join("j-" + room, room); // 3 of eve's 6
+            }
+            // Typing: one notice per room, three rooms; two reach bob, the third is dropped without an answer.
+            for (String room : rooms) {
+                eve.send(new ClientFrame.Typing(null, room));
+            }
+            eve.ping("typed"); // the typing frames were handled before this pong
+            bob.expectPush("typing", f -> f.path("room").asText().equals("budget-a"));
+            bob.expectPush("typing", f -> f.path("room").asText().equals("budget-b"));
+            bob.sync();
+            assertThat(bob.pending()).noneMatch(f -> f.path("type").asText().equals("typing"));
+
+            eve.send(new ClientFrame.History("h1", "budget-a", null, 50));
+            eve.expectReply("h1", ServerFrame.History.class);
+            evesPhone.send(new ClientFrame.PresenceQuery("p1", List.of("bob")));
+            evesPhone.expectReply("p1", ServerFrame.PresenceList.class);
+            evesPhone.send(new ClientFrame.History("h2", "budget-a", null, 50));
+            evesPhone.expectReply("h2", ServerFrame.History.class);
+
+            for (ChatPeer device : List.of(eve, evesPhone)) {
+                device.send(new ClientFrame.History("over", "budget-a", null, 50));
+                ServerFrame.Error refused = device.expectReply("over", ServerFrame.Error.class);
+                assertThat(refused.code()).isEqualTo("rate_limited");
+                assertThat(refused.retryAfterMs()).isBetween(1L, 60_000L);
+                device.ping("still-open");
+            }
+            bob.send(new ClientFrame.History("h", "budget-a", null, 50));
+            bob.expectReply("h", ServerFrame.History.class);
+        }
+    }
+
+    /**
      * A client that asks for history and never reads (issue 12: 250 pages of 3.2 MB each grew the heap by
      * about 1 GB): the outbound queue is bounded in bytes too, so it is closed as a slow consumer long
      * before its 200 requests are answered, although 200 frames are far under the 1,024-frame bound.

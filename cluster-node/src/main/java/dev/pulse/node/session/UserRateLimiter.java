@@ -1,24 +1,39 @@
 package dev.pulse.node.session;
 
 import dev.pulse.protocol.Limits;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Token buckets for {@code send}, one per user, shared by all of the user's sessions on this node:
- * {@code sendBurst} tokens that refill evenly over {@code sendWindow}. When the user's sessions are
- * on several nodes, the user entity gives each node an even share ({@link #setShare}), so the
- * user's budget stays the same however many nodes the user's devices are connected to.
+ * Token buckets, one per user, shared by all of the user's sessions on this node: {@code burst}
+ * tokens that refill evenly over {@code window}. One limiter counts sends; another counts requests
+ * (history, presence, join), another typing notices. When the user's sessions are on several nodes,
+ * the user entity gives each node an even share of the send budget ({@link #setShare}), so it stays
+ * the same however many nodes the user's devices are connected to.
  */
-public final class SendRateLimiter {
+public final class UserRateLimiter {
 
     private final int burst;
     private final double tokensPerNano;
     private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> shares = new ConcurrentHashMap<>();
 
-    public SendRateLimiter(Limits limits) {
-        this.burst = limits.sendBurst();
-        this.tokensPerNano = (double) limits.sendBurst() / limits.sendWindow().toNanos();
+    private final Duration window;
+
+    /** The send budget of {@code limits}. */
+    public UserRateLimiter(Limits limits) {
+        this(limits.sendBurst(), limits.sendWindow());
+    }
+
+    public UserRateLimiter(int burst, Duration window) {
+        this.burst = burst;
+        this.window = window;
+        this.tokensPerNano = (double) burst / window.toNanos();
+    }
+
+    /** "50 per 10 s", for error messages. */
+    public String describe() {
+        return burst + " per " + window.toSeconds() + " s";
     }
 
     /** Takes a token for {@code user}: 0 when allowed, else the milliseconds until one is available. */

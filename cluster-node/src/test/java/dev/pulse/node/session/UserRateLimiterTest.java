@@ -19,14 +19,14 @@ import org.junit.jupiter.api.Test;
  * tested with a short window and real time: polls with a deadline where a condition can be awaited,
  * and one wait of a full window where the passage of that time is itself what is tested.
  */
-class SendRateLimiterTest {
+class UserRateLimiterTest {
 
-    private static SendRateLimiter limiter(int burst, Duration window) {
-        return new SendRateLimiter(new Limits(64 * 1024, 4000, burst, window));
+    private static UserRateLimiter limiter(int burst, Duration window) {
+        return new UserRateLimiter(new Limits(64 * 1024, 4000, burst, window));
     }
 
     /** Polls until {@code user} gets a token; returns how long that took. */
-    private static Duration awaitToken(SendRateLimiter limiter, String user, Duration max) throws InterruptedException {
+    private static Duration awaitToken(UserRateLimiter limiter, String user, Duration max) throws InterruptedException {
         long start = System.nanoTime();
         long deadline = start + max.toNanos();
         while (System.nanoTime() < deadline) {
@@ -40,7 +40,7 @@ class SendRateLimiterTest {
 
     @Test
     void aBurstOfTwentyThenRateLimitedWithARetryHint() {
-        SendRateLimiter limiter = limiter(20, Duration.ofSeconds(10));
+        UserRateLimiter limiter = limiter(20, Duration.ofSeconds(10));
         for (int i = 1; i <= 20; i++) {
             assertThat(limiter.acquire("alice")).as("send %d of the burst", i).isZero();
         }
@@ -54,7 +54,7 @@ class SendRateLimiterTest {
 
     @Test
     void theDefaultLimitsOfTheProtocolAllowTwentySends() {
-        SendRateLimiter limiter = new SendRateLimiter(Limits.DEFAULTS);
+        UserRateLimiter limiter = new UserRateLimiter(Limits.DEFAULTS);
         for (int i = 0; i < 20; i++) {
             assertThat(limiter.acquire("alice")).isZero();
         }
@@ -66,7 +66,7 @@ class SendRateLimiterTest {
         // One token per 200 ms: long enough that a loaded machine does not refill a second token
         // between two calls (with 40 ms per token, that happened).
         Duration window = Duration.ofMillis(1000);
-        SendRateLimiter limiter = limiter(5, window);
+        UserRateLimiter limiter = limiter(5, window);
         for (int i = 0; i < 5; i++) {
             assertThat(limiter.acquire("alice")).isZero();
         }
@@ -87,7 +87,7 @@ class SendRateLimiterTest {
 
     @Test
     void usersHaveIndependentBuckets() {
-        SendRateLimiter limiter = limiter(20, Duration.ofSeconds(10));
+        UserRateLimiter limiter = limiter(20, Duration.ofSeconds(10));
         for (int i = 0; i < 20; i++) {
             limiter.acquire("alice");
         }
@@ -101,7 +101,7 @@ class SendRateLimiterTest {
 
     @Test
     void forgettingAnIdleUserDoesNotResetADrainedBucket() {
-        SendRateLimiter limiter = limiter(3, Duration.ofHours(1));
+        UserRateLimiter limiter = limiter(3, Duration.ofHours(1));
         for (int i = 0; i < 3; i++) {
             assertThat(limiter.acquire("alice")).isZero();
         }
@@ -111,7 +111,7 @@ class SendRateLimiterTest {
 
     @Test
     void forgettingAFullBucketKeepsTheFullBurst() {
-        SendRateLimiter limiter = limiter(3, Duration.ofHours(1));
+        UserRateLimiter limiter = limiter(3, Duration.ofHours(1));
         limiter.forgetIfIdle("nobody");
         limiter.forgetIfIdle("alice");
         for (int i = 0; i < 3; i++) {
@@ -128,7 +128,7 @@ class SendRateLimiterTest {
             // Many short races: each trial releases all threads at once on a fresh limiter.
             for (int trial = 0; trial < 300; trial++) {
                 // A window of an hour: nothing measurable refills while a trial runs.
-                SendRateLimiter limiter = limiter(20, Duration.ofHours(1));
+                UserRateLimiter limiter = limiter(20, Duration.ofHours(1));
                 CyclicBarrier start = new CyclicBarrier(threads);
                 List<Callable<Integer>> tasks = new ArrayList<>();
                 for (int t = 0; t < threads; t++) {
@@ -157,7 +157,7 @@ class SendRateLimiterTest {
 
     @Test
     void aNodeWithAShareOfTheUsersBudgetGetsThatPartOfBurstAndRate() {
-        SendRateLimiter limiter = limiter(20, Duration.ofSeconds(10));
+        UserRateLimiter limiter = limiter(20, Duration.ofSeconds(10));
         limiter.setShare("alice", 2); // alice is also connected to another node
         for (int i = 1; i <= 10; i++) {
             assertThat(limiter.acquire("alice")).as("send %d of half the burst", i).isZero();
