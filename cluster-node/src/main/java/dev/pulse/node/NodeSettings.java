@@ -34,6 +34,7 @@ public final class NodeSettings {
         Map.entry("PULSE_LOGIN_PASSWORD", "pulse.login-password"),
         Map.entry("PULSE_AUTH", "pulse.auth.mode"),
         Map.entry("PULSE_ALLOWED_ORIGINS", "pulse.http.allowed-origins"),
+        Map.entry("PULSE_TRUSTED_PROXIES", "pulse.http.trusted-proxies"),
         Map.entry("PULSE_HEARTBEAT_MS", "pulse.heartbeat-ms"),
         Map.entry("PULSE_DB_POOL_SIZE", "pulse.db.pool-size"),
         Map.entry("PULSE_MANAGEMENT_PORT", "pulse.management.port"),
@@ -190,6 +191,12 @@ public final class NodeSettings {
     public List<String> allowedOrigins() {
         return java.util.Arrays.stream(config.getString("pulse.http.allowed-origins").split(","))
             .map(String::trim).filter(origin -> !origin.isEmpty()).toList();
+    }
+
+    /** Proxies whose X-Forwarded-For names the client (comma-separated addresses or CIDR ranges). */
+    public List<String> trustedProxies() {
+        return java.util.Arrays.stream(config.getString("pulse.http.trusted-proxies").split(","))
+            .map(String::trim).filter(proxy -> !proxy.isEmpty()).toList();
     }
 
     public String loginPassword() {

@@ -6,6 +6,7 @@ import dev.pulse.node.auth.TokenService;
 import dev.pulse.node.cluster.ClusterFormation;
 import dev.pulse.node.cluster.SplitDatabaseGuard;
 import dev.pulse.node.http.AllowedOrigins;
+import dev.pulse.node.http.ClientAddress;
 import dev.pulse.node.http.HttpServer;
 import dev.pulse.node.http.ManagementServer;
 import dev.pulse.node.http.WebSocketBridge;
@@ -121,7 +122,7 @@ public final class PulseNode {
             settings.outboundBuffer(), settings.outboundBufferBytes(), settings.closeGrace());
         metrics.watchSockets(bridge.sockets());
         HttpServer http = HttpServer.start(system, settings.httpHost(), settings.httpPort(), tokens,
-            accounts, bridge, new AllowedOrigins(settings.allowedOrigins()), node);
+            accounts, new ClientAddress(settings.trustedProxies()), bridge, new AllowedOrigins(settings.allowedOrigins()), node);
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-http", http::unbind);

@@ -119,6 +119,19 @@ public final class TestNode implements AutoCloseable {
 
     @Override
     public void close() {
-        node.stop();
+        try {
+            node.stop();
+        } catch (IllegalStateException stuck) {
+            // Once in CI a node's actor system did not terminate in 60 s: say what every thread was doing.
+            StringBuilder dump = new StringBuilder("[test-node] " + node.node() + " did not stop; threads:\n");
+            Thread.getAllStackTraces().forEach((thread, stack) -> {
+                dump.append('"').append(thread.getName()).append("\" ").append(thread.getState()).append('\n');
+                for (StackTraceElement frame : stack) {
+                    dump.append("    at ").append(frame).append('\n');
+                }
+            });
+            System.out.println(dump);
+            throw stuck;
+        }
     }
 }

@@ -3,7 +3,7 @@ package dev.pulse.node.http;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.entity;
-import static org.apache.pekko.http.javadsl.server.Directives.extractClientIP;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
@@ -21,7 +21,6 @@ import dev.pulse.node.auth.TokenService;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.Names;
 import dev.pulse.protocol.Timestamps;
-import java.net.InetAddress;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
@@ -52,17 +51,18 @@ public final class AccountRoutes {
 
     private final Accounts accounts;
     private final TokenService tokens;
+    private final ClientAddress clients;
 
-    public AccountRoutes(Accounts accounts, TokenService tokens) {
+    public AccountRoutes(Accounts accounts, TokenService tokens, ClientAddress clients) {
         this.accounts = accounts;
         this.tokens = tokens;
+        this.clients = clients;
     }
 
     public Route route() {
         return pathPrefix("api", () -> respondWithHeader(NO_STORE, () -> concat(
-            path("login", () -> post(() -> withBody((user, password) -> extractClientIP(ip -> answer(
-                accounts.login(user, password, ip.getAddress().map(InetAddress::getHostAddress).orElse("unknown")),
-                StatusCodes.OK))))),
+            path("login", () -> post(() -> withBody((user, password) -> extractRequest(request -> answer(
+                accounts.login(user, password, clients.of(request)), StatusCodes.OK))))),
             path("register", () -> post(() -> withBody((user, password) -> answer(accounts.register(user, password),
                 StatusCodes.CREATED)))),
             path("logout", () -> post(() -> withToken(credential -> onSuccess(accounts.logout(credential),

@@ -22,9 +22,10 @@ public final class HttpServer {
 
     /** Binds every route, or fails with the address that could not be bound. */
     public static HttpServer start(ActorSystem<?> system, String host, int port, TokenService tokens,
-                                   Accounts accounts, WebSocketBridge bridge, AllowedOrigins origins, String node) {
+                                   Accounts accounts, ClientAddress clients, WebSocketBridge bridge, AllowedOrigins origins,
+                                   String node) {
         var route = Routes.all(
-            new AccountRoutes(accounts, tokens),
+            new AccountRoutes(accounts, tokens, clients),
             new WebSocketRoute(tokens, accounts, bridge, origins),
             new HealthRoute(Cluster.get(system), node),
             new StaticRoute());

@@ -181,6 +181,10 @@ class DockerComposeTest {
                 assertThat(bob.expectMessage("lobby").path("text").asText()).isEqualTo("hello through the load balancer");
             }
 
+            // Issue 12: a client trickling its headers held a node's connection for 300 s. Pekko HTTP has
+            // no bound on header time; the balancer's (timeout http-request) answers 408 and closes.
+            assertThat(trickledHeadersAreCut(lbPort)).isLessThan(Duration.ofSeconds(14));
+
             // node3 leaves gracefully (SIGTERM's coordinated shutdown): its /ready fails, HAProxy takes it out
             String leaving = nodes.get(2).node().node();
             nodes.remove(2).close();
@@ -206,6 +210,39 @@ class DockerComposeTest {
             }
             nodes.forEach(TestNode::close);
         }
+    }
+
+    /** Sends a request's headers a byte every 500 ms; how long until the balancer answers 408 and closes. */
+    private static Duration trickledHeadersAreCut(int lbPort) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", lbPort)) {
+            socket.setSoTimeout(500);
+            var out = socket.getOutputStream();
+            out.write("GET /health HTTP/1.1\r\nHost: pulse\r\nX-Slow: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            StringBuilder answer = new StringBuilder();
+            while (Duration.ofNanos(System.nanoTime() - start).compareTo(Duration.ofSeconds(30)) < 0) {
+                try {
+                    out.write('a');
+                    out.flush();
+                } catch (IOException closed) {
+                    break; // cut while we wrote
+                }
+                try {
+                    int read = socket.getInputStream().read();
+                    if (read < 0) {
+                        break;
+                    }
+                    answer.append((char) read).append(new String(socket.getInputStream().readNBytes(
+                        socket.getInputStream().available()), java.nio.charset.StandardCharsets.US_ASCII));
+                } catch (java.net.SocketTimeoutException quiet) {
+                    // nothing yet: the next byte after this 500 ms pause
+                } catch (IOException reset) {
+                    break;
+                }
+            }
+            assertThat(answer.toString()).as("the balancer's answer").startsWith("HTTP/1.1 408");
+        }
+        return Duration.ofNanos(System.nanoTime() - start);
     }
 
     private boolean alive(Process haproxy) {

@@ -249,6 +249,20 @@ class AccountsE2ETest {
         }
     }
 
+    private static HttpResponse<String> postWithForwardedFor(TestNode to, String body, String forwardedFor) {
+        try {
+            return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + to.httpPort() + "/api/login"))
+                .header("Content-Type", "application/json").header("X-Forwarded-For", forwardedFor)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
     void oneAddressIsThrottledAcrossNames(@TempDir Path dir) {
         try (TestNode guarded = TestNode.start(dir, Map.of("PULSE_AUTH", "accounts"),
@@ -257,7 +271,8 @@ class AccountsE2ETest {
             int sent = 0;
             HttpResponse<String> last = null;
             while (sent < 40) {
-                last = guarded.client().post("/api/login", credentials("sprayed-" + (sent % 5), "guess " + sent));
+                // Each with a made-up X-Forwarded-For: no proxy is trusted, so it changes nothing.
+                last = postWithForwardedFor(guarded, credentials("sprayed-" + (sent % 5), "guess " + sent), "198.51.100." + sent);
                 sent++;
                 if (last.statusCode() == 429) {
                     break;
