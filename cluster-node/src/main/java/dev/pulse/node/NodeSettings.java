@@ -199,6 +199,11 @@ public final class NodeSettings {
             .map(String::trim).filter(proxy -> !proxy.isEmpty()).toList();
     }
 
+    /** Open sockets per client address on a node; 0: no bound (the default). */
+    public int maxSocketsPerAddress() {
+        return config.getInt("pulse.limits.max-sockets-per-address");
+    }
+
     public String loginPassword() {
         return config.getString("pulse.login-password");
     }

@@ -122,7 +122,7 @@ public final class PulseNode {
             settings.outboundBuffer(), settings.outboundBufferBytes(), settings.closeGrace());
         metrics.watchSockets(bridge.sockets());
         HttpServer http = HttpServer.start(system, settings.httpHost(), settings.httpPort(), tokens,
-            accounts, new ClientAddress(settings.trustedProxies()), bridge, new AllowedOrigins(settings.allowedOrigins()), node);
+            accounts, new ClientAddress(settings.trustedProxies()), settings.maxSocketsPerAddress(), bridge, new AllowedOrigins(settings.allowedOrigins()), node);
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-http", http::unbind);

@@ -22,11 +22,11 @@ public final class HttpServer {
 
     /** Binds every route, or fails with the address that could not be bound. */
     public static HttpServer start(ActorSystem<?> system, String host, int port, TokenService tokens,
-                                   Accounts accounts, ClientAddress clients, WebSocketBridge bridge, AllowedOrigins origins,
-                                   String node) {
+                                   Accounts accounts, ClientAddress clients, int maxSocketsPerAddress,
+                                   WebSocketBridge bridge, AllowedOrigins origins, String node) {
         var route = Routes.all(
             new AccountRoutes(accounts, tokens, clients),
-            new WebSocketRoute(tokens, accounts, bridge, origins),
+            new WebSocketRoute(tokens, accounts, bridge, origins, clients, maxSocketsPerAddress),
             new HealthRoute(Cluster.get(system), node),
             new StaticRoute());
         try {

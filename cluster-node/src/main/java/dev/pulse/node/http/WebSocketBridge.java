@@ -62,17 +62,27 @@ public final class WebSocketBridge {
         return PekkoWebSocket.supports(upgrade);
     }
 
-    /** Starts a session for the credential's user and answers the upgrade request with the switch to WebSocket. */
-    public CompletionStage<HttpResponse> open(TokenService.Credential credential, String sessionId, WebSocketUpgrade upgrade) {
+    /**
+     * Starts a session for the credential's user and answers the upgrade request with the switch to
+     * WebSocket; {@code ended} runs once the socket is gone (or was never opened).
+     */
+    public CompletionStage<HttpResponse> open(TokenService.Credential credential, String sessionId, WebSocketUpgrade upgrade,
+                                              Runnable ended) {
         WebSocketOutbound outbound = new WebSocketOutbound(outboundBuffer, outboundBufferBytes);
         CompletionStage<Sessions.Spawned> spawned = AskPattern.ask(sessions,
             replyTo -> new Sessions.Spawn(sessionId, credential, outbound, replyTo), Duration.ofSeconds(5), system.scheduler());
-        return spawned.thenApply(answer -> answer instanceof Sessions.Started started
-            ? webSocket.accept(upgrade, messages(started.session(), outbound), outbound.closeRequested(), outbound::written)
-            : JsonResponses.error(StatusCodes.TOO_MANY_REQUESTS, ErrorCode.RATE_LIMITED, ((Sessions.Refused) answer).reason()));
+        return spawned.whenComplete((answer, failure) -> {
+                if (!(answer instanceof Sessions.Started)) {
+                    ended.run();
+                }
+            })
+            .thenApply(answer -> answer instanceof Sessions.Started started
+                ? webSocket.accept(upgrade, messages(started.session(), outbound, ended), outbound.closeRequested(), outbound::written)
+                : JsonResponses.error(StatusCodes.TOO_MANY_REQUESTS, ErrorCode.RATE_LIMITED, ((Sessions.Refused) answer).reason()));
     }
 
-    private Flow<Message, Message, NotUsed> messages(ActorRef<Session.Command> session, WebSocketOutbound outbound) {
+    private Flow<Message, Message, NotUsed> messages(ActorRef<Session.Command> session, WebSocketOutbound outbound,
+                                                     Runnable ended) {
         Source<Message, NotUsed> fromSession = Source.<Message>queue(outboundBuffer)
             .mapMaterializedValue(queue -> {
                 outbound.attach(queue);
@@ -89,7 +99,10 @@ public final class WebSocketBridge {
                 Session.ClientFailed::new));
         return Flow.fromSinkAndSourceCoupled(toSession, fromSession)
             .watchTermination((notUsed, done) -> {
-                done.whenComplete((ended, failure) -> openSockets.closed(outbound));
+                done.whenComplete((result, failure) -> {
+                    openSockets.closed(outbound);
+                    ended.run();
+                });
                 return NotUsed.getInstance();
             });
     }

@@ -28,13 +28,18 @@ public final class WebSocketRoute {
 
     private final TokenService tokens;
     private final Accounts accounts;
+    private final ClientAddress clients;
+    private final AddressSockets addressSockets;
     private final WebSocketBridge bridge;
     private final AllowedOrigins origins;
     private final SecureRandom random = new SecureRandom();
 
-    public WebSocketRoute(TokenService tokens, Accounts accounts, WebSocketBridge bridge, AllowedOrigins origins) {
+    public WebSocketRoute(TokenService tokens, Accounts accounts, WebSocketBridge bridge, AllowedOrigins origins,
+                          ClientAddress clients, int maxSocketsPerAddress) {
         this.tokens = tokens;
         this.accounts = accounts;
+        this.clients = clients;
+        this.addressSockets = new AddressSockets(maxSocketsPerAddress);
         this.bridge = bridge;
         this.origins = origins;
     }
@@ -68,7 +73,13 @@ public final class WebSocketRoute {
                     if (!admission.get().admitted()) {
                         return unauthorized(admission.get().reason());
                     }
-                    return onSuccess(bridge.open(credential.get(), newSessionId(), upgrade.get()), response -> complete(response));
+                    String address = clients.of(request);
+                    if (!addressSockets.tryOpen(address)) {
+                        return complete(JsonResponses.error(StatusCodes.TOO_MANY_REQUESTS, ErrorCode.RATE_LIMITED,
+                            "at most " + addressSockets.max() + " open sockets per client address; close one first"));
+                    }
+                    return onSuccess(bridge.open(credential.get(), newSessionId(), upgrade.get(), () -> addressSockets.closed(address)),
+                        response -> complete(response));
                 });
             })))));
     }

@@ -289,6 +289,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
                 "since " + join.since() + " is beyond the room's lastSeq " + state.lastSeq()));
         }
         addSubscriber(join.subscriber());
+        forgetLongGoneMembers();
         members.put(join.user(), Member.online(join.user()));
         left.remove(join.user());
         return Effect().reply(join.replyTo(), new Joined(state.lastSeq(), List.copyOf(members.values())));
@@ -305,6 +306,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         // know is one we lost in a restart (even one that never saw a message, knownSeq -1).
         // Members who went offline meanwhile (their user entities told us, maybe before this
         // subscriber came back) must reach it too.
+        forgetLongGoneMembers();
         members.values().stream()
             .filter(member -> member.status() == PresenceStatus.OFFLINE)
             .forEach(member -> subscriber.tell(new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen())));
@@ -392,6 +394,13 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     private static void reply(CompletionStage<ReadResult> result, ActorRef<ReadResult> replyTo) {
         result.thenAccept(replyTo::tell);
+    }
+
+    /** Members offline for longer than forget-members-after are listed no more. */
+    private void forgetLongGoneMembers() {
+        long horizon = System.currentTimeMillis() - settings.forgetMembersAfter().toMillis();
+        members.values().removeIf(member -> member.status() == PresenceStatus.OFFLINE
+            && member.lastSeen() != null && member.lastSeen() < horizon);
     }
 
     private void addSubscriber(ActorRef<RoomFeed> subscriber) {

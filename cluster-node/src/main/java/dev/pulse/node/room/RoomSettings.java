@@ -10,22 +10,26 @@ import java.time.Duration;
  *                      snapshot and at most this many events, however long the history
  * @param remoteBytes   the most (estimated) message bytes in one list a room sends: a history page, a
  *                      replay chunk, a hub's catch-up or live batch, which may all go to another node
+ * @param forgetMembersAfter a member offline (last seen) longer than this is no longer listed
  */
-public record RoomSettings(int window, int rememberedIds, Duration hubRefresh, int snapshotEvery, int remoteBytes) {
+public record RoomSettings(int window, int rememberedIds, Duration hubRefresh, int snapshotEvery, int remoteBytes,
+                           Duration forgetMembersAfter) {
 
     static final int DEFAULT_REMOTE_BYTES = 192 * 1024;
+    static final Duration DEFAULT_FORGET_MEMBERS_AFTER = Duration.ofDays(30);
 
     public RoomSettings(int window, int rememberedIds, Duration hubRefresh) {
         this(window, rememberedIds, hubRefresh, 1000);
     }
 
     public RoomSettings(int window, int rememberedIds, Duration hubRefresh, int snapshotEvery) {
-        this(window, rememberedIds, hubRefresh, snapshotEvery, DEFAULT_REMOTE_BYTES);
+        this(window, rememberedIds, hubRefresh, snapshotEvery, DEFAULT_REMOTE_BYTES, DEFAULT_FORGET_MEMBERS_AFTER);
     }
 
     public static RoomSettings from(Config config) {
         Config room = config.getConfig("pulse.room");
         return new RoomSettings(room.getInt("window"), room.getInt("remembered-ids"), room.getDuration("hub-refresh"),
-            room.getInt("snapshot-every"), Math.toIntExact(room.getBytes("remote-bytes")));
+            room.getInt("snapshot-every"), Math.toIntExact(room.getBytes("remote-bytes")),
+            room.getDuration("forget-members-after"));
     }
 }

@@ -750,6 +750,31 @@ class ConnectionE2ETest {
         }
     }
 
+    /** Sockets per client address: off by default, a bound when configured (whatever the users). */
+    @Test
+    void aClientAddressMayHaveAtMostItsSocketCapOpenWhenOneIsSet(@TempDir Path dir) {
+        try (TestNode capped = TestNode.start(dir, Map.of(), ConfigFactory.parseMap(Map.of("pulse.limits.max-sockets-per-address", 3)))) {
+            List<ChatPeer> open = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                open.add(connect(capped, "from-one-address-" + i));
+            }
+            assertThatThrownBy(() -> ChatPeer.connect(capped.client(), "one-too-many", T))
+                .isInstanceOfSatisfying(PulseClient.HttpFailure.class, e -> {
+                    assertThat(e.status()).isEqualTo(429);
+                    assertThat(e.body()).contains("rate_limited", "per client address");
+                });
+            open.remove(0).close();
+            awaitUntil("a socket may open again once one has closed", T, () -> {
+                try {
+                    open.add(connect(capped, "after-a-close"));
+                    return true;
+                } catch (PulseClient.HttpFailure refused) {
+                    return false;
+                }
+            });
+        }
+    }
+
     /** One session may be in at most max-rooms-per-session rooms (issue 12: one session joined 3,000). */
     @Test
     void aSessionMayBeInAtMostTheRoomCap(@TempDir Path dir) {

@@ -294,6 +294,24 @@ class RoomEntityTest {
             .extracting(Member::user).containsExactly("bob", "carol");
     }
 
+    /** Issue 12: a lobby listed everyone who ever joined it (500 offline ghosts). */
+    @Test
+    void membersLastSeenLongAgoAreNoLongerListedUntilTheyComeBack() {
+        Room room = room(new RoomSettings(100, 100, Duration.ofSeconds(3), 1000, 192 * 1024, Duration.ofDays(30)));
+        TestProbe<RoomFeed> hub = hub();
+        long now = System.currentTimeMillis();
+        join(room, "ghost", null, hub.ref());
+        join(room, "recent", null, hub.ref());
+        room.kit().runCommand(new RoomEntity.PresenceChanged("ghost", PresenceStatus.OFFLINE, now - Duration.ofDays(31).toMillis(), null));
+        room.kit().runCommand(new RoomEntity.PresenceChanged("recent", PresenceStatus.OFFLINE, now - Duration.ofDays(29).toMillis(), null));
+
+        assertThat(((RoomEntity.Joined) join(room, "carol", null, hub.ref())).members())
+            .extracting(Member::user).containsExactly("carol", "recent");
+        room.kit().runCommand(new RoomEntity.PresenceChanged("ghost", PresenceStatus.ONLINE, null, null));
+        assertThat(((RoomEntity.Joined) join(room, "dave", null, hub.ref())).members())
+            .extracting(Member::user).containsExactly("carol", "dave", "ghost", "recent");
+    }
+
     // ------------------------------------------------------------------ recovery
 
     @Test
@@ -449,7 +467,7 @@ class RoomEntityTest {
         Room room = room(100);
         TestProbe<RoomFeed> hub = hub();
         join(room, "alice", null, hub.ref());
-        long lastSeen = 1_700_000_000_123L;
+        long lastSeen = System.currentTimeMillis() - 60_000; // recent: long-gone members are not listed
 
         room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, lastSeen, null));
         hub.expectMessage(new RoomFeed.PresenceChanged("alice", PresenceStatus.OFFLINE, lastSeen));
@@ -497,19 +515,20 @@ class RoomEntityTest {
     void presenceOfAMemberTheRoomForgotInARestartIsForwarded() {
         Room room = room(100);
         TestProbe<RoomFeed> hub = hub();
+        long lastSeen = System.currentTimeMillis() - 60_000;
         room.kit().runCommand(new RoomEntity.Subscribe(hub.ref(), -1));
 
-        room.kit().runCommand(new RoomEntity.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L, null));
-        hub.expectMessage(new RoomFeed.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L));
+        room.kit().runCommand(new RoomEntity.PresenceChanged("ghost", PresenceStatus.OFFLINE, lastSeen, null));
+        hub.expectMessage(new RoomFeed.PresenceChanged("ghost", PresenceStatus.OFFLINE, lastSeen));
 
         // A hub that knew the room before it restarted, and comes back later, hears it too.
         TestProbe<RoomFeed> late = hub();
         room.kit().runCommand(new RoomEntity.Subscribe(late.ref(), 0));
-        late.expectMessage(new RoomFeed.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L));
+        late.expectMessage(new RoomFeed.PresenceChanged("ghost", PresenceStatus.OFFLINE, lastSeen));
         // So does one whose sessions joined but saw no message yet (NodeLossPresenceTest: a quiet lobby).
         TestProbe<RoomFeed> quiet = hub();
         room.kit().runCommand(new RoomEntity.Subscribe(quiet.ref(), -1));
-        quiet.expectMessage(new RoomFeed.PresenceChanged("ghost", PresenceStatus.OFFLINE, 7L));
+        quiet.expectMessage(new RoomFeed.PresenceChanged("ghost", PresenceStatus.OFFLINE, lastSeen));
     }
 
     // ------------------------------------------------------------------ batching (spawned directly)
