@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import dev.pulse.node.auth.Accounts;
 import dev.pulse.node.auth.AddressThrottle;
+import dev.pulse.node.auth.OidcTokens;
 import dev.pulse.node.auth.PasswordHasher;
 import dev.pulse.node.cluster.ClusterTls;
 import dev.pulse.node.session.UserRateLimiter;
@@ -33,6 +34,10 @@ public final class NodeSettings {
         Map.entry("PULSE_TOKEN_SECRET", "pulse.token.secret"),
         Map.entry("PULSE_LOGIN_PASSWORD", "pulse.login-password"),
         Map.entry("PULSE_AUTH", "pulse.auth.mode"),
+        Map.entry("PULSE_OIDC_ISSUER", "pulse.auth.oidc.issuer"),
+        Map.entry("PULSE_OIDC_JWKS_URL", "pulse.auth.oidc.jwks-url"),
+        Map.entry("PULSE_OIDC_AUDIENCE", "pulse.auth.oidc.audience"),
+        Map.entry("PULSE_OIDC_USER_CLAIM", "pulse.auth.oidc.user-claim"),
         Map.entry("PULSE_ALLOWED_ORIGINS", "pulse.http.allowed-origins"),
         Map.entry("PULSE_TRUSTED_PROXIES", "pulse.http.trusted-proxies"),
         Map.entry("PULSE_HEARTBEAT_MS", "pulse.heartbeat-ms"),
@@ -220,6 +225,12 @@ public final class NodeSettings {
 
     public Accounts.Mode authMode() {
         return Accounts.Mode.parse(config.getString("pulse.auth.mode"));
+    }
+
+    public OidcTokens.Settings oidc() {
+        Config oidc = config.getConfig("pulse.auth.oidc");
+        return new OidcTokens.Settings(oidc.getString("issuer"), oidc.getString("jwks-url"), oidc.getString("audience"),
+            oidc.getString("user-claim"));
     }
 
     public Duration ticketTtl() {

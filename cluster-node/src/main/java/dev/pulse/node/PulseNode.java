@@ -1,6 +1,7 @@
 package dev.pulse.node;
 
 import dev.pulse.node.auth.Accounts;
+import dev.pulse.node.auth.OidcTokens;
 import dev.pulse.node.auth.PasswordHasher;
 import dev.pulse.node.auth.TokenService;
 import dev.pulse.node.cluster.ClusterFormation;
@@ -113,7 +114,9 @@ public final class PulseNode {
         ActorRef<Sessions.Command> sessions = Sessions.asCommands(
             system.systemActorOf(Sessions.create(deps), "sessions", Props.empty()));
 
-        TokenService tokens = new TokenService(settings.tokenSecret(), settings.tokenTtl(), settings.ticketTtl(), Clock.systemUTC());
+        OidcTokens oidc = settings.oidc().enabled() ? new OidcTokens(settings.oidc(), Clock.systemUTC()) : null;
+        TokenService tokens = new TokenService(settings.tokenSecret(), settings.tokenTtl(), settings.ticketTtl(), Clock.systemUTC(),
+            oidc);
         Accounts accounts = new Accounts(system, settings.authMode(), tokens, new PasswordHasher(settings.passwordCost()),
             settings.loginPassword(), settings.loginThrottlePerAddress(), settings.entityTimeout());
         system.log().info("Sign-in: {}", settings.authMode() == Accounts.Mode.OPEN

@@ -50,6 +50,7 @@ public final class TokenService {
     private final Duration ttl;
     private final Duration ticketTtl;
     private final Clock clock;
+    private final OidcTokens oidc;
     private final SecureRandom random = new SecureRandom();
 
     public TokenService(String secret, Duration ttl, Clock clock) {
@@ -57,6 +58,11 @@ public final class TokenService {
     }
 
     public TokenService(String secret, Duration ttl, Duration ticketTtl, Clock clock) {
+        this(secret, ttl, ticketTtl, clock, null);
+    }
+
+    /** {@code oidc} (nullable): an external issuer whose tokens count as well (single sign-on). */
+    public TokenService(String secret, Duration ttl, Duration ticketTtl, Clock clock, OidcTokens oidc) {
         byte[] key;
         if (secret == null || secret.isBlank()) {
             log.warn("PULSE_TOKEN_SECRET is not set: using a random per-process secret; tokens will not work on other nodes or after a restart");
@@ -75,6 +81,7 @@ public final class TokenService {
         this.ttl = ttl;
         this.ticketTtl = ticketTtl;
         this.clock = clock;
+        this.oidc = oidc;
     }
 
     private String newId() {
@@ -115,10 +122,14 @@ public final class TokenService {
         return new Ticket(ticket, expiresAt);
     }
 
-    /** What a valid, unexpired login token proves (a ticket is no token). */
+    /** What a valid, unexpired login token proves (a ticket is no token): ours, or the OIDC issuer's. */
     public Optional<Credential> verify(String token) {
-        return decode(token).filter(jwt -> jwt.getClaim(TYPE).isMissing())
+        Optional<Credential> ours = decode(token).filter(jwt -> jwt.getClaim(TYPE).isMissing())
             .map(jwt -> new Credential(jwt.getSubject(), jwt.getId(), jwt.getExpiresAtAsInstant(), null));
+        if (ours.isPresent() || oidc == null || token == null || token.length() > 8192 || !oidc.claims(token)) {
+            return ours;
+        }
+        return oidc.verify(token);
     }
 
     /** What a valid, unexpired ticket proves (a token is no ticket). Whether it was used is the user entity's to say. */
