@@ -62,9 +62,14 @@ class AccountsAcrossNodesTest {
         ChatPeer onFirst = ChatPeer.open(first.client(), token);
         onFirst.expectNext();
 
+        long loggingOut = System.nanoTime();
         assertThat(first.client().logout(token).statusCode()).isEqualTo(204);
         assertThat(onSecond.expectClosed(T)).isEqualTo(new PulseConnection.Closed(1008, "signed out"));
+        Duration closedElsewhere = Duration.ofNanos(System.nanoTime() - loggingOut);
         assertThat(onFirst.expectClosed(T)).isEqualTo(new PulseConnection.Closed(1008, "signed out"));
+        System.out.printf("[accounts] the other node's socket closed %d ms after the logout was sent%n", closedElsewhere.toMillis());
+        assertThat(closedElsewhere).as("revocation reaches the other node's sockets").isLessThan(Duration.ofSeconds(1));
+        // From the 204 on the token is refused everywhere: every node asks the user's entity.
         assertRefused(() -> second.client().connect(token));
         assertThat(second.client().logout(token).statusCode()).isEqualTo(401);
         assertThat(second.client().post("/api/register", JSON.createObjectNode()
