@@ -1,5 +1,7 @@
 package dev.pulse.node.session;
 
+import dev.pulse.node.room.RoomEntity;
+import java.util.function.LongFunction;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -15,9 +17,9 @@ final class PendingAcks {
 
     /**
      * A send waiting for its room, read at {@code sentNanos}; answered "unavailable" once
-     * {@code deadlineNanos} passes.
+     * {@code deadlineNanos} passes. {@code post} is what went to the room (sent again while unanswered).
      */
-    record Awaiting(String ref, String room, long sentNanos, long deadlineNanos) {}
+    record Awaiting(String ref, String room, long sentNanos, long deadlineNanos, RoomEntity.Post post) {}
 
     private final long timeoutNanos;
     private final LinkedHashMap<Long, Awaiting> byTag = new LinkedHashMap<>();
@@ -27,11 +29,24 @@ final class PendingAcks {
         this.timeoutNanos = timeoutNanos;
     }
 
-    /** Registers a send made at {@code nowNanos}; returns the tag its answer will carry. */
-    long add(String ref, String room, long nowNanos) {
+    /** Registers a send made at {@code nowNanos}, its post made with the tag its answer will carry. */
+    RoomEntity.Post add(String ref, String room, long nowNanos, LongFunction<RoomEntity.Post> post) {
         long tag = ++lastTag;
-        byTag.put(tag, new Awaiting(ref, room, nowNanos, nowNanos + timeoutNanos));
-        return tag;
+        Awaiting awaiting = new Awaiting(ref, room, nowNanos, nowNanos + timeoutNanos, post.apply(tag));
+        byTag.put(tag, awaiting);
+        return awaiting.post();
+    }
+
+    /** The sends made before {@code beforeNanos} and not answered yet, oldest first. */
+    List<Awaiting> unansweredSince(long beforeNanos) {
+        List<Awaiting> unanswered = new ArrayList<>();
+        for (Awaiting awaiting : byTag.values()) {
+            if (awaiting.sentNanos() >= beforeNanos) {
+                break; // insertion order is send order
+            }
+            unanswered.add(awaiting);
+        }
+        return unanswered;
     }
 
     /** The send an answer is for, no longer pending; null when it already expired (the client was told to retry). */

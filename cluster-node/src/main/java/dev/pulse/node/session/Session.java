@@ -73,7 +73,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     private record PresenceAnswered(String ref, List<UserEntity.Presence> presences, Throwable failure) implements Command {}
 
-    enum Tick implements Command { CHECK_SILENCE, HEARTBEAT, ACK_DEADLINE, TOKEN_EXPIRED }
+    enum Tick implements Command { CHECK_SILENCE, HEARTBEAT, ACK_DEADLINE, RESEND_POSTS, TOKEN_EXPIRED }
 
     /**
      * {@code directory} is this node's index of sessions, which the user entity may ask about us.
@@ -145,6 +145,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
             .onMessageEquals(Tick.TOKEN_EXPIRED, () -> closeWith(ClientConnection.CLOSE_POLICY_VIOLATION, "token expired"))
             .onMessageEquals(Tick.CHECK_SILENCE, this::onCheckSilence)
             .onMessageEquals(Tick.ACK_DEADLINE, () -> next(rooms::ackDeadline))
+            .onMessageEquals(Tick.RESEND_POSTS, () -> next(rooms::resendPosts))
             .onMessageEquals(Tick.HEARTBEAT, () -> {
                 userEntity.tell(new UserEntity.Heartbeat(sessionId, getContext().getSelf(), directory, rooms.names()));
                 return this;

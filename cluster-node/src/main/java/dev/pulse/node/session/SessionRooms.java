@@ -31,6 +31,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  */
 final class SessionRooms implements RoomSubscription.Port {
 
+    /** A post unanswered this long is sent again (see resendPosts). */
+    static final Duration POST_RESEND = Duration.ofMillis(500);
+
     /** A join unanswered this long is sent again (see askJoin). */
     static final Duration JOIN_ATTEMPT = Duration.ofSeconds(1);
 
@@ -227,13 +230,34 @@ final class SessionRooms implements RoomSubscription.Port {
             (result, failure) -> new Session.ReplayRead(room, generation, result));
     }
 
-    /** Posts are the hot path: no ask, answers through one adapter by tag, one timer for all deadlines. */
+    /**
+     * Posts are the hot path: no ask, answers through one adapter by tag, one timer for all deadlines,
+     * and one that sends unanswered posts again.
+     */
     @Override
     public void post(ClientFrame.Send send) {
-        long tag = pendingAcks.add(send.ref(), send.room(), System.nanoTime());
-        roomRef(send.room()).tell(new RoomEntity.Post(user, send.id(), send.text(), tag, postAnswers));
+        RoomEntity.Post post = pendingAcks.add(send.ref(), send.room(), System.nanoTime(),
+            tag -> new RoomEntity.Post(user, send.id(), send.text(), tag, postAnswers));
+        roomRef(send.room()).tell(post);
         if (!timers.isTimerActive(Session.Tick.ACK_DEADLINE)) {
             timers.startSingleTimer(Session.Tick.ACK_DEADLINE, deps.entityTimeout());
+        }
+        if (!timers.isTimerActive(Session.Tick.RESEND_POSTS)) {
+            timers.startSingleTimer(Session.Tick.RESEND_POSTS, POST_RESEND);
+        }
+    }
+
+    /**
+     * A post to a room whose shard is being handed off (a rolling restart) is dropped by the sending
+     * node's shard region, "to avoid re-ordering": the client would wait for its own retry. Unanswered
+     * posts go again every POST_RESEND; a post is idempotent by (user, id), so a room that did get it
+     * answers the same ack (the second answer of a tag is ignored).
+     */
+    void resendPosts() {
+        long now = System.nanoTime();
+        pendingAcks.unansweredSince(now - POST_RESEND.toNanos()).forEach(awaiting -> roomRef(awaiting.room()).tell(awaiting.post()));
+        if (pendingAcks.size() > 0) {
+            timers.startSingleTimer(Session.Tick.RESEND_POSTS, POST_RESEND);
         }
     }
 
