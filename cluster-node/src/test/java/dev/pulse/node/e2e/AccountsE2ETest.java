@@ -202,7 +202,8 @@ class AccountsE2ETest {
     @Test
     void aSocketIsClosedWhenItsTokenExpires(@TempDir Path dir) {
         try (TestNode shortLived = TestNode.start(dir, Map.of("PULSE_AUTH", "accounts"),
-                ConfigFactory.parseString("pulse.token.ttl = 3s"))) {
+                // long enough to register and connect on a busy CI machine, short enough to wait for
+                ConfigFactory.parseString("pulse.token.ttl = 6s"))) {
             String token = shortLived.client().register("brief", PASSWORD).token();
             ChatPeer peer = ChatPeer.open(shortLived.client(), token);
             peer.expectNext();
