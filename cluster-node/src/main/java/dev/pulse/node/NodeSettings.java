@@ -194,19 +194,23 @@ public final class NodeSettings {
 
     /** Origins besides the node's own whose pages may open sockets (comma-separated in the configuration). */
     public List<String> allowedOrigins() {
-        return java.util.Arrays.stream(config.getString("pulse.http.allowed-origins").split(","))
-            .map(String::trim).filter(origin -> !origin.isEmpty()).toList();
+        return commaList("pulse.http.allowed-origins");
     }
 
     /** Proxies whose X-Forwarded-For names the client (comma-separated addresses or CIDR ranges). */
     public List<String> trustedProxies() {
-        return java.util.Arrays.stream(config.getString("pulse.http.trusted-proxies").split(","))
-            .map(String::trim).filter(proxy -> !proxy.isEmpty()).toList();
+        return commaList("pulse.http.trusted-proxies");
     }
 
     /** Open sockets per client address on a node; 0: no bound (the default). */
     public int maxSocketsPerAddress() {
         return config.getInt("pulse.limits.max-sockets-per-address");
+    }
+
+    /** A setting that holds a comma-separated list (one string, as an environment variable gives it). */
+    private List<String> commaList(String path) {
+        return java.util.Arrays.stream(config.getString(path).split(","))
+            .map(String::trim).filter(item -> !item.isEmpty()).toList();
     }
 
     public String loginPassword() {

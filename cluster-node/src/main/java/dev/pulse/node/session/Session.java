@@ -73,7 +73,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     private record PresenceAnswered(String ref, List<UserEntity.Presence> presences, Throwable failure) implements Command {}
 
-    enum Tick implements Command { CHECK_SILENCE, HEARTBEAT, ACK_DEADLINE, RESEND_POSTS, TOKEN_EXPIRED }
+    enum Tick implements Command { CHECK_SILENCE, HEARTBEAT, POSTS }
 
     /**
      * {@code directory} is this node's index of sessions, which the user entity may ask about us.
@@ -83,12 +83,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
                                            SessionDeps deps, ActorRef<SessionDirectory.Request> directory) {
         String user = credential.user();
         return Behaviors.withMdc(Command.class, Map.of("session", sessionId, "user", user),
-            Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-                // A socket lives no longer than the token it was opened with.
-                timers.startSingleTimer(Tick.TOKEN_EXPIRED, Tick.TOKEN_EXPIRED,
-                    Duration.ofMillis(Math.max(0, credential.tokenExpiresAt().toEpochMilli() - System.currentTimeMillis())));
-                return new Session(context, timers, sessionId, user, credential.tokenId(), outbound, deps, directory);
-            })));
+            Behaviors.setup(context -> Behaviors.withTimers(timers ->
+                new Session(context, timers, sessionId, user, credential, outbound, deps, directory))));
     }
 
     private final String sessionId;
@@ -102,9 +98,11 @@ public final class Session extends AbstractBehavior<Session.Command> {
     private final Map<String, String> lastNotice = new HashMap<>();
     private final long silenceBoundNanos;
     private long lastHeardNanos = System.nanoTime();
+    private final long tokenExpiresAtMillis;
 
     private Session(ActorContext<Command> context, TimerScheduler<Command> timers, String sessionId, String user,
-                    String tokenId, Outbound outbound, SessionDeps deps, ActorRef<SessionDirectory.Request> directory) {
+                    TokenService.Credential credential, Outbound outbound, SessionDeps deps,
+                    ActorRef<SessionDirectory.Request> directory) {
         super(context);
         this.directory = directory;
         this.sessionId = sessionId;
@@ -117,7 +115,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
         Duration check = deps.heartbeat().dividedBy(4).isZero() ? Duration.ofMillis(1) : deps.heartbeat().dividedBy(4);
         timers.startTimerWithFixedDelay(Tick.CHECK_SILENCE, check);
         timers.startTimerWithFixedDelay(Tick.HEARTBEAT, deps.heartbeat());
-        userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf(), directory, tokenId));
+        this.tokenExpiresAtMillis = credential.tokenExpiresAt().toEpochMilli();
+        userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf(), directory, credential.tokenId()));
         client.send(new ServerFrame.Welcome(user, sessionId, deps.node(), deps.heartbeat().toMillis(), 1));
         context.getLog().debug("session opened");
     }
@@ -142,10 +141,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
             .onMessage(PresenceAnswered.class, this::onPresenceAnswered)
             .onMessage(Shutdown.class, shutdown -> closeWith(ClientConnection.CLOSE_GOING_AWAY, GOING_AWAY))
             .onMessage(SignedOut.class, signedOut -> closeWith(ClientConnection.CLOSE_POLICY_VIOLATION, "signed out"))
-            .onMessageEquals(Tick.TOKEN_EXPIRED, () -> closeWith(ClientConnection.CLOSE_POLICY_VIOLATION, "token expired"))
             .onMessageEquals(Tick.CHECK_SILENCE, this::onCheckSilence)
-            .onMessageEquals(Tick.ACK_DEADLINE, () -> next(rooms::ackDeadline))
-            .onMessageEquals(Tick.RESEND_POSTS, () -> next(rooms::resendPosts))
+            .onMessageEquals(Tick.POSTS, () -> next(rooms::postsTick))
             .onMessageEquals(Tick.HEARTBEAT, () -> {
                 userEntity.tell(new UserEntity.Heartbeat(sessionId, getContext().getSelf(), directory, rooms.names()));
                 return this;
@@ -296,7 +293,15 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     // ------------------------------------------------------------------ lifecycle
 
+    /**
+     * The periodic check of the session: a silent client is gone, and a socket lives no longer than
+     * the token it was opened with (checked here rather than with a timer per session that sits in
+     * the scheduler's wheel for a day: closed at most a check interval after the expiry).
+     */
     private Behavior<Command> onCheckSilence() {
+        if (System.currentTimeMillis() >= tokenExpiresAtMillis) {
+            return closeWith(ClientConnection.CLOSE_POLICY_VIOLATION, "token expired");
+        }
         if (System.nanoTime() - lastHeardNanos > silenceBoundNanos) {
             return closeWith(ClientConnection.CLOSE_GOING_AWAY,
                 "idle: no frame for " + deps.heartbeat().multipliedBy(5).dividedBy(2).toMillis() + " ms");

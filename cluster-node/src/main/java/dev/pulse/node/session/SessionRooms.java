@@ -165,19 +165,6 @@ final class SessionRooms implements RoomSubscription.Port {
         }
     }
 
-    void ackDeadline() {
-        long now = System.nanoTime();
-        for (PendingAcks.Awaiting expired : pendingAcks.expire(now)) {
-            deps.metrics().rejected(ErrorCode.UNAVAILABLE);
-            client.send(ServerFrame.Error.of(expired.ref(), ErrorCode.UNAVAILABLE,
-                "the message was not confirmed in time; retry with the same id"));
-        }
-        long next = pendingAcks.nextDeadlineIn(now);
-        if (next >= 0) {
-            timers.startSingleTimer(Session.Tick.ACK_DEADLINE, Duration.ofNanos(next));
-        }
-    }
-
     void delivered(Delivery.RoomEvent event) {
         with(event.room(), subscription -> subscription.deliver(event));
     }
@@ -239,25 +226,29 @@ final class SessionRooms implements RoomSubscription.Port {
         RoomEntity.Post post = pendingAcks.add(send.ref(), send.room(), System.nanoTime(),
             tag -> new RoomEntity.Post(user, send.id(), send.text(), tag, postAnswers));
         roomRef(send.room()).tell(post);
-        if (!timers.isTimerActive(Session.Tick.ACK_DEADLINE)) {
-            timers.startSingleTimer(Session.Tick.ACK_DEADLINE, deps.entityTimeout());
-        }
-        if (!timers.isTimerActive(Session.Tick.RESEND_POSTS)) {
-            timers.startSingleTimer(Session.Tick.RESEND_POSTS, POST_RESEND);
+        if (!timers.isTimerActive(Session.Tick.POSTS)) {
+            timers.startSingleTimer(Session.Tick.POSTS, POST_RESEND);
         }
     }
 
     /**
-     * A post to a room whose shard is being handed off (a rolling restart) is dropped by the sending
-     * node's shard region, "to avoid re-ordering": the client would wait for its own retry. Unanswered
-     * posts go again every POST_RESEND; a post is idempotent by (user, id), so a room that did get it
-     * answers the same ack (the second answer of a tag is ignored).
+     * One timer for all unanswered posts, every POST_RESEND while any wait. A post past its deadline
+     * is answered "unavailable" (the client retries with the same id). Others go to their room again:
+     * a post to a room whose shard is being handed off (a rolling restart) is dropped by the sending
+     * node's shard region "to avoid re-ordering", and would otherwise wait for the client's retry. A
+     * post is idempotent by (user, id), so a room that did get it answers the same ack (the second
+     * answer of a tag is ignored).
      */
-    void resendPosts() {
+    void postsTick() {
         long now = System.nanoTime();
+        for (PendingAcks.Awaiting expired : pendingAcks.expire(now)) {
+            deps.metrics().rejected(ErrorCode.UNAVAILABLE);
+            client.send(ServerFrame.Error.of(expired.ref(), ErrorCode.UNAVAILABLE,
+                "the message was not confirmed in time; retry with the same id"));
+        }
         pendingAcks.unansweredSince(now - POST_RESEND.toNanos()).forEach(awaiting -> roomRef(awaiting.room()).tell(awaiting.post()));
         if (pendingAcks.size() > 0) {
-            timers.startSingleTimer(Session.Tick.RESEND_POSTS, POST_RESEND);
+            timers.startSingleTimer(Session.Tick.POSTS, POST_RESEND);
         }
     }
 
