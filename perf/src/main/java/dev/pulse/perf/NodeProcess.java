@@ -144,10 +144,23 @@ final class NodeProcess {
         jcmd("GC.run");
         String info = jcmd("GC.heap_info");
         long rssKb = Math.round(ProcStats.rssMb(pid()) * 1024);
-        // G1, Parallel, Serial: "total 123K, used 45K"
-        Matcher m = Pattern.compile("total (\\d+)K, used (\\d+)K").matcher(info);
+        // G1 on JDK 21+: "garbage-first heap   total reserved 2097152K, committed 87040K, used 30319K"
+        Matcher m = Pattern.compile("total reserved \\d+K, committed (\\d+)K, used (\\d+)K").matcher(info);
         if (m.find()) {
             return new Memory(Long.parseLong(m.group(2)), Long.parseLong(m.group(1)), rssKb);
+        }
+        // G1 on JDK 17: "total 123K, used 45K" once; Parallel and Serial: once per generation (summed)
+        m = Pattern.compile("total (\\d+)K, used (\\d+)K").matcher(info);
+        long total = 0;
+        long used = 0;
+        boolean found = false;
+        while (m.find()) {
+            found = true;
+            total += Long.parseLong(m.group(1));
+            used += Long.parseLong(m.group(2));
+        }
+        if (found) {
+            return new Memory(used, total, rssKb);
         }
         // Shenandoah: "23552K committed, 23489K used"; ZGC: "used 20M, capacity 38M"
         m = Pattern.compile("(\\d+)([KMG]) committed, (\\d+)([KMG]) used").matcher(info);
