@@ -121,7 +121,7 @@ public final class NodeSettings {
                 "pekko.management.cluster.bootstrap.contact-point-discovery.port-name",
                 pulse.getString("pulse.kubernetes.management-port-name")), "pulse.kubernetes"));
         }
-        return new NodeSettings(pekkoConfig(withEndpoints, seeds, database, discovery), List.copyOf(seeds), database);
+        return new NodeSettings(pekkoConfig(withEndpoints, pulse, seeds, database, discovery), List.copyOf(seeds), database);
     }
 
     /**
@@ -135,8 +135,17 @@ public final class NodeSettings {
         return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("pulse") + ";WRITE_DELAY=0;LOB_TIMEOUT=1000";
     }
 
-    private static Config pekkoConfig(Config unresolved, List<String> seeds, Database database, String discovery) {
+    private static Config pekkoConfig(Config unresolved, Config resolved, List<String> seeds, Database database, String discovery) {
         Map<String, Object> computed = new HashMap<>();
+        // Clients ping every heartbeat and a session silent for 2.5 heartbeats is closed with 1001; the
+        // server sends no pings of its own. So the transport's idle timeout must outlast 3 heartbeats,
+        // or a long heartbeat would see sockets cut without a close frame first.
+        String idleTimeout = "pekko.http.server.idle-timeout";
+        long minIdleMillis = 3 * resolved.getLong("pulse.heartbeat-ms");
+        if (!"infinite".equals(resolved.getString(idleTimeout))
+            && resolved.getDuration(idleTimeout).toMillis() < minIdleMillis) {
+            computed.put(idleTimeout, minIdleMillis + "ms");
+        }
         if (!discovery.isBlank()) {
             computed.put("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method", discovery);
         }

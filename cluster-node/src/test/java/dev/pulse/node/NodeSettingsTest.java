@@ -139,6 +139,17 @@ class NodeSettingsTest {
     }
 
     @Test
+    void theTransportIdleTimeoutOutlastsThreeHeartbeats() {
+        String idleTimeout = "pekko.http.server.idle-timeout";
+        assertThat(settings(Map.of()).config().getDuration(idleTimeout)).isEqualTo(Duration.ofSeconds(120));
+        assertThat(settings(Map.of("PULSE_HEARTBEAT_MS", "60000")).config().getDuration(idleTimeout))
+            .isEqualTo(Duration.ofSeconds(180));
+        // no WebSocket pings from the server: the clients' heartbeats keep sockets open
+        assertThat(settings(Map.of()).config().getString("pekko.http.server.websocket.periodic-keep-alive-max-idle"))
+            .isEqualTo("infinite");
+    }
+
+    @Test
     void blankVariablesAreIgnoredAndValuesTrimmed() {
         NodeSettings settings = settings(Map.of("PULSE_HTTP_PORT", " ", "PULSE_HTTP_HOST", " 0.0.0.0 "));
 

@@ -11,7 +11,6 @@ import dev.pulse.protocol.Decoded;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.Names;
 import dev.pulse.protocol.ServerFrame;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -73,18 +72,20 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     private record PresenceAnswered(String ref, List<UserEntity.Presence> presences, Throwable failure) implements Command {}
 
+    /** CHECK_SILENCE and HEARTBEAT come from the node's {@link SessionClock}; POSTS is the session's own timer. */
     enum Tick implements Command { CHECK_SILENCE, HEARTBEAT, POSTS }
 
     /**
      * {@code directory} is this node's index of sessions, which the user entity may ask about us.
      * What the session logs carries {@code session} (the id in its welcome) and {@code user} in the MDC.
      */
-    public static Behavior<Command> create(String sessionId, TokenService.Credential credential, Outbound outbound,
-                                           SessionDeps deps, ActorRef<SessionDirectory.Request> directory) {
+    static Behavior<Command> create(String sessionId, TokenService.Credential credential, Outbound outbound,
+                                    SessionDeps deps, ActorRef<SessionDirectory.Request> directory,
+                                    SessionClock.Vitals vitals, long silenceBoundNanos) {
         String user = credential.user();
         return Behaviors.withMdc(Command.class, Map.of("session", sessionId, "user", user),
             Behaviors.setup(context -> Behaviors.withTimers(timers ->
-                new Session(context, timers, sessionId, user, credential, outbound, deps, directory))));
+                new Session(context, timers, sessionId, user, credential, outbound, deps, directory, vitals, silenceBoundNanos))));
     }
 
     private final String sessionId;
@@ -96,13 +97,14 @@ public final class Session extends AbstractBehavior<Session.Command> {
     private final SessionRooms rooms;
     /** Last presence notice per user, so a change that arrives through several shared rooms is shown once. */
     private final Map<String, String> lastNotice = new HashMap<>();
+    /** When the client was last heard of; read by the node's {@link SessionClock} too. */
+    private final SessionClock.Vitals vitals;
     private final long silenceBoundNanos;
-    private long lastHeardNanos = System.nanoTime();
     private final long tokenExpiresAtMillis;
 
     private Session(ActorContext<Command> context, TimerScheduler<Command> timers, String sessionId, String user,
                     TokenService.Credential credential, Outbound outbound, SessionDeps deps,
-                    ActorRef<SessionDirectory.Request> directory) {
+                    ActorRef<SessionDirectory.Request> directory, SessionClock.Vitals vitals, long silenceBoundNanos) {
         super(context);
         this.directory = directory;
         this.sessionId = sessionId;
@@ -111,10 +113,9 @@ public final class Session extends AbstractBehavior<Session.Command> {
         this.userEntity = deps.sharding().entityRefFor(UserEntity.ENTITY_KEY, user);
         this.client = new ClientConnection(outbound, deps.metrics());
         this.rooms = new SessionRooms(context, timers, deps, user, userEntity, client);
-        this.silenceBoundNanos = deps.heartbeat().toNanos() * 5 / 2;
-        Duration check = deps.heartbeat().dividedBy(4).isZero() ? Duration.ofMillis(1) : deps.heartbeat().dividedBy(4);
-        timers.startTimerWithFixedDelay(Tick.CHECK_SILENCE, check);
-        timers.startTimerWithFixedDelay(Tick.HEARTBEAT, deps.heartbeat());
+        // No timers of its own for silence and heartbeats: the node's SessionClock sends those ticks.
+        this.vitals = vitals;
+        this.silenceBoundNanos = silenceBoundNanos;
         this.tokenExpiresAtMillis = credential.tokenExpiresAt().toEpochMilli();
         userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf(), directory, credential.tokenId()));
         client.send(new ServerFrame.Welcome(user, sessionId, deps.node(), deps.heartbeat().toMillis(), 1));
@@ -154,7 +155,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
     // ------------------------------------------------------------------ client frames
 
     private Behavior<Command> onFromClient(FromClient message) {
-        lastHeardNanos = System.nanoTime();
+        vitals.heard();
         message.ack().tell(StreamAck.INSTANCE);
         Inbound inbound = message.inbound();
         if (inbound instanceof Inbound.Text text) {
@@ -302,7 +303,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         if (System.currentTimeMillis() >= tokenExpiresAtMillis) {
             return closeWith(ClientConnection.CLOSE_POLICY_VIOLATION, "token expired");
         }
-        if (System.nanoTime() - lastHeardNanos > silenceBoundNanos) {
+        if (System.nanoTime() - vitals.lastHeardNanos() > silenceBoundNanos) {
             return closeWith(ClientConnection.CLOSE_GOING_AWAY,
                 "idle: no frame for " + deps.heartbeat().multipliedBy(5).dividedBy(2).toMillis() + " ms");
         }

@@ -11,10 +11,12 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
- * Parent of this node's sessions: spawns one per accepted WebSocket and closes them all on shutdown.
+ * Parent of this node's sessions: spawns one per accepted WebSocket, drives their silence checks and
+ * heartbeats from one {@link SessionClock}, and closes them all on shutdown.
  * It is also the node's {@link SessionDirectory}: it tells a user entity that starts elsewhere which
  * of the user's sessions live here, and applies the node's share of the user's send budget; and it
  * keeps {@link NodeUsers}, the users of this node as the other nodes see them, up to date.
@@ -40,6 +42,8 @@ public final class Sessions {
 
     private record SessionStopped(String user, String sessionId) implements Command {}
 
+    private enum ClockTick implements Command { INSTANCE }
+
     /** Wraps a directory request from a user entity (this actor accepts both protocols, see create). */
     private record FromUser(SessionDirectory.Request request) implements Command {}
 
@@ -53,7 +57,7 @@ public final class Sessions {
         Behavior<Command> sessions = Behaviors.setup(context -> {
             ActorRef<SessionDirectory.Request> directory = context.getSelf().<Object>unsafeUpcast().narrow();
             context.getSystem().receptionist().tell(Receptionist.register(SessionDirectory.KEY, directory));
-            return behavior(context, deps, directory);
+            return Behaviors.<Command>withTimers(timers -> behavior(context, timers, deps, directory));
         });
         return Behaviors.transformMessages(Object.class, sessions, pf -> pf
             .match(Command.class, command -> command)
@@ -64,10 +68,12 @@ public final class Sessions {
         return sessions.narrow();
     }
 
-    private static Behavior<Command> behavior(ActorContext<Command> context, SessionDeps deps,
+    private static Behavior<Command> behavior(ActorContext<Command> context, TimerScheduler<Command> timers, SessionDeps deps,
                                               ActorRef<SessionDirectory.Request> directory) {
         AtomicLong counter = new AtomicLong();
         Map<String, Map<String, OpenSession>> byUser = new HashMap<>();
+        SessionClock clock = new SessionClock(deps.heartbeat());
+        timers.startTimerWithFixedDelay(ClockTick.INSTANCE, clock.interval());
         ActorRef<NodeUsers.Command> nodeUsers = context.spawn(NodeUsers.create(), "node-users");
         int[] sessionCount = {0};
         return Behaviors.receive(Command.class)
@@ -78,9 +84,12 @@ public final class Sessions {
                         + " open sockets per user on a node; close one first"));
                     return Behaviors.same();
                 }
+                SessionClock.Vitals vitals = new SessionClock.Vitals(spawn.credential().tokenExpiresAt().toEpochMilli());
                 ActorRef<Session.Command> session = context.spawn(
-                    Session.create(spawn.sessionId(), spawn.credential(), spawn.outbound(), deps, directory),
+                    Session.create(spawn.sessionId(), spawn.credential(), spawn.outbound(), deps, directory, vitals,
+                        clock.silenceBoundNanos()),
                     "session-" + counter.incrementAndGet());
+                clock.add(spawn.sessionId(), session, vitals);
                 byUser.computeIfAbsent(user, arrived -> {
                     nodeUsers.tell(new NodeUsers.Arrived(arrived));
                     return new HashMap<>();
@@ -91,6 +100,7 @@ public final class Sessions {
                 return Behaviors.same();
             })
             .onMessage(SessionStopped.class, stopped -> {
+                clock.remove(stopped.sessionId());
                 Map<String, OpenSession> ofUser = byUser.get(stopped.user());
                 if (ofUser != null && ofUser.remove(stopped.sessionId()) != null) {
                     if (ofUser.isEmpty()) {
@@ -116,6 +126,10 @@ public final class Sessions {
                         .filter(open -> open.tokenId().equals(signOut.tokenId()))
                         .forEach(open -> open.session().tell(new Session.SignedOut()));
                 }
+                return Behaviors.same();
+            })
+            .onMessageEquals(ClockTick.INSTANCE, () -> {
+                clock.tick(System.nanoTime(), System.currentTimeMillis());
                 return Behaviors.same();
             })
             .onMessage(CloseAll.class, closeAll -> {

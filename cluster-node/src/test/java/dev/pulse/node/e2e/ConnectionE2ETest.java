@@ -857,19 +857,32 @@ class ConnectionE2ETest {
 
     // ================================================================== 9. keep-alive
 
+    /**
+     * The server sends no WebSocket pings: a socket stays open on its client's heartbeat. So a
+     * transport idle timeout shorter than the silence bound (2.5 heartbeats) must not cut a socket
+     * first: the node raises it to 3 heartbeats, and a silent client gets the session's 1001.
+     */
     @Test
-    void idleSocketIsKeptAliveByServerPings(@TempDir Path dir) {
-        Config config = ConfigFactory.parseMap(Map.of(
-            "pekko.http.server.idle-timeout", "2s",
-            "pekko.http.server.websocket.periodic-keep-alive-max-idle", "500ms"));
-        try (TestNode keepAlive = TestNode.start(dir, Map.of("PULSE_HEARTBEAT_MS", "60000"), config)) {
-            ChatPeer c = connect(keepAlive, "idle-user");
+    void theTransportNeverCutsASocketBeforeItsSessionsSilenceBound(@TempDir Path dir) {
+        Config config = ConfigFactory.parseMap(Map.of("pekko.http.server.idle-timeout", "1s"));
+        try (TestNode node = TestNode.start(dir, Map.of("PULSE_HEARTBEAT_MS", "1600"), config)) {
+            ChatPeer pinging = connect(node, "beating-user");
+            ChatPeer silent = connect(node, "silent-user");
+            long lastFrame = System.nanoTime(); // before the server heard silent-user's last frame
+            silent.send(new ClientFrame.Ping("last-word"));
+            silent.expectReply("last-word", ServerFrame.Pong.class);
 
-            assertStaysOpen(c, Duration.ofSeconds(5));
-
-            c.send(new ClientFrame.Ping("still-there"));
-            assertThat(c.expectReply("still-there", ServerFrame.Pong.class).ref()).isEqualTo("still-there");
-            c.close();
+            for (int i = 0; i < 6; i++) { // 3.6 s: past 1 s of idle timeout, within the 4 s bound
+                pinging.send(new ClientFrame.Ping("beat-" + i));
+                pinging.expectReply("beat-" + i, ServerFrame.Pong.class);
+                assertStaysOpen(pinging, Duration.ofMillis(600));
+            }
+            PulseConnection.Closed closed = silent.expectClosed(Duration.ofSeconds(10));
+            long silentMs = (System.nanoTime() - lastFrame) / 1_000_000;
+            assertThat(closed).isEqualTo(new PulseConnection.Closed(1001, "idle: no frame for 4000 ms"));
+            assertThat(silentMs).as("closed after %d ms of silence", silentMs).isGreaterThanOrEqualTo(4000);
+            assertThat(pinging.isOpen()).isTrue();
+            pinging.close();
         }
     }
 
