@@ -17,16 +17,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A Pulse node in its own JVM: {@code java -Xmx… <options> -cp <this classpath> dev.pulse.node.Main},
- * configured through PULSE_* variables on free ports, its output in a log file. The per-user send
+ * A Pulse node in its own JVM, started by the README's launcher {@code cluster-node/bin/pulse-node}
+ * (so with the JVM settings every user gets) on this classpath ({@code PULSE_CLASSPATH}), with
+ * {@code -Xmx…} and the benchmark's options in {@code PULSE_JAVA_OPTS}, configured through PULSE_*
+ * variables on free ports, its output in a log file. The per-user send
  * rate limit is lifted ({@code pulse.limits.send-burst=100000000}, {@code send-window=1s}): the
  * benchmarks measure the node, not the limiter.
  */
 final class NodeProcess {
-
-    /** As cluster-node/bin/pulse-node launches a node: the common pool's floor is 2 (see that script). */
-    static final String COMMON_POOL_PARALLELISM = "-Djava.util.concurrent.ForkJoinPool.common.parallelism="
-        + Math.max(2, Runtime.getRuntime().availableProcessors() - 1);
 
     static final List<String> LIFT_RATE_LIMIT = List.of("-Dpulse.limits.send-burst=100000000", "-Dpulse.limits.send-window=1s");
 
@@ -56,13 +54,14 @@ final class NodeProcess {
     }
 
     static NodeProcess start(Spec spec) throws IOException {
-        List<String> command = new ArrayList<>(List.of(tool(spec.javaHome(), "java"), "-Xmx" + spec.heap()));
-        command.add(COMMON_POOL_PARALLELISM);
-        command.addAll(LIFT_RATE_LIMIT);
-        command.addAll(spec.jvmOptions());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.pulse.node.Main"));
-        ProcessBuilder builder = new ProcessBuilder(command);
+        List<String> javaOptions = new ArrayList<>(List.of("-Xmx" + spec.heap()));
+        javaOptions.addAll(LIFT_RATE_LIMIT);
+        javaOptions.addAll(spec.jvmOptions());
+        ProcessBuilder builder = new ProcessBuilder("sh", launcher().toString()); // it execs java: same pid
         Map<String, String> env = builder.environment();
+        env.put("JAVA_HOME", spec.javaHome() != null ? spec.javaHome() : System.getProperty("java.home"));
+        env.put("PULSE_CLASSPATH", System.getProperty("java.class.path"));
+        env.put("PULSE_JAVA_OPTS", String.join(" ", javaOptions));
         env.put("PULSE_HTTP_HOST", "127.0.0.1");
         env.put("PULSE_HTTP_PORT", Integer.toString(spec.httpPort()));
         env.put("PULSE_CLUSTER_HOST", "127.0.0.1");
@@ -88,6 +87,36 @@ final class NodeProcess {
         }
         builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(spec.log().toFile()));
         return new NodeProcess(builder.start(), spec, dataDir);
+    }
+
+    /**
+     * The collector and object layout the node runs with, as the launcher chose them (e.g.
+     * {@code "UseShenandoahGC UseCompactObjectHeaders"}), from {@code jcmd VM.flags}.
+     */
+    String jvmChoices() {
+        try {
+            String flags = jcmd("VM.flags");
+            List<String> chosen = new ArrayList<>();
+            Matcher m = Pattern.compile("-XX:\\+(Use\\w*GC|UseCompactObjectHeaders)\\b").matcher(flags);
+            while (m.find()) {
+                chosen.add(m.group(1));
+            }
+            return String.join(" ", chosen);
+        } catch (IOException | InterruptedException e) {
+            return "unknown (" + e + ")";
+        }
+    }
+
+    /** {@code cluster-node/bin/pulse-node} of this checkout: the benchmarks run from its top level or below. */
+    static Path launcher() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path launcher = dir.resolve("cluster-node/bin/pulse-node");
+            if (Files.isRegularFile(launcher)) {
+                return launcher;
+            }
+        }
+        throw new IllegalStateException("cluster-node/bin/pulse-node not found above " + Path.of("").toAbsolutePath()
+            + "; run the benchmarks from the repository");
     }
 
     /** {@code $JAVA_HOME/bin/<tool>} of this JVM (java, jcmd, …). */

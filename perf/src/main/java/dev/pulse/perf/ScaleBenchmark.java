@@ -92,6 +92,8 @@ public final class ScaleBenchmark {
     private final AtomicLong peakAgentsRssKb = new AtomicLong();
     private EmbeddedDb db;
     private String dbName = "h2 (embedded, one per node)";
+    /** The collector and object layout of node 0, as the launcher chose them. */
+    private String nodeJvm = "";
 
     // what the run found
     private String failure;
@@ -421,6 +423,8 @@ public final class ScaleBenchmark {
             node.awaitHealthy(Duration.ofSeconds(120), count);
             log("node pid " + node.pid() + " up on " + node.base() + " (log " + node.log() + ")");
         }
+        nodeJvm = nodes.get(0).jvmChoices();
+        log("nodes run with " + nodeJvm);
     }
 
     private void startAgents(Cleanup cleanup) throws Exception {
@@ -643,7 +647,8 @@ public final class ScaleBenchmark {
             j.put("agentRssKbPerConn", Bench.round(total.agentsRssMb * 1024 / connectionsHeld, 1));
         }
         j.put("db", dbName).put("nodeHeap", nodeHeap).put("nodeOpts", String.join(" ", nodeOpts))
-            .put("nodeJava", nodeJava == null ? System.getProperty("java.home") : nodeJava);
+            .put("nodeJava", nodeJava == null ? System.getProperty("java.home") : nodeJava)
+            .put("nodeJvm", nodeJvm);
         j.put("server", serverVersion());
         j.put("runId", plan.runId()).put("machine", Machine.describe()).put("date", Instant.now().toString());
         if (failure != null) {
