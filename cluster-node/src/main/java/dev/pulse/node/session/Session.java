@@ -100,7 +100,6 @@ public final class Session extends AbstractBehavior<Session.Command> {
     /** When the client was last heard of; read by the node's {@link SessionClock} too. */
     private final SessionClock.Vitals vitals;
     private final long silenceBoundNanos;
-    private final long tokenExpiresAtMillis;
 
     private Session(ActorContext<Command> context, TimerScheduler<Command> timers, String sessionId, String user,
                     TokenService.Credential credential, Outbound outbound, SessionDeps deps,
@@ -116,7 +115,6 @@ public final class Session extends AbstractBehavior<Session.Command> {
         // No timers of its own for silence and heartbeats: the node's SessionClock sends those ticks.
         this.vitals = vitals;
         this.silenceBoundNanos = silenceBoundNanos;
-        this.tokenExpiresAtMillis = credential.tokenExpiresAt().toEpochMilli();
         userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf(), directory, credential.tokenId()));
         client.send(new ServerFrame.Welcome(user, sessionId, deps.node(), deps.heartbeat().toMillis(), 1));
         context.getLog().debug("session opened");
@@ -300,7 +298,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
      * the scheduler's wheel for a day: closed at most a check interval after the expiry).
      */
     private Behavior<Command> onCheckSilence() {
-        if (System.currentTimeMillis() >= tokenExpiresAtMillis) {
+        if (System.currentTimeMillis() >= vitals.tokenExpiresAtMillis()) {
             return closeWith(ClientConnection.CLOSE_POLICY_VIOLATION, "token expired");
         }
         if (System.nanoTime() - vitals.lastHeardNanos() > silenceBoundNanos) {
