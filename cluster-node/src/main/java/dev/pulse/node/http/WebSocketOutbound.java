@@ -2,110 +2,71 @@ package dev.pulse.node.http;
 
 import dev.pulse.node.delivery.EncodedFrame;
 import dev.pulse.node.session.Outbound;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.pekko.http.scaladsl.model.ws.Message;
-import org.apache.pekko.http.scaladsl.model.ws.TextMessage;
-import org.apache.pekko.stream.BoundedSourceQueue;
-import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.util.ByteString;
 
 /**
- * A session's way out through one WebSocket: a bounded queue of text messages, and a close with a
- * code and reason (carried out by {@link PekkoWebSocket}'s close stage). A full queue means the
- * client is not reading fast enough (a slow consumer).
+ * A session's way out through one WebSocket: a bounded queue of encoded frames that the socket's
+ * stage ({@link PekkoWebSocketConnection}) drains into its writes, and a close with a code and reason.
+ * A full queue means the client is not reading fast enough (a slow consumer).
  *
- * <p>The session exists (and says welcome) before the socket's stream is materialized, so frames
- * offered until then wait here, within the same bound, and are handed over in order by
- * {@link #attach}. Materializing the queue with the socket's own stream, instead of ahead of it,
- * saves every connection a stream actor and a publisher/subscriber pair.
+ * <p>The session offers, the socket's stage drains; neither waits for the other. An offer wakes the
+ * stage only when it has gone to sleep on an empty queue, so a burst of frames for one socket costs
+ * one wake-up and leaves as one write. The session exists (and says welcome) before the socket's
+ * stream runs: frames offered until then simply wait in the queue.
  */
 final class WebSocketOutbound implements Outbound {
 
     /** A request to close the socket with a WebSocket close code. */
-    public record CloseRequest(int code, String reason) {}
+    record CloseRequest(int code, String reason) {}
 
     private final int capacity;
     private final long byteCapacity;
-    /** UTF-8 bytes offered and not yet handed to the socket ({@link #written}); offers and writes race. */
+    private final ConcurrentLinkedQueue<EncodedFrame> frames = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    /** Payload bytes offered and not yet handed to the socket. */
     private final AtomicLong queuedBytes = new AtomicLong();
-    private final CompletableFuture<CloseRequest> closeRequest = new CompletableFuture<>();
-    /** Null until the stream is materialized; then every offer goes straight to it. */
-    private volatile BoundedSourceQueue<Message> queue;
-    /** Guarded by this; only used before {@link #attach}. */
-    private List<Message> early = new ArrayList<>(4);
-    private boolean completeRequested;
+    /** False only while the stage sleeps on an empty queue: the next offer must wake it. */
+    private final AtomicBoolean awake = new AtomicBoolean(true);
+    private volatile Runnable wake;
+    private volatile Runnable closeRequested;
+    private volatile CloseRequest closeRequest;
+    private volatile boolean completeRequested;
+    private volatile boolean ended;
 
     WebSocketOutbound(int capacity, long byteCapacity) {
         this.capacity = capacity;
         this.byteCapacity = byteCapacity;
     }
 
-    /** A text frame of {@code bytes} left for the socket (counted where the frames go to the wire). */
-    void written(long bytes) {
-        queuedBytes.addAndGet(-bytes);
-    }
-
-    /** Called once, when the socket's stream materializes its outbound queue. */
-    void attach(BoundedSourceQueue<Message> materialized) {
-        synchronized (this) {
-            for (Message frame : early) {
-                materialized.offer(frame);
-            }
-            early = null;
-            queue = materialized;
-            if (completeRequested) {
-                completeQuietly(materialized);
-            }
-        }
-    }
-
     @Override
-    public Offered offer(EncodedFrame encoded) {
+    public Offered offer(EncodedFrame frame) {
+        if (ended || closeRequest != null || completeRequested) {
+            return Offered.CLOSED;
+        }
         long before = queuedBytes.get();
-        if (before > 0 && before + encoded.bytes() > byteCapacity) {
+        if (before > 0 && before + frame.bytes() > byteCapacity) {
             return Offered.FULL; // one frame alone always goes: a queue that is empty holds nothing else
         }
-        // The frame's text is shared by every recipient; only this small wrapper is per socket.
-        Message frame = TextMessage.apply(encoded.text());
-        BoundedSourceQueue<Message> q = queue;
-        if (q == null) {
-            synchronized (this) {
-                q = queue;
-                if (q == null) {
-                    if (completeRequested) {
-                        return Offered.CLOSED;
-                    }
-                    if (early.size() >= capacity) {
-                        return Offered.FULL;
-                    }
-                    early.add(frame);
-                    queuedBytes.addAndGet(encoded.bytes());
-                    return Offered.ENQUEUED;
-                }
-            }
+        if (queued.get() >= capacity) {
+            return Offered.FULL;
         }
-        // Counted before the offer: the stream may write the frame (and subtract) before offer returns.
-        queuedBytes.addAndGet(encoded.bytes());
-        QueueOfferResult result = q.offer(frame);
-        if (result == QueueOfferResult.enqueued()) {
-            return Offered.ENQUEUED;
+        // Counted before it is visible: the stage may take it (and subtract) before add returns.
+        queued.incrementAndGet();
+        queuedBytes.addAndGet(frame.bytes());
+        frames.add(frame);
+        if (!awake.get() && awake.compareAndSet(false, true)) {
+            wake.run();
         }
-        queuedBytes.addAndGet(-encoded.bytes());
-        return result == QueueOfferResult.dropped() ? Offered.FULL : Offered.CLOSED;
+        return Offered.ENQUEUED;
     }
 
     @Override
     public int queued() {
-        BoundedSourceQueue<Message> q = queue;
-        if (q != null) {
-            return q.size();
-        }
-        synchronized (this) {
-            return queue != null ? queue.size() : early.size();
-        }
+        return Math.max(0, queued.get());
     }
 
     @Override
@@ -125,34 +86,81 @@ final class WebSocketOutbound implements Outbound {
 
     @Override
     public void close(int code, String reason) {
-        closeRequest.complete(new CloseRequest(code, reason));
+        if (closeRequest == null) {
+            closeRequest = new CloseRequest(code, reason);
+            signalClose();
+        }
     }
 
     @Override
     public void complete() {
-        if (closeRequest.isDone()) {
-            return;
-        }
-        BoundedSourceQueue<Message> q;
-        synchronized (this) {
-            q = queue;
-            if (q == null) {
-                completeRequested = true; // completed on attach
-                return;
-            }
-        }
-        completeQuietly(q);
-    }
-
-    private static void completeQuietly(BoundedSourceQueue<Message> q) {
-        try {
-            q.complete();
-        } catch (IllegalStateException alreadyDone) {
-            // the socket side finished first; nothing left to end
+        if (!completeRequested) {
+            completeRequested = true;
+            signalClose();
         }
     }
 
-    CompletionStage<CloseRequest> closeRequested() {
+    private void signalClose() {
+        Runnable signal = closeRequested;
+        if (signal != null) {
+            signal.run();
+        }
+    }
+
+    // ------------------------------------------------------------------ the socket's side
+
+    /**
+     * Called by the stage when it starts: {@code wake} when frames arrive at an empty queue,
+     * {@code closeRequested} when a close or completion is asked for (it also checks itself after this).
+     */
+    void attach(Runnable wake, Runnable closeRequested) {
+        this.wake = wake;
+        this.closeRequested = closeRequested;
+    }
+
+    /** The frames queued now, as one write of at most about {@code maxBytes} (one frame always), or null. */
+    ByteString drain(int maxBytes) {
+        EncodedFrame first = frames.poll();
+        if (first == null) {
+            return null;
+        }
+        ByteString write = first.wire();
+        long payload = first.bytes();
+        int count = 1;
+        EncodedFrame next;
+        while (write.length() < maxBytes && (next = frames.poll()) != null) {
+            write = write.concat(next.wire());
+            payload += next.bytes();
+            count++;
+        }
+        queued.addAndGet(-count);
+        queuedBytes.addAndGet(-payload);
+        return write;
+    }
+
+    /**
+     * The stage found the queue empty and waits: true if it may sleep until woken, false if a frame
+     * slipped in meanwhile and it should drain again.
+     */
+    boolean sleep() {
+        awake.set(false);
+        return frames.isEmpty() || !awake.compareAndSet(false, true);
+    }
+
+    /** The close asked for, or null. */
+    CloseRequest closeRequest() {
         return closeRequest;
+    }
+
+    boolean completeRequested() {
+        return completeRequested;
+    }
+
+    /** The socket is gone: offers answer {@code CLOSED} and what is queued is dropped. */
+    void ended() {
+        ended = true;
+        frames.clear();
+        queued.set(0);
+        queuedBytes.set(0);
     }
 }

@@ -78,7 +78,8 @@ public final class WebSocketRoute {
                         return complete(JsonResponses.error(StatusCodes.TOO_MANY_REQUESTS, ErrorCode.RATE_LIMITED,
                             "at most " + addressSockets.max() + " open sockets per client address; close one first"));
                     }
-                    return onSuccess(bridge.open(credential.get(), newSessionId(), upgrade.get(), () -> addressSockets.closed(address)),
+                    String key = request.getHeader("sec-websocket-key").map(HttpHeader::value).orElseThrow();
+                    return onSuccess(bridge.open(credential.get(), newSessionId(), key, () -> addressSockets.closed(address)),
                         response -> complete(response));
                 });
             })))));

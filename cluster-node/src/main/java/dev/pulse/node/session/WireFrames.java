@@ -24,7 +24,7 @@ public final class WireFrames implements FeedEncoder {
     private WireFrames() {}
 
     public static EncodedFrame encode(ServerFrame frame) {
-        return new EncodedFrame(FrameTypes.of(frame), FrameCodec.encode(frame));
+        return new EncodedFrame(FrameTypes.of(frame), FrameCodec.encodeUtf8(frame));
     }
 
     public static ServerFrame.Message messageFrame(String room, StoredMessage message) {

@@ -73,7 +73,7 @@ class PackageDependenciesTest {
 
     @Test
     void pekkoHttpInternalsAreUsedInOnePlace() {
-        DescribedPredicate<JavaClass> partOfPekkoWebSocket = DescribedPredicate.describe("part of http.PekkoWebSocket",
+        DescribedPredicate<JavaClass> partOfPekkoWebSocket = DescribedPredicate.describe("http.PekkoWebSocket or its connection stage",
             type -> type.getName().startsWith("dev.pulse.node.http.PekkoWebSocket"));
         noClasses().that(DescribedPredicate.not(partOfPekkoWebSocket))
             .should().dependOnClassesThat().resideInAPackage("org.apache.pekko.http.impl..")
