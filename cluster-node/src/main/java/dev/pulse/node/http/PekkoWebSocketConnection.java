@@ -378,6 +378,13 @@ final class PekkoWebSocketConnection extends GraphStage<FlowShape<FrameEvent, By
         }
 
         private void write() {
+            WebSocketOutbound.CloseRequest request = outbound.closeRequest();
+            if (closeFrame == null && request != null) {
+                // Asked to close, and the signal may still be on its way (demand can come first): a
+                // session that closes also completes, and that must not become a normal close.
+                startClose(request.code(), request.reason()); // writes the close frame itself
+                return;
+            }
             if (!isAvailable(out) || closeSent) {
                 return;
             }
