@@ -4,6 +4,7 @@ import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.Names;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -12,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.pattern.Patterns;
+import scala.concurrent.ExecutionContextExecutor;
 
 /**
  * Sign-in as PROTOCOL.md version 1.1 has it: register, login, logout, tickets, and whether a token
@@ -52,6 +55,16 @@ public final class Accounts {
 
     public record Unavailable() implements Outcome {}
 
+    /**
+     * An admission asks its user's entity up to this many times, each within {@link #ADMISSION_TRY}.
+     * While a shard hands off (a rolling restart) the messages sent to it are dropped: asking again
+     * a second later finds the entity at its new home. While a shard's node is lost, its messages wait
+     * for the failover (≈ 6–8 s, cluster.conf): 8 s in all answers a client that reconnects meanwhile
+     * once its entity is back, instead of refusing it just before and sending it elsewhere to wait again.
+     */
+    static final int ADMISSION_TRIES = 8;
+    static final Duration ADMISSION_TRY = Duration.ofSeconds(1);
+
     public static final int MIN_PASSWORD = 8;
     public static final int MAX_PASSWORD = 256;
 
@@ -63,6 +76,7 @@ public final class Accounts {
     private final ClusterSharding sharding;
     private final Duration timeout;
     private final ExecutorService hashing;
+    private final ExecutionContextExecutor dispatcher;
 
     public Accounts(ActorSystem<?> system, Mode mode, TokenService tokens, PasswordHasher hasher, String sharedPassword,
                     AddressThrottle addresses, Duration timeout) {
@@ -73,6 +87,7 @@ public final class Accounts {
         this.addresses = addresses;
         this.sharding = ClusterSharding.get(system);
         this.timeout = timeout;
+        this.dispatcher = system.executionContext();
         AtomicInteger threads = new AtomicInteger();
         // Argon2id is memory-hard CPU work: a couple of threads, so a flood of logins queues here
         // instead of taking every core (and 19 MiB per hash in flight).
@@ -148,12 +163,19 @@ public final class Accounts {
     /** Whether a socket may open: {@code reason} says why not (for the 401 body). */
     public record Admission(boolean admitted, String reason) {}
 
-    /** Whether a socket may open with this token or ticket (not signed out; a ticket not used before). */
+    /**
+     * Whether a socket may open with this token or ticket (not signed out; a ticket not used before).
+     * Asked again when an answer is late (see {@link #ADMISSION_TRIES}); the entity answers a repeated
+     * ask of the same admission the same, so a ticket is not refused by its own first use.
+     */
     public CompletionStage<Admission> admit(TokenService.Credential credential) {
         // A used ticket is remembered longer than any ticket lives.
         long ticketExpires = credential.ticketId() == null ? 0 : System.currentTimeMillis() + 60_000;
-        return user(credential.user()).<UserEntity.Admission>ask(
-                replyTo -> new UserEntity.Admit(credential.tokenId(), credential.ticketId(), ticketExpires, replyTo), timeout)
+        String askId = UUID.randomUUID().toString();
+        EntityRef<UserEntity.Command> entity = user(credential.user());
+        return Patterns.retry(() -> entity.<UserEntity.Admission>ask(
+                    replyTo -> new UserEntity.Admit(credential.tokenId(), credential.ticketId(), ticketExpires, askId, replyTo), ADMISSION_TRY),
+                ADMISSION_TRIES, dispatcher)
             .thenApply(answer -> new Admission(answer.admitted(), answer.reason()));
     }
 

@@ -161,12 +161,13 @@ final class PekkoWebSocketConnection extends GraphStage<FlowShape<FrameEvent, By
             StageActor stageActor = getStageActor(this::onStageMessage);
             stageActor.watch(Adapter.toClassic(session));
             acks = Adapter.toTyped(stageActor.ref());
+            // Frames to write and a close asked for both come to write(), which starts a close first.
             AsyncCallback<BoxedUnit> wake = createAsyncCallback(unit -> write());
-            AsyncCallback<BoxedUnit> closeAsked = createAsyncCallback(unit -> onCloseAsked());
-            outbound.attach(() -> wake.invoke(BoxedUnit.UNIT), () -> closeAsked.invoke(BoxedUnit.UNIT));
+            Runnable signal = () -> wake.invoke(BoxedUnit.UNIT);
+            outbound.attach(signal, signal);
             started.run();
             session.tell(new Session.StreamStarted(acks)); // its ack lets the first message in
-            onCloseAsked(); // asked before we started?
+            write(); // a close asked before we started?
         }
 
         @Override
@@ -186,7 +187,7 @@ final class PekkoWebSocketConnection extends GraphStage<FlowShape<FrameEvent, By
                 if (closeFrame == null && outbound.closeRequest() == null && !outbound.completeRequested()) {
                     startClose(CLOSE_INTERNAL_ERROR, "internal error");
                 } else {
-                    onCloseAsked();
+                    write();
                 }
             }
             return BoxedUnit.UNIT;
@@ -353,18 +354,6 @@ final class PekkoWebSocketConnection extends GraphStage<FlowShape<FrameEvent, By
         }
 
         // ------------------------------------------------------------ to the client
-
-        private void onCloseAsked() {
-            if (closeFrame != null) {
-                return;
-            }
-            WebSocketOutbound.CloseRequest request = outbound.closeRequest();
-            if (request != null) {
-                startClose(request.code(), request.reason());
-            } else if (outbound.completeRequested()) {
-                write(); // closes with 1000 once the queue is written
-            }
-        }
 
         /** Our close: the frame goes out next (queued frames are dropped), then we wait for the peer's. */
         private void startClose(int code, String reason) {

@@ -112,9 +112,10 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     /**
      * May a socket open with this token (or a ticket of it, {@code ticketId} non-null, used at most
-     * once; remembered until {@code ticketExpiresAt}, epoch ms)?
+     * once; remembered until {@code ticketExpiresAt}, epoch ms)? {@code askId} names the admission:
+     * the same ask sent again (its answer lost while the entity moved) is answered the same.
      */
-    public record Admit(String tokenId, String ticketId, long ticketExpiresAt, ActorRef<Admission> replyTo)
+    public record Admit(String tokenId, String ticketId, long ticketExpiresAt, String askId, ActorRef<Admission> replyTo)
         implements Command {}
 
     /** {@code reason} says why not, for the 401 body. */
@@ -196,7 +197,9 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     private final LoginLimit loginLimit;
     private final Map<Long, Long> failedLogins = new java.util.LinkedHashMap<>();
     private long attempts;
-    private final Map<String, Long> usedTickets = new HashMap<>();
+    private final Map<String, UsedTicket> usedTickets = new HashMap<>();
+
+    private record UsedTicket(String askId, long expiresAt) {}
 
     private UserEntity(ActorContext<Command> context, TimerScheduler<Command> timers, String user, Duration heartbeat,
                        LoginLimit loginLimit, ActorRef<ClusterSharding.ShardCommand> shard) {
@@ -354,8 +357,9 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             answer = new Admission(false, "signed out: log in again");
         } else if (admit.ticketId() != null) {
             long now = System.currentTimeMillis();
-            usedTickets.values().removeIf(expires -> expires <= now);
-            answer = usedTickets.putIfAbsent(admit.ticketId(), admit.ticketExpiresAt()) == null
+            usedTickets.values().removeIf(used -> used.expiresAt() <= now);
+            UsedTicket used = usedTickets.putIfAbsent(admit.ticketId(), new UsedTicket(admit.askId(), admit.ticketExpiresAt()));
+            answer = used == null || used.askId().equals(admit.askId())
                 ? new Admission(true, null)
                 : new Admission(false, "ticket already used: ask POST /api/ticket for another");
         } else {

@@ -526,22 +526,24 @@ class UserEntityTest {
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
         TestProbe<UserEntity.Admission> admission = testKit.createTestProbe();
         long later = System.currentTimeMillis() + 30_000;
-        entity.tell(new UserEntity.Admit("t1", "ticket1", later, admission.ref()));
+        entity.tell(new UserEntity.Admit("t1", "ticket1", later, "ask1", admission.ref()));
         assertThat(admission.receiveMessage().admitted()).isTrue();
-        entity.tell(new UserEntity.Admit("t1", "ticket1", later, admission.ref()));
+        entity.tell(new UserEntity.Admit("t1", "ticket1", later, "ask1", admission.ref()));
+        assertThat(admission.receiveMessage().admitted()).as("the same admission asked again (its answer lost)").isTrue();
+        entity.tell(new UserEntity.Admit("t1", "ticket1", later, "ask2", admission.ref()));
         assertThat(admission.receiveMessage().admitted()).as("the same ticket again").isFalse();
-        entity.tell(new UserEntity.Admit("t1", null, 0, admission.ref()));
+        entity.tell(new UserEntity.Admit("t1", null, 0, "ask3", admission.ref()));
         assertThat(admission.receiveMessage().admitted()).isTrue();
 
         TestProbe<UserEntity.Revoked> revoked = testKit.createTestProbe();
         entity.tell(new UserEntity.Revoke("t1", later, revoked.ref()));
         revoked.expectMessage(new UserEntity.Revoked("t1"));
         assertThat(signOuts.receiveMessage()).isEqualTo(new SessionDirectory.SignOut(user, "t1"));
-        entity.tell(new UserEntity.Admit("t1", null, 0, admission.ref()));
+        entity.tell(new UserEntity.Admit("t1", null, 0, "ask4", admission.ref()));
         assertThat(admission.receiveMessage().admitted()).isFalse();
-        entity.tell(new UserEntity.Admit("t1", "ticket2", later, admission.ref()));
+        entity.tell(new UserEntity.Admit("t1", "ticket2", later, "ask5", admission.ref()));
         assertThat(admission.receiveMessage().admitted()).as("a new ticket of a signed-out token").isFalse();
-        entity.tell(new UserEntity.Admit("t2", null, 0, admission.ref()));
+        entity.tell(new UserEntity.Admit("t2", null, 0, "ask6", admission.ref()));
         assertThat(admission.receiveMessage().admitted()).as("another token of the user").isTrue();
 
         // A session admitted just before the sign-out that opens after it is closed at once.
