@@ -149,8 +149,8 @@ public final class NodeSettings {
         if (!discovery.isBlank()) {
             computed.put("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method", discovery);
         }
-        List<String> seedAddresses = seeds.stream().map(s -> "pekko://" + Main.SYSTEM_NAME + "@" + s).toList();
-        computed.put("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedAddresses));
+        // Seeds are joined by ClusterFormation once the shard regions run, not by Pekko at start-up.
+        computed.put("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of()));
         String db = "pekko-persistence-jdbc.shared-databases.slick.";
         computed.put(db + "db.url", database.url());
         computed.put(db + "db.user", database.user());

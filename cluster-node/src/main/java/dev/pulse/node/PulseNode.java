@@ -90,7 +90,6 @@ public final class PulseNode {
         system.getWhenTerminated().thenRun(metrics::close);
         ClusterMetrics.bind(cluster, metrics.registry());
         ManagementServer management = ManagementServer.start(system, metrics);
-        ClusterFormation.start(system, settings.seedNodes(), settings.discovery());
         String node = self.host().get() + ":" + self.port().get();
         if (settings.database().embedded()) {
             system.systemActorOf(SplitDatabaseGuard.create(settings.dataDir()), "split-database-guard", Props.empty());
@@ -99,6 +98,10 @@ public final class PulseNode {
         RoomSettings roomSettings = RoomSettings.from(settings.config());
         RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system), metrics.journal());
         UserEntity.init(system, settings.heartbeat(), settings.loginLimitPerUser());
+        // Join only now that the shard regions (and their distributed-data replicator) run: the shard
+        // coordinators write their state to every node of a small cluster, and a node that is Up
+        // without a replicator holds every such write for its 5 s timeout (a rolling restart's stall).
+        ClusterFormation.start(system, settings.seedNodes(), settings.discovery());
         JournalWarmup.get(system).start(system, settings.config().getInt("pulse.db.pool-size"));
         ShardRegionMetrics.bind(system, Map.of("room", RoomEntity.ENTITY_KEY, "user", UserEntity.ENTITY_KEY),
             SHARD_METRICS_INTERVAL, metrics.registry());

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.pulse.node.cluster.ClusterFormation;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.junit.jupiter.api.Test;
 
 class NodeSettingsTest {
@@ -73,16 +75,17 @@ class NodeSettingsTest {
         NodeSettings settings = settings(Map.of("PULSE_SEED_NODES", "a:1,b:2"));
 
         assertThat(settings.seedNodes()).containsExactly("a:1", "b:2");
+        assertThat(ClusterFormation.seedAddresses(Main.SYSTEM_NAME, settings.seedNodes()))
+            .containsExactly(AddressFromURIString.parse("pekko://pulse@a:1"), AddressFromURIString.parse("pekko://pulse@b:2"));
         assertThat(settings.config().getStringList("pekko.cluster.seed-nodes"))
-            .containsExactly("pekko://pulse@a:1", "pekko://pulse@b:2");
+            .as("joined once the shard regions run, not by Pekko at start-up").isEmpty();
     }
 
     @Test
     void seedNodesAreTrimmedAndBlanksSkipped() {
         NodeSettings settings = settings(Map.of("PULSE_SEED_NODES", " a:1 , ,b:2,"));
 
-        assertThat(settings.config().getStringList("pekko.cluster.seed-nodes"))
-            .containsExactly("pekko://pulse@a:1", "pekko://pulse@b:2");
+        assertThat(settings.seedNodes()).containsExactly("a:1", "b:2");
     }
 
     @Test
