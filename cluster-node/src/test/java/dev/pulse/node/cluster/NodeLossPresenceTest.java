@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.TestNode;
 import dev.pulse.node.testkit.ChatPeer;
+import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.PresenceStatus;
 import dev.pulse.protocol.ServerFrame;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,6 +77,20 @@ class NodeLossPresenceTest {
         return out.append("leader ").append(state.getLeader()).toString();
     }
 
+    /** What each user's entity (woken by the ask if it died with the node) says of its presence: which half failed. */
+    private static String entityPresence(Set<String> users) {
+        ClusterSharding sharding = ClusterSharding.get(first.node().system());
+        return users.stream().map(user -> {
+            try {
+                return sharding.entityRefFor(UserEntity.ENTITY_KEY, user)
+                    .<UserEntity.Presence>ask(UserEntity.GetPresence::new, Duration.ofSeconds(5))
+                    .toCompletableFuture().get().toString();
+            } catch (Exception failure) {
+                return user + ": no answer (" + failure + ")";
+            }
+        }).toList().toString();
+    }
+
     @Test
     void usersOfADeadNodeAreShownOfflineAndAUserWithASessionElsewhereIsNot() {
         ChatPeer watcher = ChatPeer.connect(first.client(), "watcher", T);
@@ -108,7 +124,10 @@ class NodeLossPresenceTest {
         } catch (AssertionError e) {
             // Once in CI no push came at all and nothing was logged after the split brain resolver's
             // decision: say what membership the survivors had then.
-            throw new AssertionError(e.getMessage() + "; shown offline so far: " + offline + "; membership "
+            Set<String> missing = new HashSet<>(ghostNames);
+            missing.removeAll(offline);
+            throw new AssertionError(e.getMessage() + "; shown offline so far: " + offline + "; the missing users' entities say "
+                + entityPresence(missing) + "; membership "
                 + (System.nanoTime() - killed) / 1_000_000 + " ms after the kill, as the first survivor sees it: "
                 + membership(first) + "; as the second sees it: " + membership(second), e);
         }
