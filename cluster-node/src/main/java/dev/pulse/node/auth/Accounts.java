@@ -10,10 +10,12 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
-import org.apache.pekko.pattern.Patterns;
 import scala.concurrent.ExecutionContextExecutor;
 
 /**
@@ -56,14 +58,18 @@ public final class Accounts {
     public record Unavailable() implements Outcome {}
 
     /**
-     * An admission asks its user's entity up to this many times, each within {@link #ADMISSION_TRY}.
-     * While a shard hands off (a rolling restart) the messages sent to it are dropped: asking again
-     * a second later finds the entity at its new home. While a shard's node is lost, its messages wait
-     * for the failover (≈ 6–8 s, cluster.conf): 8 s in all answers a client that reconnects meanwhile
-     * once its entity is back, instead of refusing it just before and sending it elsewhere to wait again.
+     * How long an admission waits for its user's entity: while a shard's node is lost its messages wait
+     * for the failover (≈ 6–8 s, cluster.conf), and a client that reconnects meanwhile is better
+     * answered once its entity is back than refused just before and sent elsewhere to wait again.
      */
-    static final int ADMISSION_TRIES = 8;
-    static final Duration ADMISSION_TRY = Duration.ofSeconds(1);
+    static final Duration ADMISSION_TIMEOUT = Duration.ofSeconds(8);
+    /**
+     * How often the same ask is sent again while unanswered: a shard that hands off (a rolling
+     * restart) drops what is sent to it meanwhile, and until a lost node is removed the regions still
+     * send its shards' messages there. Sent again, not asked anew: an entity that is only slow (a node
+     * busy with a thousand connects) still answers the first, and the wait stays one.
+     */
+    static final Duration ADMISSION_RESEND = Duration.ofSeconds(1);
 
     public static final int MIN_PASSWORD = 8;
     public static final int MAX_PASSWORD = 256;
@@ -77,6 +83,7 @@ public final class Accounts {
     private final Duration timeout;
     private final ExecutorService hashing;
     private final ExecutionContextExecutor dispatcher;
+    private final Scheduler scheduler;
 
     public Accounts(ActorSystem<?> system, Mode mode, TokenService tokens, PasswordHasher hasher, String sharedPassword,
                     AddressThrottle addresses, Duration timeout) {
@@ -88,6 +95,7 @@ public final class Accounts {
         this.sharding = ClusterSharding.get(system);
         this.timeout = timeout;
         this.dispatcher = system.executionContext();
+        this.scheduler = system.scheduler();
         AtomicInteger threads = new AtomicInteger();
         // Argon2id is memory-hard CPU work: a couple of threads, so a flood of logins queues here
         // instead of taking every core (and 19 MiB per hash in flight).
@@ -165,17 +173,21 @@ public final class Accounts {
 
     /**
      * Whether a socket may open with this token or ticket (not signed out; a ticket not used before).
-     * Asked again when an answer is late (see {@link #ADMISSION_TRIES}); the entity answers a repeated
-     * ask of the same admission the same, so a ticket is not refused by its own first use.
+     * Sent again while unanswered (see {@link #ADMISSION_RESEND}); the entity answers a repeated ask
+     * of the same admission the same, so a ticket is not refused by its own first use.
      */
     public CompletionStage<Admission> admit(TokenService.Credential credential) {
         // A used ticket is remembered longer than any ticket lives.
         long ticketExpires = credential.ticketId() == null ? 0 : System.currentTimeMillis() + 60_000;
         String askId = UUID.randomUUID().toString();
         EntityRef<UserEntity.Command> entity = user(credential.user());
-        return Patterns.retry(() -> entity.<UserEntity.Admission>ask(
-                    replyTo -> new UserEntity.Admit(credential.tokenId(), credential.ticketId(), ticketExpires, askId, replyTo), ADMISSION_TRY),
-                ADMISSION_TRIES, dispatcher)
+        AtomicReference<Cancellable> resends = new AtomicReference<>();
+        return entity.<UserEntity.Admission>ask(replyTo -> {
+                UserEntity.Admit admit = new UserEntity.Admit(credential.tokenId(), credential.ticketId(), ticketExpires, askId, replyTo);
+                resends.set(scheduler.scheduleAtFixedRate(ADMISSION_RESEND, ADMISSION_RESEND, () -> entity.tell(admit), dispatcher));
+                return admit;
+            }, ADMISSION_TIMEOUT)
+            .whenComplete((answer, failure) -> resends.get().cancel())
             .thenApply(answer -> new Admission(answer.admitted(), answer.reason()));
     }
 

@@ -2,6 +2,8 @@ package dev.pulse.node.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigResolveOptions;
 import dev.pulse.node.TestDatabase;
 import dev.pulse.node.testkit.NodeProcess;
 import dev.pulse.node.testkit.Wire;
@@ -49,8 +51,10 @@ final class NodeCluster implements AutoCloseable {
      */
     static final List<String> JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1");
     static final Duration START_TIMEOUT = Duration.ofSeconds(90);
-    /** Pekko's default number of shards, which Pulse keeps; room r lives in shard |hash(r) mod 1000|. */
-    private static final int NUMBER_OF_SHARDS = 1000;
+    /** The nodes' number of shards (cluster.conf): room r lives in shard |hash(r) mod it|. */
+    private static final int NUMBER_OF_SHARDS = ConfigFactory.parseResources("cluster.conf")
+        .resolve(ConfigResolveOptions.defaults().setAllowUnresolved(true))
+        .getInt("pekko.cluster.sharding.number-of-shards");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Where one node runs: the address it binds, words before {@code java} (e.g. {@code ip netns exec}), extra env. */
@@ -258,7 +262,7 @@ final class NodeCluster implements AutoCloseable {
         return shards;
     }
 
-    /** Which node hosts each room now (the shard of a room is |hash mod 1000|, Pekko's default extractor). */
+    /** Which node hosts each room now (the shard of a room is |hash mod NUMBER_OF_SHARDS|, Pekko's default extractor). */
     Map<String, Integer> roomHomes(List<String> rooms) {
         Map<String, Integer> homes = new HashMap<>();
         for (int i : running()) {
