@@ -148,6 +148,12 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     /** How often a presence notice no room confirmed yet is sent again, and for how long at most. */
     static final Duration PRESENCE_RESEND = Duration.ofSeconds(1);
     static final Duration PRESENCE_GIVE_UP = Duration.ofMinutes(2);
+    /**
+     * A room that confirmed a presence change and died right after may have lost its pushes to the
+     * other nodes' hubs with it, and its new incarnation knows nothing of the change: changes
+     * confirmed this recently are told again when a node is removed (a failover takes ≈ 6–8 s).
+     */
+    static final Duration PRESENCE_RETELL_WINDOW = Duration.ofSeconds(30);
 
     /** Wrong passwords for one name: at most {@code maxFailures} within {@code window}. */
     public record LoginLimit(int maxFailures, Duration window) {
@@ -192,6 +198,8 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     private int sendShareNodes = 1;
     /** Presence notices not yet confirmed by their room, by room: sent again every PRESENCE_RESEND. */
     private final UntilConfirmed<String, Presence> unconfirmed = new UntilConfirmed<>(PRESENCE_GIVE_UP);
+    /** Rooms whose confirmation came within PRESENCE_RETELL_WINDOW, and when (System.nanoTime). */
+    private final Map<String, Long> recentlyConfirmed = new HashMap<>();
     private final ActorRef<RoomEntity.PresenceNoted> presenceNoted;
     // Not journaled either: a name's recent wrong passwords (attempt → epoch ms), and tickets used.
     private final LoginLimit loginLimit;
@@ -295,8 +303,10 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             })
             .onCommand(PresenceConfirmed.class, (state, confirmed) -> {
                 RoomEntity.PresenceNoted noted = confirmed.noted();
-                unconfirmed.confirm(noted.room(), presence -> presence.status() == noted.status()
-                    && Objects.equals(presence.lastSeen(), noted.lastSeen()));
+                if (unconfirmed.confirm(noted.room(), presence -> presence.status() == noted.status()
+                    && Objects.equals(presence.lastSeen(), noted.lastSeen()))) {
+                    recentlyConfirmed.put(noted.room(), System.nanoTime());
+                }
                 scheduleIdleIfAlone(state);
                 return Effect().none();
             })
@@ -433,6 +443,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             Address gone = removed.member().address();
             dropSessions(session -> session.node().equals(gone));
             unreachable.remove(gone);
+            return reconcile(state).thenRun(this::retellRecentPresence);
         }
         return reconcile(state);
     }
@@ -594,6 +605,15 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
         if (!timers.isTimerActive(Tick.RESEND_PRESENCE)) {
             timers.startSingleTimer(Tick.RESEND_PRESENCE, PRESENCE_RESEND);
         }
+    }
+
+    /** See PRESENCE_RETELL_WINDOW: the current presence again to the rooms that confirmed a change lately. */
+    private void retellRecentPresence(UserState state) {
+        long horizon = System.nanoTime() - PRESENCE_RETELL_WINDOW.toNanos();
+        recentlyConfirmed.values().removeIf(confirmedAt -> confirmedAt - horizon < 0);
+        Presence now = presence(state);
+        recentlyConfirmed.keySet().stream().filter(state.rooms()::contains).forEach(room -> tellRoom(room, now));
+        recentlyConfirmed.clear();
     }
 
     private void sendNotice(String room, Presence presence) {

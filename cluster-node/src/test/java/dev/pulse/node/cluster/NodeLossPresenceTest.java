@@ -91,6 +91,21 @@ class NodeLossPresenceTest {
         }).toList().toString();
     }
 
+    /** The room's view of {@code users} (the joined frame's members): stale, or lost on the way to the watcher? */
+    private static String roomMembers(Set<String> users) {
+        try (ChatPeer probe = ChatPeer.connect(first.client(), "probe", T)) {
+            List<String> seen = new ArrayList<>();
+            probe.join("p", "lobby").path("members").forEach(member -> {
+                if (users.contains(member.path("user").asText())) {
+                    seen.add(member.toString());
+                }
+            });
+            return seen.toString();
+        } catch (RuntimeException | AssertionError failure) {
+            return "(no answer: " + failure + ")";
+        }
+    }
+
     @Test
     void usersOfADeadNodeAreShownOfflineAndAUserWithASessionElsewhereIsNot() {
         ChatPeer watcher = ChatPeer.connect(first.client(), "watcher", T);
@@ -127,7 +142,8 @@ class NodeLossPresenceTest {
             Set<String> missing = new HashSet<>(ghostNames);
             missing.removeAll(offline);
             throw new AssertionError(e.getMessage() + "; shown offline so far: " + offline + "; the missing users' entities say "
-                + entityPresence(missing) + "; membership "
+                + entityPresence(missing) + "; the room's members as a new session on the first node sees them "
+                + roomMembers(missing) + "; membership "
                 + (System.nanoTime() - killed) / 1_000_000 + " ms after the kill, as the first survivor sees it: "
                 + membership(first) + "; as the second sees it: " + membership(second), e);
         }

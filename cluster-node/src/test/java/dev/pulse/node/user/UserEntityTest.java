@@ -387,6 +387,32 @@ class UserEntityTest {
         assertThat(told).isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, offline.lastSeen(), null)));
     }
 
+    /**
+     * A room that confirmed a change and died with its node right after may have lost its pushes to
+     * the other nodes' hubs, and starts again knowing nothing of the change (NodeLossPresenceTest once
+     * never showed a user offline whose entity said offline): the removal of a node makes the entity
+     * tell its recent change again.
+     */
+    @Test
+    void aPresenceChangeConfirmedLatelyIsToldAgainWhenANodeIsRemoved() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        entity.tell(new UserEntity.TrackRoom("lobby"));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
+        assertThat(rooms.receiveMessage(Duration.ofSeconds(5)))
+            .isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null, null)));
+        entity.tell(new UserEntity.SessionClosed("s1"));
+        UserEntity.Presence offline = presence(entity);
+        RoomEntity.PresenceChanged told = new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, offline.lastSeen(), null);
+        assertThat(rooms.receiveMessage(Duration.ofSeconds(5))).isEqualTo(new RoomCall("lobby", told));
+        assertThat(presence(entity).status()).as("confirmed by the stand-in room meanwhile").isEqualTo(PresenceStatus.OFFLINE);
+
+        Member other = Cluster.get(testKit.system()).selfMember().copy(MemberStatus.removed());
+        entity.tell(new UserEntity.MembershipChanged(new ClusterEvent.MemberRemoved(other, MemberStatus.down())));
+        assertThat(rooms.receiveMessage(Duration.ofSeconds(5))).as("told again").isEqualTo(new RoomCall("lobby", told));
+        rooms.expectNoMessage(Duration.ofMillis(300));
+    }
+
     @Test
     void anOnlineUserWhoseEntityMovedKeepsTheSessionsItFindsAndStaysOnline() {
         String user = newUser();
