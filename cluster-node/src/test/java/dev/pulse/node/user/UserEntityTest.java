@@ -362,6 +362,16 @@ class UserEntityTest {
 
     // ------------------------------------------------------------------ moves and membership
 
+    /** The user's entity with session s1 open and room "lobby" tracked, once it told the room it is online. */
+    private static ActorRef<UserEntity.Command> onlineInLobby(String user) {
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        entity.tell(new UserEntity.TrackRoom("lobby"));
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
+        assertThat(rooms.receiveMessage(Duration.ofSeconds(5)))
+            .isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null, null)));
+        return entity;
+    }
+
     /**
      * When a node dies, the user entities that lived there start again elsewhere (the entity type
      * remembers its entities). One that was online asks every node's session directory for sessions
@@ -371,11 +381,7 @@ class UserEntityTest {
     @Test
     void anOnlineUserWhoseEntityDiedWithTheSessionsNodeIsOfflineWhenTheEntityStartsAgain() {
         String user = newUser();
-        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
-        entity.tell(new UserEntity.TrackRoom("lobby"));
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
-        assertThat(rooms.receiveMessage(Duration.ofSeconds(5)))
-            .isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null, null)));
+        ActorRef<UserEntity.Command> entity = onlineInLobby(user);
         testKit.stop(entity); // the node died: no SessionClosed, no offline
 
         long before = System.currentTimeMillis();
@@ -396,11 +402,7 @@ class UserEntityTest {
     @Test
     void aPresenceChangeConfirmedLatelyIsToldAgainWhenANodeIsRemoved() {
         String user = newUser();
-        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
-        entity.tell(new UserEntity.TrackRoom("lobby"));
-        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
-        assertThat(rooms.receiveMessage(Duration.ofSeconds(5)))
-            .isEqualTo(new RoomCall("lobby", new RoomEntity.PresenceChanged(user, PresenceStatus.ONLINE, null, null)));
+        ActorRef<UserEntity.Command> entity = onlineInLobby(user);
         entity.tell(new UserEntity.SessionClosed("s1"));
         UserEntity.Presence offline = presence(entity);
         RoomEntity.PresenceChanged told = new RoomEntity.PresenceChanged(user, PresenceStatus.OFFLINE, offline.lastSeen(), null);
