@@ -163,8 +163,7 @@ final class PekkoWebSocketConnection extends GraphStage<FlowShape<FrameEvent, By
             acks = Adapter.toTyped(stageActor.ref());
             // Frames to write and a close asked for both come to write(), which starts a close first.
             AsyncCallback<BoxedUnit> wake = createAsyncCallback(unit -> write());
-            Runnable signal = () -> wake.invoke(BoxedUnit.UNIT);
-            outbound.attach(signal, signal);
+            outbound.attach(() -> wake.invoke(BoxedUnit.UNIT));
             started.run();
             session.tell(new Session.StreamStarted(acks)); // its ack lets the first message in
             write(); // a close asked before we started?

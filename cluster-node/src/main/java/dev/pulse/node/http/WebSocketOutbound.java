@@ -31,8 +31,8 @@ final class WebSocketOutbound implements Outbound {
     private final AtomicLong queuedBytes = new AtomicLong();
     /** False only while the stage sleeps on an empty queue: the next offer must wake it. */
     private final AtomicBoolean awake = new AtomicBoolean(true);
+    /** The stage's wake-up: frames for a sleeping stage, or a close or completion asked for. */
     private volatile Runnable wake;
-    private volatile Runnable closeRequested;
     private volatile CloseRequest closeRequest;
     private volatile boolean completeRequested;
     private volatile boolean ended;
@@ -88,7 +88,7 @@ final class WebSocketOutbound implements Outbound {
     public void close(int code, String reason) {
         if (closeRequest == null) {
             closeRequest = new CloseRequest(code, reason);
-            signalClose();
+            wakeIfAttached();
         }
     }
 
@@ -96,12 +96,12 @@ final class WebSocketOutbound implements Outbound {
     public void complete() {
         if (!completeRequested) {
             completeRequested = true;
-            signalClose();
+            wakeIfAttached();
         }
     }
 
-    private void signalClose() {
-        Runnable signal = closeRequested;
+    private void wakeIfAttached() {
+        Runnable signal = wake;
         if (signal != null) {
             signal.run();
         }
@@ -110,12 +110,11 @@ final class WebSocketOutbound implements Outbound {
     // ------------------------------------------------------------------ the socket's side
 
     /**
-     * Called by the stage when it starts: {@code wake} when frames arrive at an empty queue,
-     * {@code closeRequested} when a close or completion is asked for (it also checks itself after this).
+     * Called by the stage when it starts: {@code wake} runs when frames arrive at a stage asleep on an
+     * empty queue, and when a close or completion is asked for (the stage also checks after this).
      */
-    void attach(Runnable wake, Runnable closeRequested) {
+    void attach(Runnable wake) {
         this.wake = wake;
-        this.closeRequested = closeRequested;
     }
 
     /** The frames queued now, as one write of at most about {@code maxBytes} (one frame always), or null. */

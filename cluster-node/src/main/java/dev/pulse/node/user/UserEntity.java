@@ -610,9 +610,12 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     /** See PRESENCE_RETELL_WINDOW: the current presence again to the rooms that confirmed a change lately. */
     private void retellRecentPresence(UserState state) {
         long horizon = System.nanoTime() - PRESENCE_RETELL_WINDOW.toNanos();
-        recentlyConfirmed.values().removeIf(confirmedAt -> confirmedAt - horizon < 0);
         Presence now = presence(state);
-        recentlyConfirmed.keySet().stream().filter(state.rooms()::contains).forEach(room -> tellRoom(room, now));
+        recentlyConfirmed.forEach((room, confirmedAt) -> {
+            if (confirmedAt - horizon >= 0 && state.rooms().contains(room)) {
+                tellRoom(room, now);
+            }
+        });
         recentlyConfirmed.clear();
     }
 

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 /** The session's side of a socket and the stage's side of it, without a socket: the queue's rules. */
 class WebSocketOutboundTest {
 
+    /** The stage's wake-ups: for frames, and for a close asked for. */
     private final AtomicInteger wakes = new AtomicInteger();
-    private final AtomicInteger closeSignals = new AtomicInteger();
 
     private static EncodedFrame frame(String text) {
         return new EncodedFrame("message", text);
@@ -21,7 +21,7 @@ class WebSocketOutboundTest {
 
     private WebSocketOutbound attached(int capacity, long bytes) {
         WebSocketOutbound outbound = new WebSocketOutbound(capacity, bytes);
-        outbound.attach(wakes::incrementAndGet, closeSignals::incrementAndGet);
+        outbound.attach(wakes::incrementAndGet);
         return outbound;
     }
 
@@ -29,7 +29,7 @@ class WebSocketOutboundTest {
     void framesOfferedBeforeTheSocketStartsWaitAndWakeNobody() {
         WebSocketOutbound outbound = new WebSocketOutbound(8, 1024);
         assertThat(outbound.offer(frame("{\"a\":1}"))).isEqualTo(Offered.ENQUEUED);
-        outbound.attach(wakes::incrementAndGet, closeSignals::incrementAndGet);
+        outbound.attach(wakes::incrementAndGet);
 
         assertThat(wakes).hasValue(0);
         assertThat(outbound.drain(64 * 1024).decodeString(StandardCharsets.UTF_8)).endsWith("{\"a\":1}");
@@ -102,7 +102,7 @@ class WebSocketOutboundTest {
         outbound.close(1008, "slow");
         outbound.close(1001, "again");
 
-        assertThat(closeSignals).hasValue(1);
+        assertThat(wakes).as("signalled once").hasValue(1);
         assertThat(outbound.closeRequest()).isEqualTo(new WebSocketOutbound.CloseRequest(1008, "slow"));
         assertThat(outbound.offer(frame("after"))).isEqualTo(Offered.CLOSED);
     }
