@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -54,6 +55,8 @@ public final class LoadAgent {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PING = "{\"type\":\"ping\",\"ref\":\"p\"}";
     private static final String JOIN_REF = "j";
+    /** A node that cannot admit a socket or a login in time answers 503: "try again", which clients do. */
+    private static final Set<String> RETRYABLE_CONNECT = Set.of("handshake:503", "login:503");
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
     private static final long TICK_MS = 100;
 
@@ -109,7 +112,7 @@ public final class LoadAgent {
     private final LongAdder framesIn = new LongAdder();
     /** Failures by kind: {@code login:<status>}, {@code handshake:…}, {@code join:<code>}, {@code timeout:<phase>}, {@code frame:<code>}, {@code close:<code> <reason>}. */
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
-    /** Storm: why reconnect attempts were retried (not failures unless the last attempt fails too). */
+    /** Why attempts were retried: storm reconnects, joins answered unavailable, first connects answered 503 (not failures unless the last attempt fails too). */
     private final Map<String, LongAdder> retryCauses = new ConcurrentHashMap<>();
     private final Map<String, Long> maxAckSeq = new ConcurrentHashMap<>();
     private final LatencyHistogram delivery = new LatencyHistogram();
@@ -462,8 +465,18 @@ public final class LoadAgent {
 
     /** Login (once), socket, welcome, join (with {@code since} when resuming), joined or synced. */
     private CompletableFuture<Void> connect(SimUser u, boolean resume) {
+        return connect(u, resume, 0);
+    }
+
+    /**
+     * One attempt; a first connect that the node answers with 503 (it could not admit the socket in
+     * time: "try again") is attempted again after a pause, as a real client does, while the connect
+     * timeout since the first attempt ({@code firstStarted}, 0 for this one) allows. Retries are
+     * counted with their cause, not as errors.
+     */
+    private CompletableFuture<Void> connect(SimUser u, boolean resume, long firstStarted) {
         CompletableFuture<Void> ready = connects.submit(() -> {
-            u.connectStarted = System.nanoTime();
+            u.connectStarted = firstStarted != 0 ? firstStarted : System.nanoTime();
             CompletableFuture<String> token = u.token != null ? CompletableFuture.completedFuture(u.token)
                 : logins.submit(() -> login(u));
             return token.thenCompose(t -> u.open(t, resume)).orTimeout(plan.connectTimeout(), TimeUnit.SECONDS);
@@ -471,12 +484,25 @@ public final class LoadAgent {
         if (resume) {
             return ready; // reconnect() decides between another attempt and a failure
         }
-        return ready.whenComplete((ok, error) -> {
-            if (error != null) {
-                count(errors, kind(error, u));
-                u.fail();
+        return ready.handle((ok, error) -> {
+            if (error == null) {
+                return CompletableFuture.<Void>completedFuture(null);
             }
-        });
+            String kind = kind(error, u);
+            long backoffMs = 500 + ThreadLocalRandom.current().nextLong(1000);
+            long started = u.connectStarted;
+            boolean inTime = System.nanoTime() - started + TimeUnit.MILLISECONDS.toNanos(backoffMs)
+                < TimeUnit.SECONDS.toNanos(plan.connectTimeout());
+            if (!RETRYABLE_CONNECT.contains(kind) || !inTime) {
+                count(errors, kind);
+                u.fail();
+                return CompletableFuture.<Void>failedFuture(error);
+            }
+            retries.increment();
+            count(retryCauses, kind);
+            java.util.concurrent.Executor delayed = CompletableFuture.delayedExecutor(backoffMs, TimeUnit.MILLISECONDS, callbacks);
+            return CompletableFuture.supplyAsync(() -> null, delayed).thenCompose(x -> connect(u, false, started));
+        }).thenCompose(f -> f);
     }
 
     private CompletableFuture<String> login(SimUser u) {

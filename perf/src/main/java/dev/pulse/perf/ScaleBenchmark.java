@@ -600,6 +600,10 @@ public final class ScaleBenchmark {
         }
         // a join answered "unavailable" and sent again (PROTOCOL.md: retry); not an error, but shown
         j.put("joinRetries", total.retryCauses.getOrDefault("join:unavailable", 0L));
+        if (storm == null) { // a first connect answered 503 and made again (LoadAgent.connect); shown, not an error
+            j.put("connectRetries", total.retryCauses.getOrDefault("handshake:503", 0L)
+                + total.retryCauses.getOrDefault("login:503", 0L));
+        }
         j.put("missed", missed).put("duplicates", duplicates).put("missingAtEnd", missingAtEnd);
         j.put("unansweredPings", unanswered).put("unackedAtEnd", unackedAtEnd);
         if (lifecycle) {
