@@ -47,8 +47,16 @@ public sealed interface ServerFrame {
     @JsonTypeName("ack")
     record Ack(String ref, String room, String id, long seq, String ts) implements ServerFrame {}
 
+    /** {@code mentions}: the names {@code text} mentions ({@link Mentions}), null (left out) when none. */
     @JsonTypeName("message")
-    record Message(String room, long seq, String id, String from, String text, String ts) implements ServerFrame {}
+    record Message(String room, long seq, String id, String from, String text, String ts, List<String> mentions)
+        implements ServerFrame {
+
+        /** A message whose mentions are read from its text. */
+        public Message(String room, long seq, String id, String from, String text, String ts) {
+            this(room, seq, id, from, text, ts, Mentions.inOrNull(text));
+        }
+    }
 
     @JsonTypeName("history")
     record History(String ref, String room, List<Message> messages, boolean hasMore) implements ServerFrame {}

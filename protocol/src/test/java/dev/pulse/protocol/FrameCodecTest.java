@@ -839,6 +839,9 @@ class FrameCodecTest {
                     "{\"type\":\"ack\",\"ref\":\"3\",\"room\":\"general\",\"id\":\"u-1\",\"seq\":58,\"ts\":\"" + TS + "\"}"),
                 Arguments.of(new ServerFrame.Message("general", 58, "u-1", "alice", "hi", TS),
                     "{\"type\":\"message\",\"room\":\"general\",\"seq\":58,\"id\":\"u-1\",\"from\":\"alice\",\"text\":\"hi\",\"ts\":\"" + TS + "\"}"),
+                Arguments.of(new ServerFrame.Message("general", 59, "u-2", "alice", "@bob and @carol, see @bob.", TS),
+                    "{\"type\":\"message\",\"room\":\"general\",\"seq\":59,\"id\":\"u-2\",\"from\":\"alice\","
+                        + "\"text\":\"@bob and @carol, see @bob.\",\"ts\":\"" + TS + "\",\"mentions\":[\"bob\",\"carol\"]}"),
                 Arguments.of(new ServerFrame.Typing("general", "alice"),
                     "{\"type\":\"typing\",\"room\":\"general\",\"user\":\"alice\"}"),
                 Arguments.of(new ServerFrame.Presence("bob", "offline", TS),

@@ -7,6 +7,7 @@ import dev.pulse.node.room.PresenceStatus;
 import dev.pulse.node.room.StoredMessage;
 import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.FrameCodec;
+import dev.pulse.protocol.Mentions;
 import dev.pulse.node.metrics.FrameTypes;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.Timestamps;
@@ -45,13 +46,20 @@ public final class WireFrames implements FeedEncoder {
         while (from > 0) {
             StoredMessage message = messages.get(from - 1);
             total += MESSAGE_FRAME_OVERHEAD + FrameCodec.utf8Length(room) + FrameCodec.utf8Length(message.id())
-                + FrameCodec.utf8Length(message.from()) + FrameCodec.utf8Length(message.text());
+                + FrameCodec.utf8Length(message.from()) + FrameCodec.utf8Length(message.text())
+                + mentionsLength(message.text());
             if (total > maxBytes && from < messages.size()) {
                 break;
             }
             from--;
         }
         return messages.subList(from, messages.size());
+    }
+
+    /** What {@code "mentions":[…]} adds to a frame: the names (at most the text's length), quotes and commas. */
+    private static int mentionsLength(String text) {
+        List<String> names = Mentions.in(text);
+        return names.isEmpty() ? 0 : 14 + names.stream().mapToInt(name -> name.length() + 3).sum();
     }
 
     public static List<ServerFrame.Message> messageFrames(String room, List<StoredMessage> messages) {

@@ -272,6 +272,39 @@ class RoomsE2ETest {
     }
 
     @Test
+    void aMessageCarriesTheNamesItMentionsLiveInHistoryAndOnResume() {
+        String room = room("mentions");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        joinAll(room, alice, bob);
+        String carol = user("carol");
+        String text = "@" + bob.user() + " and @" + carol + ", ask @" + bob.user() + ". (mail: x@" + carol + ")";
+        alice.send(new ClientFrame.Send("s-m", room, "uuid-m", text));
+        alice.expectReply("s-m");
+        alice.send(new ClientFrame.Send("s-plain", room, "uuid-plain", "nobody here"));
+        alice.expectReply("s-plain");
+
+        Set<String> withMentions = new HashSet<>(MESSAGE_FIELDS);
+        withMentions.add("mentions");
+        JsonNode live = bob.expectMessage(room);
+        assertThat(fields(live)).as("fields of %s", live).isEqualTo(withMentions);
+        assertThat(live.get("mentions")).as("each name once, in order").containsExactly(
+            JSON.getNodeFactory().textNode(bob.user()), JSON.getNodeFactory().textNode(carol));
+        JsonNode plain = bob.expectMessage(room);
+        assertThat(fields(plain)).as("no mentions: the field is left out").isEqualTo(MESSAGE_FIELDS);
+
+        history(bob, "h-m", room, null, 50);
+        JsonNode history = bob.expectReply("h-m");
+        assertThat(history.get("messages").get(0)).as("history shows the same frame").isEqualTo(live);
+        assertThat(history.get("messages").get(1)).isEqualTo(plain);
+
+        ChatPeer resumed = connect(user("dave"));
+        resumed.send(new ClientFrame.Join("j-since", room, 0L));
+        resumed.expectReply("j-since");
+        assertThat(resumed.expectMessage(room)).as("a resume replays the same frame").isEqualTo(live);
+    }
+
+    @Test
     void anAckGoesOnlyToTheSendingSession() {
         String room = room("send");
         ChatPeer alice = connect(user("alice"));
