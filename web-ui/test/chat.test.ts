@@ -42,6 +42,13 @@ describe('ChatClient', () => {
     ]);
   });
 
+  it('keeps the names a message mentions, live and from history', async () => {
+    const { s, room } = await connected(1, [{ ...msg('general', 1, 'bob', 'hi @alice'), mentions: ['alice'] }]);
+    s.deliver({ ...msg('general', 2, 'bob', '@carol and @alice'), mentions: ['carol', 'alice'] });
+    s.deliver(msg('general', 3));
+    expect(room.messages().map((m) => m.mentions)).toEqual([['alice'], ['carol', 'alice'], undefined]);
+  });
+
   it('dedupes messages by seq whatever the path they come by', async () => {
     const { s, room } = await connected(2, [msg('general', 1), msg('general', 2)]);
     s.deliver(msg('general', 2));

@@ -72,7 +72,9 @@ export function harness(opts: Partial<ChatDeps> = {}) {
 }
 
 export function msg(room: string, seq: number, from = 'bob', text = `m${seq}`, id = `id-${from}-${seq}`) {
-  return { type: 'message', room, seq, id, from, text, ts: new Date(Date.UTC(2026, 0, 1, 12, 0, seq)).toISOString() };
+  const message: { type: string; room: string; seq: number; id: string; from: string; text: string; ts: string; mentions?: string[] } =
+    { type: 'message', room, seq, id, from, text, ts: new Date(Date.UTC(2026, 0, 1, 12, 0, seq)).toISOString() };
+  return message;
 }
 
 /** Lets promise continuations run (the client awaits replies). */

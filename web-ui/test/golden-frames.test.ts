@@ -38,7 +38,7 @@ function reply(name: string, ref: string | undefined): Frame {
 // ------------------------------------------------------------------------------------ server frames
 
 /** What the client expects of each field; typed against ServerFrame so the table follows protocol.ts. */
-type Kind = 'string' | 'number' | 'boolean' | 'members' | 'messages';
+type Kind = 'string' | 'number' | 'boolean' | 'members' | 'messages' | 'strings';
 type Field = { kind: Kind; optional?: true };
 type ShapeOf<F> = { [P in Exclude<keyof F, 'type'>]-?: Field };
 type Shapes = { [T in ServerFrame['type']]: ShapeOf<Extract<ServerFrame, { type: T }>> };
@@ -55,7 +55,7 @@ const SHAPES: Shapes = {
   left: { ref: optStr, room: str },
   ack: { ref: optStr, room: str, id: str, seq: num, ts: str },
   history: { ref: optStr, room: str, messages: { kind: 'messages' }, hasMore: { kind: 'boolean' } },
-  message: { room: str, seq: num, id: str, from: str, text: str, ts: str },
+  message: { room: str, seq: num, id: str, from: str, text: str, ts: str, mentions: { kind: 'strings', optional: true } },
   typing: { room: str, user: str },
   presence: { ref: optStr, user: optStr, status: optStr, lastSeen: optStr, users: { kind: 'members', optional: true } },
   pong: { ref: optStr },
@@ -90,6 +90,10 @@ function expectShape(value: Record<string, unknown>, shape: Record<string, Field
           expect(m.type, `${at}[${i}].type`).toBe('message');
           expectShape(m, MESSAGE, `${at}[${i}]`);
         });
+        break;
+      case 'strings':
+        expect(Array.isArray(v), at).toBe(true);
+        (v as unknown[]).forEach((s, i) => expect(typeof s, `${at}[${i}]`).toBe('string'));
         break;
       case 'number':
         expect(Number.isInteger(v), `${at} is an integer`).toBe(true);

@@ -8,6 +8,8 @@ export interface ChatMessage {
   from: string;
   text: string;
   ts: string;
+  /** Version 1.1: the names the text mentions, each once; absent when none. */
+  mentions?: string[];
 }
 
 export type Status = 'online' | 'offline' | (string & {});

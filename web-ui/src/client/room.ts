@@ -13,6 +13,8 @@ export interface DisplayMessage {
   from: string;
   text: string;
   ts: string;
+  /** The names the text mentions (from the server's `mentions`). */
+  mentions?: string[];
   /** Own messages only: pending until acked, failed when the server refused it or it timed out. */
   state?: SendState;
   error?: string;
@@ -140,6 +142,7 @@ export class RoomState {
       from: m.from,
       text: m.text,
       ts: m.ts,
+      mentions: m.mentions,
       state: this.ackedIds.has(m.id) ? 'acked' : undefined,
     }));
     for (const o of this.outgoing.values()) {

@@ -6,8 +6,16 @@ import { colorOf } from './labels';
 /** One message, with its send state (pending, failed with retry/discard) for own messages. */
 export function Message({ m, first, mine, client, room }: { m: DisplayMessage; first: boolean; mine: boolean; client: ChatClient; room: string }) {
   const state = m.state ?? (mine ? 'acked' : undefined);
+  // Version 1.1's mentions: a message from someone else that names the reader stands out.
+  const mentionsMe = !mine && (m.mentions ?? []).includes(client.user);
   return (
-    <article class={`msg ${first ? 'first' : 'cont'} ${mine ? 'mine' : ''} ${state ?? ''}`} data-seq={m.seq} data-id={m.id} data-from={m.from} data-state={state}>
+    <article
+      class={`msg ${first ? 'first' : 'cont'} ${mine ? 'mine' : ''} ${mentionsMe ? 'mentions-me' : ''} ${state ?? ''}`}
+      data-seq={m.seq}
+      data-id={m.id}
+      data-from={m.from}
+      data-state={state}
+    >
       {first ? (
         <span class="avatar" aria-hidden="true" style={{ background: colorOf(m.from) }}>
           {m.from.slice(0, 1).toUpperCase()}

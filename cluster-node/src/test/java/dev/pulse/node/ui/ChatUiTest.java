@@ -149,6 +149,20 @@ class ChatUiTest {
     }
 
     @Test
+    void aMessageThatMentionsTheReaderStandsOut() {
+        Page alice = signIn("alice");
+        Page bob = signIn("bob");
+        send(alice, "@bob can you look?");
+        send(alice, "a note for @carol");
+        assertThat(message(bob, "@bob can you look?")).hasClass(Pattern.compile("\\bmentions-me\\b"));
+        assertThat(message(bob, "a note for @carol")).not().hasClass(Pattern.compile("\\bmentions-me\\b"));
+        assertThat(ownMessage(alice, "@bob can you look?")).not().hasClass(Pattern.compile("\\bmentions-me\\b"));
+        send(bob, "on it, @alice.");
+        assertThat(message(alice, "on it, @alice.")).hasClass(Pattern.compile("\\bmentions-me\\b"));
+        shot(bob, "mention");
+    }
+
+    @Test
     void htmlInMessagesIsShownAsText() {
         Page alice = signIn("alice");
         Page bob = signIn("bob");
