@@ -43,7 +43,7 @@ public final class Main {
     }
 
     /** How long the actor system may take to terminate once everything before that phase is done. */
-    private static final Duration TERMINATE_LIMIT = Duration.ofSeconds(10);
+    private static final Duration TERMINATE_LIMIT = PulseNode.TERMINATE_LIMIT;
 
     /**
      * Until the actor system terminates. A node downed by the split brain resolver once hung in the
