@@ -252,6 +252,7 @@ public final class FrameCodec {
                 case "message" -> ServerFrame.Message.class;
                 case "history" -> ServerFrame.History.class;
                 case "typing" -> ServerFrame.Typing.class;
+                case "member" -> ServerFrame.MemberChange.class;
                 case "presence" -> root.has("users") ? ServerFrame.PresenceList.class : ServerFrame.Presence.class;
                 case "pong" -> ServerFrame.Pong.class;
                 case "error" -> ServerFrame.Error.class;

@@ -20,6 +20,7 @@ import java.util.List;
     @JsonSubTypes.Type(ServerFrame.Message.class),
     @JsonSubTypes.Type(ServerFrame.History.class),
     @JsonSubTypes.Type(ServerFrame.Typing.class),
+    @JsonSubTypes.Type(ServerFrame.MemberChange.class),
     @JsonSubTypes.Type(ServerFrame.Presence.class),
     @JsonSubTypes.Type(ServerFrame.PresenceList.class),
     @JsonSubTypes.Type(ServerFrame.Pong.class),
@@ -63,6 +64,16 @@ public sealed interface ServerFrame {
 
     @JsonTypeName("typing")
     record Typing(String room, String user) implements ServerFrame {}
+
+    /**
+     * Version 1.1: {@code user} joined the room (their first session there) or left it; pushed to the
+     * room's other sessions. Not a room event: no {@code seq}.
+     */
+    @JsonTypeName("member")
+    record MemberChange(String room, String user, String event) implements ServerFrame {
+        public static final String JOINED = "joined";
+        public static final String LEFT = "left";
+    }
 
     /** A presence change pushed to sessions that share a room with {@code user}. */
     @JsonTypeName("presence")

@@ -48,7 +48,7 @@ class GoldenFramesTest {
         "ping", new ClientFrame.Ping("6"));
 
     private static final Set<String> SERVER = Set.of("welcome", "joined", "synced", "left", "ack", "message",
-        "history", "typing", "presence-push", "presence-list", "pong", "error-rate-limited", "error-invalid");
+        "history", "typing", "member", "presence-push", "presence-list", "pong", "error-rate-limited", "error-invalid");
 
     // ------------------------------------------------------------------------------------ server frames
 
@@ -103,6 +103,7 @@ class GoldenFramesTest {
                 yield new ServerFrame.History(text(n, "ref"), text(n, "room"), messages, n.get("hasMore").booleanValue());
             }
             case "typing" -> new ServerFrame.Typing(text(n, "room"), text(n, "user"));
+            case "member" -> new ServerFrame.MemberChange(text(n, "room"), text(n, "user"), text(n, "event"));
             case "presence" -> n.has("users")
                 ? new ServerFrame.PresenceList(text(n, "ref"), members(n.get("users")))
                 : new ServerFrame.Presence(text(n, "user"), text(n, "status"), text(n, "lastSeen"));

@@ -13,6 +13,9 @@ public interface FeedEncoder {
 
     EncodedFrame typing(String room, String user);
 
+    /** {@code user} joined the room ({@code joined}) or left it. */
+    EncodedFrame member(String room, String user, boolean joined);
+
     /** {@code lastSeen} (epoch ms) is null while online. */
     EncodedFrame presence(String user, PresenceStatus status, Long lastSeen);
 }

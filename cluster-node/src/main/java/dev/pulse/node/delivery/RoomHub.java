@@ -97,6 +97,8 @@ final class RoomHub extends AbstractBehavior<RoomHub.Command> {
             publish(published);
         } else if (event instanceof RoomFeed.Typing typing) {
             broadcastExcept(typing.user(), encoder.typing(roomId, typing.user()), null);
+        } else if (event instanceof RoomFeed.MemberChanged change) {
+            broadcastExcept(change.user(), encoder.member(roomId, change.user(), change.joined()), null);
         } else if (event instanceof RoomFeed.PresenceChanged presence) {
             broadcastExcept(presence.user(), encoder.presence(presence.user(), presence.status(), presence.lastSeen()),
                 presence.status() + "@" + presence.lastSeen());

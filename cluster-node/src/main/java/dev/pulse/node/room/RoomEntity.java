@@ -217,7 +217,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             .onCommand(Flush.class, this::onFlush)
             .onCommand(Join.class, this::onJoin)
             .onCommand(Leave.class, (state, leave) -> {
-                members.remove(leave.user());
+                if (members.remove(leave.user()) != null) {
+                    tellSubscribers(new RoomFeed.MemberChanged(leave.user(), false));
+                }
                 left.add(leave.user());
                 return Effect().noReply();
             })
@@ -290,8 +292,11 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         }
         addSubscriber(join.subscriber());
         forgetLongGoneMembers();
-        members.put(join.user(), Member.online(join.user()));
+        boolean newMember = members.put(join.user(), Member.online(join.user())) == null;
         left.remove(join.user());
+        if (newMember) {
+            tellSubscribers(new RoomFeed.MemberChanged(join.user(), true));
+        }
         return Effect().reply(join.replyTo(), new Joined(state.lastSeq(), List.copyOf(members.values())));
     }
 
@@ -360,9 +365,13 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         members.put(change.user(), member);
         context.getLog().debug("Room {}: {} is {}, telling {} subscribers", roomId, change.user(), change.status(),
             subscribers.size());
-        RoomFeed.PresenceChanged notice = new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen());
-        subscribers.forEach(subscriber -> subscriber.tell(notice));
+        tellSubscribers(new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen()));
         return Effect().noReply();
+    }
+
+    /** One notice per subscribing node (its hub), never one per member. */
+    private void tellSubscribers(RoomFeed notice) {
+        subscribers.forEach(subscriber -> subscriber.tell(notice));
     }
 
     /**

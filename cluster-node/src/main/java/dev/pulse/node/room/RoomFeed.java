@@ -14,6 +14,9 @@ public sealed interface RoomFeed extends CborSerializable {
 
     record Typing(String user) implements RoomFeed {}
 
+    /** {@code user} became a member (joined) or left; not a room event, so not in the sequence. */
+    record MemberChanged(String user, boolean joined) implements RoomFeed {}
+
     /** A member's presence changed; {@code lastSeen} (epoch ms) is null while online. */
     record PresenceChanged(String user, PresenceStatus status, Long lastSeen) implements RoomFeed {}
 }

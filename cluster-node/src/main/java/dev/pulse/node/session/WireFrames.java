@@ -98,6 +98,12 @@ public final class WireFrames implements FeedEncoder {
     }
 
     @Override
+    public EncodedFrame member(String room, String user, boolean joined) {
+        return encode(new ServerFrame.MemberChange(room, user,
+            joined ? ServerFrame.MemberChange.JOINED : ServerFrame.MemberChange.LEFT));
+    }
+
+    @Override
     public EncodedFrame presence(String user, PresenceStatus status, Long lastSeen) {
         return encode(new ServerFrame.Presence(user, status(status), offlineSince(status, lastSeen)));
     }

@@ -72,6 +72,9 @@ class TwoNodeClusterTest {
         bob.send(new ClientFrame.Join("j", "lobby", null));
         assertThat(bob.expectReply("j", ServerFrame.Joined.class).members())
             .extracting(ServerFrame.Member::user).containsExactlyInAnyOrder("alice", "bob");
+        // alice, on the other node, is told that bob joined (version 1.1's member frames)
+        assertThat(alice.expectPush(ServerFrame.MemberChange.class))
+            .isEqualTo(new ServerFrame.MemberChange("lobby", "bob", ServerFrame.MemberChange.JOINED));
 
         for (int i = 1; i <= 5; i++) {
             ChatPeer sender = i % 2 == 0 ? bob : alice;

@@ -168,6 +168,44 @@ class RoomsE2ETest {
     // ================================================================== 2. leave
 
     @Test
+    void joinsAndLeavesArePushedToTheRoomsOtherSessionsAsMemberFrames() {
+        String room = room("members");
+        ChatPeer alice = connect(user("alice"));
+        ChatPeer bob = connect(user("bob"));
+        ChatPeer bobElsewhere = connect(bob.user());
+        ChatPeer carol = connect(user("carol"));
+        alice.join("j-a", room);
+
+        bob.join("j-b", room);
+        assertMemberFrame(alice.expectPush("member"), room, bob.user(), "joined");
+        bobElsewhere.join("j-b2", room); // bob's second session: bob was a member already
+        carol.join("j-c", room);
+        // The room handles joins in order, so a frame for bob's second join would have come first.
+        assertMemberFrame(alice.expectPush("member"), room, carol.user(), "joined");
+        assertMemberFrame(bob.expectPush("member"), room, carol.user(), "joined");
+        assertMemberFrame(bobElsewhere.expectPush("member"), room, carol.user(), "joined");
+
+        carol.send(new ClientFrame.Leave("l-c", room));
+        carol.expectReply("l-c");
+        for (ChatPeer peer : List.of(alice, bob, bobElsewhere)) {
+            assertMemberFrame(peer.expectPush("member"), room, carol.user(), "left");
+        }
+        alice.sync();
+        assertThat(alice.received().stream().filter(ofType("member")).map(f -> f.get("user").asText() + " " + f.get("event").asText()))
+            .as("alice saw each change once").containsExactly(bob.user() + " joined", carol.user() + " joined", carol.user() + " left");
+        assertThat(carol.received()).as("nobody is told of their own joins").noneMatch(ofType("member"));
+        assertThat(bob.received().stream().filter(ofType("member")).map(f -> f.get("user").asText()))
+            .as("bob is not told of his own joins").doesNotContain(bob.user());
+    }
+
+    private static void assertMemberFrame(JsonNode frame, String room, String user, String event) {
+        assertThat(fields(frame)).as("fields of %s", frame).isEqualTo(Set.of("type", "room", "user", "event"));
+        assertThat(frame.get("room").asText()).isEqualTo(room);
+        assertThat(frame.get("user").asText()).isEqualTo(user);
+        assertThat(frame.get("event").asText()).isEqualTo(event);
+    }
+
+    @Test
     void leaveAnswersLeftWithTheRefAndRoom() {
         String room = room("leave");
         ChatPeer alice = connect(user("alice"));
@@ -808,7 +846,7 @@ class RoomsE2ETest {
         }
         // Nothing answers the typing frame itself: the pong is the next frame.
         List<JsonNode> beforePong = alice.sync();
-        assertThat(beforePong).as("alice's frames after typing").filteredOn(f -> !isPresence(f)).isEmpty();
+        assertThat(beforePong).as("alice's frames after typing").filteredOn(f -> !isMemberNews(f)).isEmpty();
         assertThat(alice.received()).noneMatch(withRef("t-1"));
         // A message posted after the typing notice reaches alice with no typing frame before it.
         alice.send(new ClientFrame.Send("s-1", room, "after-typing", "done typing"));
@@ -912,7 +950,7 @@ class RoomsE2ETest {
         String ref = "since-" + since;
         peer.send(new ClientFrame.Join(ref, room, since));
         List<JsonNode> frames = peer.takeThrough("synced").stream()
-            .filter(f -> !isPresence(f)).toList();
+            .filter(f -> !isMemberNews(f)).toList();
         JsonNode joined = frames.get(0);
         assertThat(joined.path("type").asText()).as("first answer to join since %d: %s", since, joined).isEqualTo("joined");
         assertThat(joined.get("ref").asText()).isEqualTo(ref);
@@ -1034,7 +1072,9 @@ class RoomsE2ETest {
     }
 
     /** Presence pushes may interleave with anything; tests about rooms look past them. */
-    private static boolean isPresence(JsonNode frame) {
-        return "presence".equals(frame.path("type").asText()) && !frame.has("ref");
+    /** A push about other members (their presence, their joins and leaves), which other users' steps cause. */
+    private static boolean isMemberNews(JsonNode frame) {
+        String type = frame.path("type").asText();
+        return ("presence".equals(type) || "member".equals(type)) && !frame.has("ref");
     }
 }

@@ -467,6 +467,7 @@ class RoomEntityTest {
         Room room = room(100);
         TestProbe<RoomFeed> hub = hub();
         join(room, "alice", null, hub.ref());
+        hub.expectMessage(new RoomFeed.MemberChanged("alice", true));
         long lastSeen = System.currentTimeMillis() - 60_000; // recent: long-gone members are not listed
 
         room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, lastSeen, null));
@@ -475,6 +476,7 @@ class RoomEntityTest {
         assertThat(((RoomEntity.Joined) join(room, "bob", null, hub.ref())).members()).containsExactly(
             new Member("alice", PresenceStatus.OFFLINE, lastSeen),
             new Member("bob", PresenceStatus.ONLINE, null));
+        hub.expectMessage(new RoomFeed.MemberChanged("bob", true));
 
         room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.ONLINE, null, null));
         hub.expectMessage(new RoomFeed.PresenceChanged("alice", PresenceStatus.ONLINE, null));
@@ -485,10 +487,34 @@ class RoomEntityTest {
         Room room = room(100);
         TestProbe<RoomFeed> hub = hub();
         join(room, "alice", null, hub.ref());
+        hub.expectMessage(new RoomFeed.MemberChanged("alice", true));
 
         room.kit().runCommand(new RoomEntity.Leave("alice"));
+        hub.expectMessage(new RoomFeed.MemberChanged("alice", false));
         room.kit().runCommand(new RoomEntity.PresenceChanged("alice", PresenceStatus.OFFLINE, 2L, null));
         hub.expectNoMessage(NONE);
+    }
+
+    /** Version 1.1's member frames: a user's first join and a leave are told to every hub, once each. */
+    @Test
+    void aMembersFirstJoinAndTheirLeaveAreToldToTheHubsOnce() {
+        Room room = room(100);
+        TestProbe<RoomFeed> first = hub();
+        TestProbe<RoomFeed> second = hub();
+        join(room, "alice", null, first.ref());
+        first.expectMessage(new RoomFeed.MemberChanged("alice", true));
+        join(room, "bob", null, second.ref());
+        first.expectMessage(new RoomFeed.MemberChanged("bob", true));
+        second.expectMessage(new RoomFeed.MemberChanged("bob", true));
+
+        join(room, "bob", null, second.ref()); // bob's second session: a member already
+        room.kit().runCommand(new RoomEntity.Leave("bob"));
+        first.expectMessage(new RoomFeed.MemberChanged("bob", false));
+        second.expectMessage(new RoomFeed.MemberChanged("bob", false));
+        room.kit().runCommand(new RoomEntity.Leave("bob")); // not a member any more
+        first.expectNoMessage(NONE);
+        second.expectNoMessage(NONE);
+        assertThat(room.kit().runCommand(new RoomEntity.Leave("bob")).hasNoEvents()).as("not journaled").isTrue();
     }
 
     /** The user entity sends a notice again until its room confirms it; a room confirms even one it ignores. */
