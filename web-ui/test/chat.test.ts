@@ -42,6 +42,19 @@ describe('ChatClient', () => {
     ]);
   });
 
+  it('keeps the member list live with member frames', async () => {
+    const { c, s } = await connected(0);
+    s.deliver({ type: 'member', room: 'general', user: 'carol', event: 'joined' });
+    expect(c.membersOf('general').map((m) => [m.user, m.status])).toEqual([
+      ['alice', 'online'],
+      ['bob', 'online'],
+      ['carol', 'online'],
+    ]);
+    s.deliver({ type: 'member', room: 'general', user: 'bob', event: 'left' });
+    s.deliver({ type: 'member', room: 'elsewhere', user: 'dave', event: 'joined' });
+    expect(c.membersOf('general').map((m) => m.user)).toEqual(['alice', 'carol']);
+  });
+
   it('keeps the names a message mentions, live and from history', async () => {
     const { s, room } = await connected(1, [{ ...msg('general', 1, 'bob', 'hi @alice'), mentions: ['alice'] }]);
     s.deliver({ ...msg('general', 2, 'bob', '@carol and @alice'), mentions: ['carol', 'alice'] });

@@ -242,6 +242,19 @@ export class ChatClient {
         }
         break;
       }
+      case 'member': {
+        // version 1.1: someone joined the room (their first session there) or left it
+        const ch = this.channels.get(f.room);
+        if (!ch || f.user === this.user) break;
+        if (f.event === 'joined') {
+          ch.state.members.add(f.user);
+          this.presence.set(f.user, { user: f.user, status: 'online' });
+        } else if (f.event === 'left') {
+          ch.state.members.delete(f.user);
+        }
+        this.changed();
+        break;
+      }
       case 'presence':
         if (f.user && f.status) {
           this.presence.set(f.user, { user: f.user, status: f.status, lastSeen: f.lastSeen });

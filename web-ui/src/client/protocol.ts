@@ -35,6 +35,7 @@ export type ServerFrame =
   | { type: 'history'; ref?: string; room: string; messages: ChatMessage[]; hasMore: boolean }
   | ({ type: 'message' } & ChatMessage)
   | { type: 'typing'; room: string; user: string }
+  | { type: 'member'; room: string; user: string; event: 'joined' | 'left' | (string & {}) }
   | { type: 'presence'; ref?: string; user?: string; status?: Status; lastSeen?: string; users?: Member[] }
   | { type: 'pong'; ref?: string }
   | { type: 'error'; ref?: string; code: string; message?: string; retryAfterMs?: number };

@@ -39,6 +39,11 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
             </button>
             <h2 class="room-title">{active ? roomLabel(active, client.user) : 'No room'}</h2>
             {room?.error && <span class="error small">{room.error}</span>}
+            {active && (
+              <button class="secondary leave-room" onClick={() => client.close(active)} aria-label={`Leave ${roomLabel(active, client.user)}`}>
+                Leave
+              </button>
+            )}
             <button class="icon members-toggle" aria-label="Members" aria-expanded={membersOpen} onClick={() => setMembersOpen(!membersOpen)}>
               <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true">
                 <circle cx="9" cy="8" r="3.5" fill="none" stroke="currentColor" stroke-width="2" />

@@ -163,6 +163,18 @@ class ChatUiTest {
     }
 
     @Test
+    void theMemberListShowsJoinsAndLeavesAsTheyHappen() {
+        Page alice = signIn("alice");
+        Page carol = signIn("carol"); // joins general, posts nothing
+        assertThat(member(alice, "carol")).hasAttribute("data-status", "online");
+        carol.locator(".room-link[data-room=general]").click();
+        carol.locator(".leave-room").click();
+        assertThat(carol.locator(".room-link[data-room=general]")).hasCount(0);
+        assertThat(member(alice, "carol")).hasCount(0);
+        assertThat(member(alice, "alice")).hasAttribute("data-status", "online");
+    }
+
+    @Test
     void htmlInMessagesIsShownAsText() {
         Page alice = signIn("alice");
         Page bob = signIn("bob");
