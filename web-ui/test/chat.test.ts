@@ -42,6 +42,13 @@ describe('ChatClient', () => {
     ]);
   });
 
+  it('lists members online first, names in natural order', async () => {
+    const { c, s } = await connected(0);
+    for (const user of ['u10', 'u2', 'zed', 'u1']) s.deliver({ type: 'member', room: 'general', user, event: 'joined' });
+    s.deliver({ type: 'presence', user: 'u1', status: 'offline', lastSeen: '2026-01-01T00:00:00.000Z' });
+    expect(c.membersOf('general').map((m) => m.user)).toEqual(['alice', 'bob', 'u2', 'u10', 'zed', 'u1']);
+  });
+
   it('keeps the member list live with member frames', async () => {
     const { c, s } = await connected(0);
     s.deliver({ type: 'member', room: 'general', user: 'carol', event: 'joined' });

@@ -20,6 +20,9 @@ export interface ChatDeps extends ConnectionDeps {
 
 const TYPING_SHOW_MS = 4000;
 
+/** Names as people read them: digits as numbers, so u2 comes before u10. */
+const NATURAL = new Intl.Collator('en', { numeric: true });
+
 export class ChatClient {
   readonly presence = new Map<string, Member>();
   active: string | null = null;
@@ -205,7 +208,8 @@ export class ChatClient {
     if (peer) names.add(peer);
     return [...names]
       .map((user) => this.presence.get(user) ?? { user, status: user === this.user && this.isOpen() ? 'online' : 'offline' })
-      .sort((a, b) => (a.status === b.status ? a.user.localeCompare(b.user) : a.status === 'online' ? -1 : 1));
+      // online first, then names in natural order (u2 before u10)
+      .sort((a, b) => (a.status === b.status ? NATURAL.compare(a.user, b.user) : a.status === 'online' ? -1 : 1));
   }
 
   // ---------------------------------------------------------------- connection events
