@@ -9,6 +9,6 @@ public sealed interface Delivery {
      */
     record RoomEvent(String room, long seq, long ts, EncodedFrame frame) implements Delivery {}
 
-    /** A typing or presence frame about {@code user}; {@code dedupeKey} (nullable) suppresses repeats. */
+    /** A typing, presence or member frame about {@code user}; {@code dedupeKey} (nullable) suppresses repeats. */
     record Notice(String user, String dedupeKey, EncodedFrame frame) implements Delivery {}
 }

@@ -98,7 +98,9 @@ final class RoomHub extends AbstractBehavior<RoomHub.Command> {
         } else if (event instanceof RoomFeed.Typing typing) {
             broadcastExcept(typing.user(), encoder.typing(roomId, typing.user()), null);
         } else if (event instanceof RoomFeed.MemberChanged change) {
-            broadcastExcept(change.user(), encoder.member(roomId, change.user(), change.joined()), null);
+            // PROTOCOL.md 1.1: every session subscribed to the room, the user's own included
+            Delivery.Notice notice = new Delivery.Notice(change.user(), null, encoder.member(roomId, change.user(), change.joined()));
+            sessions.keySet().forEach(session -> session.tell(notice));
         } else if (event instanceof RoomFeed.PresenceChanged presence) {
             broadcastExcept(presence.user(), encoder.presence(presence.user(), presence.status(), presence.lastSeen()),
                 presence.status() + "@" + presence.lastSeen());

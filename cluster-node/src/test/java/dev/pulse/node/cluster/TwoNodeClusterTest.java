@@ -73,7 +73,7 @@ class TwoNodeClusterTest {
         assertThat(bob.expectReply("j", ServerFrame.Joined.class).members())
             .extracting(ServerFrame.Member::user).containsExactlyInAnyOrder("alice", "bob");
         // alice, on the other node, is told that bob joined (version 1.1's member frames)
-        assertThat(alice.expectPush(ServerFrame.MemberChange.class))
+        assertThat(alice.expectPush(ServerFrame.MemberChange.class, change -> change.user().equals("bob")))
             .isEqualTo(new ServerFrame.MemberChange("lobby", "bob", ServerFrame.MemberChange.JOINED));
 
         for (int i = 1; i <= 5; i++) {

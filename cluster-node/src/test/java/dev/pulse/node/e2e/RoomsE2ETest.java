@@ -175,6 +175,7 @@ class RoomsE2ETest {
         ChatPeer bobElsewhere = connect(bob.user());
         ChatPeer carol = connect(user("carol"));
         alice.join("j-a", room);
+        assertMemberFrame(alice.expectPush("member"), room, alice.user(), "joined");
 
         bob.join("j-b", room);
         assertMemberFrame(alice.expectPush("member"), room, bob.user(), "joined");
@@ -182,20 +183,32 @@ class RoomsE2ETest {
         carol.join("j-c", room);
         // The room handles joins in order, so a frame for bob's second join would have come first.
         assertMemberFrame(alice.expectPush("member"), room, carol.user(), "joined");
-        assertMemberFrame(bob.expectPush("member"), room, carol.user(), "joined");
+        assertMemberFrame(bob.expectPush("member", f -> !f.path("user").asText().equals(bob.user())), room, carol.user(), "joined");
         assertMemberFrame(bobElsewhere.expectPush("member"), room, carol.user(), "joined");
 
+        ChatPeer carolElsewhere = connect(carol.user());
+        carolElsewhere.join("j-c2", room);
         carol.send(new ClientFrame.Leave("l-c", room));
         carol.expectReply("l-c");
-        for (ChatPeer peer : List.of(alice, bob, bobElsewhere)) {
-            assertMemberFrame(peer.expectPush("member"), room, carol.user(), "left");
+        // Every session still subscribed hears of it, the user's own other session included.
+        for (ChatPeer peer : List.of(alice, bob, bobElsewhere, carolElsewhere)) {
+            assertMemberFrame(peer.expectPush("member", f -> f.path("event").asText().equals("left")), room, carol.user(), "left");
         }
         alice.sync();
-        assertThat(alice.received().stream().filter(ofType("member")).map(f -> f.get("user").asText() + " " + f.get("event").asText()))
-            .as("alice saw each change once").containsExactly(bob.user() + " joined", carol.user() + " joined", carol.user() + " left");
-        assertThat(carol.received()).as("nobody is told of their own joins").noneMatch(ofType("member"));
-        assertThat(bob.received().stream().filter(ofType("member")).map(f -> f.get("user").asText()))
-            .as("bob is not told of his own joins").doesNotContain(bob.user());
+        assertThat(events(alice)).as("alice saw each change once, her own join first")
+            .containsExactly(alice.user() + " joined", bob.user() + " joined", carol.user() + " joined", carol.user() + " left");
+        bob.sync();
+        assertThat(events(bob)).as("bob's first session, subscribed when he joined")
+            .containsExactly(bob.user() + " joined", carol.user() + " joined", carol.user() + " left");
+        carol.sync();
+        assertThat(events(carol)).as("carol's leaving session is unsubscribed before the room hears of it")
+            .containsExactly(carol.user() + " joined");
+    }
+
+    /** The member frames a session received, as "user event". */
+    private static List<String> events(ChatPeer peer) {
+        return peer.received().stream().filter(ofType("member"))
+            .map(f -> f.get("user").asText() + " " + f.get("event").asText()).toList();
     }
 
     private static void assertMemberFrame(JsonNode frame, String room, String user, String event) {
