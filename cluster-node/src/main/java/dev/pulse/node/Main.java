@@ -1,7 +1,6 @@
 package dev.pulse.node;
 
 import dev.pulse.node.cluster.SplitDatabaseGuard;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -42,13 +41,10 @@ public final class Main {
         System.exit(refused ? 1 : 0);
     }
 
-    /** How long the actor system may take to terminate once everything before that phase is done. */
-    private static final Duration TERMINATE_LIMIT = PulseNode.TERMINATE_LIMIT;
-
     /**
      * Until the actor system terminates. A node downed by the split brain resolver once hung in the
      * actor-system-terminate phase, alive but out of the cluster, and never exited: once that phase
-     * has begun (every graceful step is done by then), it gets {@link #TERMINATE_LIMIT}, then the
+     * has begun (every graceful step is done by then), it gets {@link PulseNode#TERMINATE_LIMIT}, then the
      * process halts (not exit: the JVM's shutdown hook would wait for the same hung shutdown).
      */
     private static void awaitTermination(PulseNode node) {
@@ -65,9 +61,9 @@ public final class Main {
                 return;
             } catch (TimeoutException stillRunning) {
                 long since = terminatingSince.get();
-                if (since != 0 && System.nanoTime() - since > TERMINATE_LIMIT.toNanos()) {
+                if (since != 0 && System.nanoTime() - since > PulseNode.TERMINATE_LIMIT.toNanos()) {
                     log.error("Pulse node {} did not terminate within {} of its last shutdown phase; halting",
-                        node.node(), TERMINATE_LIMIT);
+                        node.node(), PulseNode.TERMINATE_LIMIT);
                     Runtime.getRuntime().halt(1);
                 }
             } catch (InterruptedException interrupted) {

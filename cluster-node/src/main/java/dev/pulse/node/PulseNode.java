@@ -34,6 +34,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -43,6 +44,7 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.slf4j.LoggerFactory;
 
 /** A running Pulse node: cluster member, entities, local hubs and sessions, and the HTTP server. */
 public final class PulseNode {
@@ -177,8 +179,8 @@ public final class PulseNode {
         }
         try {
             system.getWhenTerminated().toCompletableFuture().get(TERMINATE_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException hung) {
-            org.slf4j.LoggerFactory.getLogger(PulseNode.class).warn(
+        } catch (TimeoutException hung) {
+            LoggerFactory.getLogger(PulseNode.class).warn(
                 "Pulse node {}: every shutdown phase ended, but its actor system did not terminate within {} "
                     + "(Artery's unbounded wait for its streams, Pekko issue 3247); left as it is", node, TERMINATE_LIMIT);
         } catch (Exception e) {
