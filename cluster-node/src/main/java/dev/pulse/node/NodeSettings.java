@@ -45,6 +45,7 @@ public final class NodeSettings {
         Map.entry("PULSE_MANAGEMENT_PORT", "pulse.management.port"),
         Map.entry("PULSE_DISCOVERY", "pulse.cluster.discovery"),
         Map.entry("PULSE_K8S_POD_LABEL_SELECTOR", "pulse.kubernetes.pod-label-selector"),
+        Map.entry("PULSE_MIN_MEMBERS", "pekko.cluster.min-nr-of-members"),
         Map.entry("PULSE_SPLIT_BRAIN_STRATEGY", "pekko.cluster.split-brain-resolver.active-strategy"),
         Map.entry("PULSE_APP_VERSION", "pekko.cluster.app-version"));
 

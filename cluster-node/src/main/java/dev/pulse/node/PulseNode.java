@@ -5,6 +5,7 @@ import dev.pulse.node.auth.OidcTokens;
 import dev.pulse.node.auth.PasswordHasher;
 import dev.pulse.node.auth.TokenService;
 import dev.pulse.node.cluster.ClusterFormation;
+import dev.pulse.node.cluster.ShardWarmup;
 import dev.pulse.node.cluster.SplitDatabaseGuard;
 import dev.pulse.node.http.AllowedOrigins;
 import dev.pulse.node.http.ClientAddress;
@@ -31,6 +32,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -105,6 +107,8 @@ public final class PulseNode {
         // without a replicator holds every such write for its 5 s timeout (a rolling restart's stall).
         ClusterFormation.start(system, settings.seedNodes(), settings.discovery());
         JournalWarmup.get(system).start(system, settings.config().getInt("pulse.db.pool-size"));
+        ShardWarmup.get(system).start(system, List.of(RoomEntity.ENTITY_KEY, UserEntity.ENTITY_KEY),
+            settings.config().getInt("pekko.cluster.sharding.number-of-shards"));
         ShardRegionMetrics.bind(system, Map.of("room", RoomEntity.ENTITY_KEY, "user", UserEntity.ENTITY_KEY),
             SHARD_METRICS_INTERVAL, metrics.registry());
 

@@ -46,14 +46,21 @@ final class NodeProcess {
     private final Process process;
     private final Spec spec;
     private final Path dataDir;
+    private final int managementPort;
 
-    private NodeProcess(Process process, Spec spec, Path dataDir) {
+    private NodeProcess(Process process, Spec spec, Path dataDir, int managementPort) {
         this.process = process;
         this.spec = spec;
         this.dataDir = dataDir;
+        this.managementPort = managementPort;
     }
 
     static NodeProcess start(Spec spec) throws IOException {
+        return start(spec, Map.of());
+    }
+
+    /** {@code env}: more of the node's environment (e.g. {@code PULSE_MIN_MEMBERS}), set last. */
+    static NodeProcess start(Spec spec, Map<String, String> extraEnv) throws IOException {
         List<String> javaOptions = new ArrayList<>(List.of("-Xmx" + spec.heap()));
         javaOptions.addAll(LIFT_RATE_LIMIT);
         javaOptions.addAll(spec.jvmOptions());
@@ -66,7 +73,8 @@ final class NodeProcess {
         env.put("PULSE_HTTP_PORT", Integer.toString(spec.httpPort()));
         env.put("PULSE_CLUSTER_HOST", "127.0.0.1");
         env.put("PULSE_CLUSTER_PORT", Integer.toString(spec.clusterPort()));
-        env.put("PULSE_MANAGEMENT_PORT", Integer.toString(Bench.freePort()));
+        int managementPort = Bench.freePort();
+        env.put("PULSE_MANAGEMENT_PORT", Integer.toString(managementPort));
         env.remove("PULSE_SEED_NODES");
         if (spec.seedNodes() != null) {
             env.put("PULSE_SEED_NODES", spec.seedNodes());
@@ -85,8 +93,9 @@ final class NodeProcess {
         if (spec.poolSize() != null) {
             env.put("PULSE_DB_POOL_SIZE", spec.poolSize());
         }
+        env.putAll(extraEnv);
         builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(spec.log().toFile()));
-        return new NodeProcess(builder.start(), spec, dataDir);
+        return new NodeProcess(builder.start(), spec, dataDir, managementPort);
     }
 
     /**
@@ -166,6 +175,26 @@ final class NodeProcess {
             Thread.sleep(200);
         }
         throw new IllegalStateException("the node was not healthy within " + timeout + ":\n" + tail());
+    }
+
+    /** Waits for the management port's {@code /ready} 200: an Up member whose journal and shards are warm. */
+    void awaitReady(Duration timeout) throws Exception {
+        PulseClient management = new PulseClient(URI.create("http://127.0.0.1:" + managementPort));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the node exited with " + process.exitValue() + ":\n" + tail());
+            }
+            try {
+                if (management.get("/ready").statusCode() == 200) {
+                    return;
+                }
+            } catch (RuntimeException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the node was not ready within " + timeout + ":\n" + tail());
     }
 
     /** Full GC ({@code jcmd GC.run}), then heap used and committed ({@code GC.heap_info}) and RSS. */

@@ -407,21 +407,21 @@ public final class ScaleBenchmark {
             clusterPorts.add(Bench.freePort());
         }
         // Every node is a seed (as in FailoverBenchmark); the first forms the cluster, the others join it.
+        // PULSE_MIN_MEMBERS: no node is Up before all have joined, and the new cluster spreads its shards
+        // over all of them before it says ready (ShardWarmup): no connect waits for a first shard home.
         String seeds = count == 1 ? null : String.join(",", clusterPorts.stream().map(port -> "127.0.0.1:" + port).toList());
         for (int i = 0; i < count; i++) {
             NodeProcess node = NodeProcess.start(new NodeProcess.Spec(nodeJava, nodeHeap, nodeOpts, Bench.freePort(), clusterPorts.get(i), seeds,
                 postgres ? db.url() : null, EmbeddedDb.USER, EmbeddedDb.PASSWORD, SECRET, options.get("db-pool-size"),
-                logDir.resolve("node-" + i + ".log")));
+                logDir.resolve("node-" + i + ".log")), Map.of("PULSE_MIN_MEMBERS", Integer.toString(count)));
             cleanup.add("node " + i, node::stop);
             nodes.add(node);
             peakRssKbByNode.add(new AtomicLong());
-            if (i == 0) {
-                node.awaitHealthy(Duration.ofSeconds(120), 1); // the first seed first: it forms the cluster, the others join it
-            }
         }
         for (NodeProcess node : nodes) {
             node.awaitHealthy(Duration.ofSeconds(120), count);
-            log("node pid " + node.pid() + " up on " + node.base() + " (log " + node.log() + ")");
+            node.awaitReady(Duration.ofSeconds(60));
+            log("node pid " + node.pid() + " ready on " + node.base() + " (log " + node.log() + ")");
         }
         nodeJvm = nodes.get(0).jvmChoices();
         log("nodes run with " + nodeJvm);
