@@ -18,6 +18,9 @@ import dev.pulse.node.metrics.PulseMetrics;
 import dev.pulse.node.metrics.ShardRegionMetrics;
 import dev.pulse.node.persistence.JournalSchema;
 import dev.pulse.node.persistence.JournalWarmup;
+import dev.pulse.node.persistence.RoomMembersTable;
+import dev.pulse.node.user.RoomMembership;
+import dev.pulse.protocol.ServerFrame;
 import dev.pulse.node.room.HistoryReader;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomSettings;
@@ -100,8 +103,21 @@ public final class PulseNode {
         }
 
         RoomSettings roomSettings = RoomSettings.from(settings.config());
-        RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system), metrics.journal());
-        UserEntity.init(system, settings.heartbeat(), settings.loginLimitPerUser());
+        ClusterSharding sharding = ClusterSharding.get(system);
+        RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system), metrics.journal(),
+            (room, user) -> sharding.entityRefFor(UserEntity.ENTITY_KEY, user).tell(new UserEntity.TrackRoom(room)));
+        RoomMembersTable roomMembers = RoomMembersTable.of(system);
+        UserEntity.init(system, settings.heartbeat(), settings.loginLimitPerUser(), new RoomMembership() {
+            @Override
+            public void joined(String room, String user) {
+                roomMembers.joined(room, user);
+            }
+
+            @Override
+            public void left(String room, String user) {
+                roomMembers.left(room, user);
+            }
+        });
         // Join only now that the shard regions (and their distributed-data replicator) run: the shard
         // coordinators write their state to every node of a small cluster, and a node that is Up
         // without a replicator holds every such write for its 5 s timeout (a rolling restart's stall).
@@ -119,7 +135,9 @@ public final class PulseNode {
             settings.requestLimiter(), settings.typingLimiter(),
             codec, settings.heartbeat(), settings.entityTimeout(), node, metrics.clients(),
             settings.historyPageBytes(), settings.maxRoomsPerSession(), settings.maxSocketsPerUser(),
-            settings.authMode() == Accounts.Mode.ACCOUNTS);
+            settings.authMode() == Accounts.Mode.ACCOUNTS,
+            (query, limit) -> roomMembers.find(query, limit).thenApply(rooms -> rooms.stream()
+                .map(room -> new ServerFrame.DirectoryEntry(room.room(), room.members(), room.lastSeq())).toList()));
         ActorRef<Sessions.Command> sessions = Sessions.asCommands(
             system.systemActorOf(Sessions.create(deps), "sessions", Props.empty()));
 

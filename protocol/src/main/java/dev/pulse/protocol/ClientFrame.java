@@ -26,4 +26,10 @@ public sealed interface ClientFrame {
     record PresenceQuery(String ref, List<String> users) implements ClientFrame {}
 
     record Ping(String ref) implements ClientFrame {}
+
+    /** Version 1.1: the user has read {@code room} up to {@code seq} (≥ 0). */
+    record Read(String ref, String room, long seq) implements ClientFrame {}
+
+    /** Version 1.1: public rooms whose name contains {@code query} (lower-cased; empty: all), at most {@code limit}. */
+    record Directory(String ref, String query, int limit) implements ClientFrame {}
 }

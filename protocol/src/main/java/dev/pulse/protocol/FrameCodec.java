@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The JSON codec of the wire protocol. Decoding a client frame validates every field against the
@@ -99,6 +100,8 @@ public final class FrameCodec {
             case "typing" -> new ClientFrame.Typing(ref, room(root));
             case "presence" -> new ClientFrame.PresenceQuery(ref, users(root));
             case "ping" -> new ClientFrame.Ping(ref);
+            case "read" -> new ClientFrame.Read(ref, room(root), requiredCount(root, "seq"));
+            case "directory" -> new ClientFrame.Directory(ref, directoryQuery(root), directoryLimit(root));
             default -> throw new Invalid("unknown type '" + abbreviate(type) + "'");
         };
     }
@@ -154,13 +157,42 @@ public final class FrameCodec {
         return node.longValue();
     }
 
+    private static long requiredCount(JsonNode root, String field) {
+        Long value = optionalCount(root, field, 0);
+        if (value == null) {
+            throw new Invalid(field + " must be an integer >= 0");
+        }
+        return value;
+    }
+
+    /** Room ids are lower-case: the query is matched without regard to case. */
+    private static String directoryQuery(JsonNode root) {
+        JsonNode node = root.get("query");
+        if (node == null || node.isNull()) {
+            return "";
+        }
+        if (!node.isTextual() || node.textValue().length() > Limits.MAX_DIRECTORY_QUERY_CHARS) {
+            throw new Invalid("query must be a string of at most " + Limits.MAX_DIRECTORY_QUERY_CHARS + " characters");
+        }
+        return node.textValue().toLowerCase(Locale.ROOT);
+    }
+
+    private static int directoryLimit(JsonNode root) {
+        return limit(root, Limits.DIRECTORY_DEFAULT_LIMIT, Limits.DIRECTORY_MAX_LIMIT);
+    }
+
     private static int historyLimit(JsonNode root) {
+        return limit(root, Limits.HISTORY_DEFAULT_LIMIT, Limits.HISTORY_MAX_LIMIT);
+    }
+
+    /** The optional {@code limit} field: 1 to {@code max}, {@code absent} when left out. */
+    private static int limit(JsonNode root, int absent, int max) {
         Long limit = optionalCount(root, "limit", 1);
         if (limit == null) {
-            return Limits.HISTORY_DEFAULT_LIMIT;
+            return absent;
         }
-        if (limit > Limits.HISTORY_MAX_LIMIT) {
-            throw new Invalid("limit must be an integer from 1 to " + Limits.HISTORY_MAX_LIMIT);
+        if (limit > max) {
+            throw new Invalid("limit must be an integer from 1 to " + max);
         }
         return limit.intValue();
     }
@@ -255,6 +287,9 @@ public final class FrameCodec {
                 case "member" -> ServerFrame.MemberChange.class;
                 case "presence" -> root.has("users") ? ServerFrame.PresenceList.class : ServerFrame.Presence.class;
                 case "pong" -> ServerFrame.Pong.class;
+                case "rooms" -> ServerFrame.Rooms.class;
+                case "read" -> ServerFrame.Read.class;
+                case "directory" -> ServerFrame.Directory.class;
                 case "error" -> ServerFrame.Error.class;
                 default -> throw new IllegalArgumentException("unknown server frame type '" + type + "'");
             };
@@ -288,6 +323,10 @@ public final class FrameCodec {
         } else if (frame instanceof ClientFrame.PresenceQuery f) {
             var users = node.put("type", "presence").putArray("users");
             f.users().forEach(users::add);
+        } else if (frame instanceof ClientFrame.Read f) {
+            node.put("type", "read").put("room", f.room()).put("seq", f.seq());
+        } else if (frame instanceof ClientFrame.Directory f) {
+            node.put("type", "directory").put("query", f.query()).put("limit", f.limit());
         } else {
             node.put("type", "ping");
         }

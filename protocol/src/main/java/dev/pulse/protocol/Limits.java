@@ -22,6 +22,10 @@ public record Limits(int maxFrameBytes, int maxTextChars, int sendBurst, Duratio
     public static final int HISTORY_MAX_LIMIT = 200;
     /** Most user names one presence query may ask about. */
     public static final int MAX_PRESENCE_USERS = 100;
+    public static final int DIRECTORY_DEFAULT_LIMIT = 50;
+    public static final int DIRECTORY_MAX_LIMIT = 100;
+    /** Longest directory {@code query}: a room id is at most 64 characters. */
+    public static final int MAX_DIRECTORY_QUERY_CHARS = 64;
 
     public Limits {
         if (maxFrameBytes < 1024 || maxTextChars < 1 || sendBurst < 1 || sendWindow.isNegative() || sendWindow.isZero()) {

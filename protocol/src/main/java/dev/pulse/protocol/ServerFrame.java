@@ -24,6 +24,9 @@ import java.util.List;
     @JsonSubTypes.Type(ServerFrame.Presence.class),
     @JsonSubTypes.Type(ServerFrame.PresenceList.class),
     @JsonSubTypes.Type(ServerFrame.Pong.class),
+    @JsonSubTypes.Type(ServerFrame.Rooms.class),
+    @JsonSubTypes.Type(ServerFrame.Read.class),
+    @JsonSubTypes.Type(ServerFrame.Directory.class),
     @JsonSubTypes.Type(ServerFrame.Error.class)
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -85,6 +88,35 @@ public sealed interface ServerFrame {
 
     @JsonTypeName("pong")
     record Pong(String ref) implements ServerFrame {}
+
+    /**
+     * Version 1.1: the user's rooms, complete, right after {@code welcome} and whenever the set changes.
+     * {@code unread} and {@code mentions} are null (left out) when 0.
+     */
+    @JsonTypeName("rooms")
+    record Rooms(List<RoomEntry> rooms) implements ServerFrame {}
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record RoomEntry(String room, long lastSeq, long lastRead, Long unread, Long mentions) {
+
+        /** An entry whose counts of 0 are left out. */
+        public static RoomEntry of(String room, long lastSeq, long lastRead, long unread, long mentions) {
+            return new RoomEntry(room, lastSeq, lastRead, unread > 0 ? unread : null, mentions > 0 ? mentions : null);
+        }
+    }
+
+    /**
+     * Version 1.1: a read marker. With {@code ref}, the answer to the client's {@code read} (the stored
+     * value); without, another session of the user moved it.
+     */
+    @JsonTypeName("read")
+    record Read(String ref, String room, long seq) implements ServerFrame {}
+
+    /** Version 1.1: public rooms, most members first. */
+    @JsonTypeName("directory")
+    record Directory(String ref, List<DirectoryEntry> rooms) implements ServerFrame {}
+
+    record DirectoryEntry(String room, long members, long lastSeq) {}
 
     /** {@code retryAfterMs} is only set with {@link ErrorCode#RATE_LIMITED}. */
     @JsonTypeName("error")

@@ -272,7 +272,15 @@ class FrameCodecTest {
                 raw(frame("presence").put("ref", "h"), "users", "[\"Bob\"]"),
                 frame("wave").put("ref", "i"),
                 raw(JSON.createObjectNode().put("ref", "j"), "type", "7"),
-                JSON.createObjectNode().put("ref", "k")
+                JSON.createObjectNode().put("ref", "k"),
+                raw(frame("read").put("ref", "l").put("room", "general"), "seq", "-1"),
+                frame("read").put("ref", "m").put("room", "general"),
+                raw(frame("read").put("ref", "n").put("room", "general"), "seq", "1.5"),
+                frame("read").put("ref", "o").put("room", "Bad").put("seq", 1),
+                raw(frame("directory").put("ref", "p"), "limit", "101"),
+                raw(frame("directory").put("ref", "q"), "limit", "0"),
+                raw(frame("directory").put("ref", "r"), "query", "7"),
+                frame("directory").put("ref", "s").put("query", "q".repeat(65))
             ).map(Arguments::of);
         }
 
@@ -280,6 +288,30 @@ class FrameCodecTest {
         @MethodSource("invalidFramesWithRef")
         void refIsEchoedOnValidationErrors(ObjectNode node) {
             assertInvalid(node, node.get("ref").textValue());
+        }
+    }
+
+    @Nested
+    class VersionOneOne {
+
+        @Test
+        void directoryDefaultsToAllRoomsAndFiftyAndMatchesWithoutCase() {
+            assertThat(CODEC.decodeClient("{\"type\":\"directory\"}"))
+                .isEqualTo(new Decoded.Ok(new ClientFrame.Directory(null, "", 50)));
+            assertThat(CODEC.decodeClient("{\"type\":\"directory\",\"query\":\"Dev\",\"limit\":100}"))
+                .isEqualTo(new Decoded.Ok(new ClientFrame.Directory(null, "dev", 100)));
+        }
+
+        @Test
+        void readTakesSeqZeroAndDmRooms() {
+            assertThat(CODEC.decodeClient("{\"type\":\"read\",\"room\":\"dm:alice:bob\",\"seq\":0,\"ref\":\"1\"}"))
+                .isEqualTo(new Decoded.Ok(new ClientFrame.Read("1", "dm:alice:bob", 0)));
+        }
+
+        @Test
+        void roomEntriesLeaveOutCountsOfZero() {
+            assertThat(FrameCodec.encode(new ServerFrame.Rooms(List.of(ServerFrame.RoomEntry.of("general", 5, 5, 0, 0)))))
+                .isEqualTo("{\"type\":\"rooms\",\"rooms\":[{\"room\":\"general\",\"lastSeq\":5,\"lastRead\":5}]}");
         }
     }
 
@@ -779,7 +811,14 @@ class FrameCodecTest {
             new ServerFrame.Pong(null),
             ServerFrame.Error.of("3", ErrorCode.INVALID, "bad room"),
             ServerFrame.Error.of(null, ErrorCode.TOO_LARGE, "frame exceeds 65536 bytes"),
-            new ServerFrame.Error("3", ErrorCode.RATE_LIMITED.wire(), "slow down", 1500L));
+            new ServerFrame.Error("3", ErrorCode.RATE_LIMITED.wire(), "slow down", 1500L),
+            new ServerFrame.Rooms(List.of(ServerFrame.RoomEntry.of("general", 57, 50, 7, 1),
+                ServerFrame.RoomEntry.of("dm:alice:bob", 3, 3, 0, 0))),
+            new ServerFrame.Rooms(List.of()),
+            new ServerFrame.Read("7", "general", 57),
+            new ServerFrame.Read(null, "general", 0),
+            new ServerFrame.Directory("12", List.of(new ServerFrame.DirectoryEntry("dev", 12, 340))),
+            new ServerFrame.Directory(null, List.of()));
     }
 
     static final Map<Class<?>, String> WIRE_TYPE = Map.ofEntries(
@@ -795,7 +834,10 @@ class FrameCodecTest {
         Map.entry(ServerFrame.Presence.class, "presence"),
         Map.entry(ServerFrame.PresenceList.class, "presence"),
         Map.entry(ServerFrame.Pong.class, "pong"),
-        Map.entry(ServerFrame.Error.class, "error"));
+        Map.entry(ServerFrame.Error.class, "error"),
+        Map.entry(ServerFrame.Rooms.class, "rooms"),
+        Map.entry(ServerFrame.Read.class, "read"),
+        Map.entry(ServerFrame.Directory.class, "directory"));
 
     @Nested
     class Encoding {
@@ -999,7 +1041,11 @@ class FrameCodecTest {
             new ClientFrame.PresenceQuery(null, List.of()),
             new ClientFrame.Ping("6"),
             new ClientFrame.Ping(null),
-            new ClientFrame.Ping("r".repeat(64)));
+            new ClientFrame.Ping("r".repeat(64)),
+            new ClientFrame.Read("7", "general", 57),
+            new ClientFrame.Read(null, "dm:alice:bob", 0),
+            new ClientFrame.Directory("12", "dev", 50),
+            new ClientFrame.Directory(null, "", 100));
     }
 
     static final Map<Class<?>, String> CLIENT_WIRE_TYPE = Map.of(
@@ -1009,7 +1055,9 @@ class FrameCodecTest {
         ClientFrame.History.class, "history",
         ClientFrame.Typing.class, "typing",
         ClientFrame.PresenceQuery.class, "presence",
-        ClientFrame.Ping.class, "ping");
+        ClientFrame.Ping.class, "ping",
+        ClientFrame.Read.class, "read",
+        ClientFrame.Directory.class, "directory");
 
     @Nested
     class ClientEncoding {

@@ -36,19 +36,22 @@ class GoldenFramesTest {
     private static final String UUID = "6f1c0e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b";
 
     /** What each client fixture decodes to. */
-    private static final Map<String, ClientFrame> CLIENT = Map.of(
-        "join", new ClientFrame.Join("1", "general", null),
-        "join-since", new ClientFrame.Join("1", "general", 42L),
-        "leave", new ClientFrame.Leave("2", "general"),
-        "send", new ClientFrame.Send("3", "general", UUID, "hi"),
-        "history", new ClientFrame.History("4", "general", 58L, 50),
-        "history-newest", new ClientFrame.History("4", "general", null, 50),
-        "typing", new ClientFrame.Typing(null, "general"),
-        "presence", new ClientFrame.PresenceQuery("5", List.of("bob", "carol")),
-        "ping", new ClientFrame.Ping("6"));
+    private static final Map<String, ClientFrame> CLIENT = Map.ofEntries(
+        Map.entry("join", new ClientFrame.Join("1", "general", null)),
+        Map.entry("join-since", new ClientFrame.Join("1", "general", 42L)),
+        Map.entry("leave", new ClientFrame.Leave("2", "general")),
+        Map.entry("send", new ClientFrame.Send("3", "general", UUID, "hi")),
+        Map.entry("history", new ClientFrame.History("4", "general", 58L, 50)),
+        Map.entry("history-newest", new ClientFrame.History("4", "general", null, 50)),
+        Map.entry("typing", new ClientFrame.Typing(null, "general")),
+        Map.entry("presence", new ClientFrame.PresenceQuery("5", List.of("bob", "carol"))),
+        Map.entry("ping", new ClientFrame.Ping("6")),
+        Map.entry("read", new ClientFrame.Read("7", "general", 57)),
+        Map.entry("directory", new ClientFrame.Directory("12", "dev", 50)));
 
     private static final Set<String> SERVER = Set.of("welcome", "joined", "synced", "left", "ack", "message",
-        "history", "typing", "member", "presence-push", "presence-list", "pong", "error-rate-limited", "error-invalid");
+        "history", "typing", "member", "presence-push", "presence-list", "pong", "error-rate-limited", "error-invalid",
+        "rooms", "read", "directory");
 
     // ------------------------------------------------------------------------------------ server frames
 
@@ -108,6 +111,22 @@ class GoldenFramesTest {
                 ? new ServerFrame.PresenceList(text(n, "ref"), members(n.get("users")))
                 : new ServerFrame.Presence(text(n, "user"), text(n, "status"), text(n, "lastSeen"));
             case "pong" -> new ServerFrame.Pong(text(n, "ref"));
+            case "rooms" -> {
+                List<ServerFrame.RoomEntry> rooms = new ArrayList<>();
+                for (JsonNode r : n.get("rooms")) {
+                    rooms.add(new ServerFrame.RoomEntry(text(r, "room"), number(r, "lastSeq"), number(r, "lastRead"),
+                        r.has("unread") ? number(r, "unread") : null, r.has("mentions") ? number(r, "mentions") : null));
+                }
+                yield new ServerFrame.Rooms(rooms);
+            }
+            case "read" -> new ServerFrame.Read(text(n, "ref"), text(n, "room"), number(n, "seq"));
+            case "directory" -> {
+                List<ServerFrame.DirectoryEntry> rooms = new ArrayList<>();
+                for (JsonNode r : n.get("rooms")) {
+                    rooms.add(new ServerFrame.DirectoryEntry(text(r, "room"), number(r, "members"), number(r, "lastSeq")));
+                }
+                yield new ServerFrame.Directory(text(n, "ref"), rooms);
+            }
             case "error" -> new ServerFrame.Error(text(n, "ref"), text(n, "code"), text(n, "message"),
                 n.has("retryAfterMs") ? number(n, "retryAfterMs") : null);
             default -> throw new AssertionError("not a server frame type: '" + type + "'");

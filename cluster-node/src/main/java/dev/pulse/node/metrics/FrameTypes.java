@@ -21,7 +21,9 @@ public final class FrameTypes {
         ClientFrame.History.class, "history",
         ClientFrame.Typing.class, "typing",
         ClientFrame.PresenceQuery.class, "presence",
-        ClientFrame.Ping.class, "ping");
+        ClientFrame.Ping.class, "ping",
+        ClientFrame.Read.class, "read",
+        ClientFrame.Directory.class, "directory");
 
     /** Read once per record class from its {@link JsonTypeName}, the name the codec writes. */
     private static final ClassValue<String> SERVER = new ClassValue<>() {

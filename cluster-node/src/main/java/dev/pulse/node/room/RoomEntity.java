@@ -3,6 +3,7 @@ package dev.pulse.node.room;
 import dev.pulse.node.CborSerializable;
 import dev.pulse.node.metrics.JournalMetrics;
 import dev.pulse.protocol.ErrorCode;
+import dev.pulse.protocol.Names;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -80,6 +81,14 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     public record Typing(String user) implements Command {}
 
     /**
+     * Version 1.1, for the user's {@code rooms} frame and read markers: the room's lastSeq, and how many
+     * of its messages after {@code lastRead} mention {@code user} (counted within the window).
+     */
+    public record GetSummary(String user, long lastRead, ActorRef<Summary> replyTo) implements Command {}
+
+    public record Summary(long lastSeq, long mentions) implements CborSerializable {}
+
+    /**
      * From a member's user entity; {@code lastSeen} (epoch ms) is null while online. Answered with
      * {@link PresenceNoted} when {@code replyTo} is set: the user entity sends it again until then, as
      * a notice sent to a room whose node just died is lost.
@@ -120,14 +129,21 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     // ------------------------------------------------------------------ wiring
 
-    public static void init(ActorSystem<?> system, RoomSettings settings, HistoryReader reader, JournalMetrics metrics) {
+    public static void init(ActorSystem<?> system, RoomSettings settings, HistoryReader reader, JournalMetrics metrics,
+                            DirectMessages directMessages) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(),
-            PersistenceId.of(entity.getEntityTypeKey().name(), entity.getEntityId()), settings, reader, metrics)));
+            PersistenceId.of(entity.getEntityTypeKey().name(), entity.getEntityId()), settings, reader, metrics, directMessages)));
     }
 
     public static Behavior<Command> create(String roomId, PersistenceId persistenceId, RoomSettings settings,
                                            HistoryReader reader, JournalMetrics metrics) {
-        return Behaviors.setup(context -> new RoomEntity(context, roomId, persistenceId, settings, reader, metrics));
+        return create(roomId, persistenceId, settings, reader, metrics, DirectMessages.NONE);
+    }
+
+    public static Behavior<Command> create(String roomId, PersistenceId persistenceId, RoomSettings settings,
+                                           HistoryReader reader, JournalMetrics metrics, DirectMessages directMessages) {
+        return Behaviors.setup(context -> new RoomEntity(context, roomId, persistenceId, settings, reader, metrics,
+            directMessages));
     }
 
     // ------------------------------------------------------------------ behaviour
@@ -139,6 +155,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     private final HistoryReader reader;
     private final RemoteBudget budget;
     private final JournalMetrics metrics;
+    private final DirectMessages directMessages;
+    /** The two users of a DM room; empty for a public room. */
+    private final List<String> dmParticipants;
 
     // Not journaled: rebuilt as subscribers and members come back after a restart.
     private final Set<ActorRef<RoomFeed>> subscribers = new HashSet<>();
@@ -149,7 +168,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     /** When this incarnation started, for the recovery time in the log (failover and hand-off analysis). */
     private final long startedAtNanos = System.nanoTime();
     private RoomEntity(ActorContext<Command> context, String roomId, PersistenceId persistenceId,
-                       RoomSettings settings, HistoryReader reader, JournalMetrics metrics) {
+                       RoomSettings settings, HistoryReader reader, JournalMetrics metrics, DirectMessages directMessages) {
         super(persistenceId, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         this.context = context;
         this.roomId = roomId;
@@ -158,6 +177,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         this.reader = reader;
         this.budget = new RemoteBudget(settings.remoteBytes());
         this.metrics = metrics;
+        this.directMessages = directMessages;
+        this.dmParticipants = Names.dmParticipants(roomId).orElse(List.of());
     }
 
     @Override
@@ -245,6 +266,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
                 return Effect().noReply();
             })
             .onCommand(PresenceChanged.class, this::onPresenceChanged)
+            .onCommand(GetSummary.class, (state, get) -> Effect().reply(get.replyTo(),
+                new Summary(state.lastSeq(), state.mentionsAfter(get.user(), get.lastRead()))))
             .build();
     }
 
@@ -282,6 +305,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
                 RoomFeed.Published publish = new RoomFeed.Published(part);
                 subscribers.forEach(subscriber -> subscriber.tell(publish));
             }
+            // A DM room is in both users' lists once it holds a message, so it reaches a recipient who
+            // never opened it (their user entity pushes a rooms frame; nothing is journaled twice).
+            dmParticipants.forEach(participant -> directMessages.holdsMessageFor(roomId, participant));
         }).thenNoReply();
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.pulse.node.CborSerializable;
+import dev.pulse.protocol.Mentions;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -105,6 +106,21 @@ public final class RoomState implements CborSerializable {
 
     public Committed committed(String user, String id) {
         return recentIds.get(idKey(user, id));
+    }
+
+    /** Messages of the window after {@code lastRead} that mention {@code user}. */
+    public long mentionsAfter(String user, long lastRead) {
+        long count = 0;
+        long seq = windowStart();
+        for (StoredMessage message : window) {
+            if (seq++ > lastRead && message.text().indexOf('@') >= 0) {
+                List<String> mentioned = Mentions.inOrNull(message.text());
+                if (mentioned != null && mentioned.contains(user)) {
+                    count++;
+                }
+            }
+        }
+        return count;
     }
 
     /** First seq held in the window; {@code lastSeq + 1} when the window is empty. */

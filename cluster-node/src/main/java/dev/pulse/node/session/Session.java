@@ -55,6 +55,22 @@ public final class Session extends AbstractBehavior<Session.Command> {
     /** The token this socket was opened with was revoked (logout): close with 1008. */
     public record SignedOut() implements Command {}
 
+    /** From the user entity, through the node's directory: the user's rooms changed ({@code left}: nullable). */
+    public record RoomsChanged(List<UserEntity.RoomMark> rooms, String left) implements Command {}
+
+    /** From the user entity, through the node's directory: another session moved a read marker. */
+    public record ReadMoved(String room, long seq) implements Command {}
+
+    // Answers to what UserRooms asked.
+    record RoomsListed(int generation, int attempt, UserEntity.RoomList list) implements Command {}
+
+    record RoomsComposed(int generation, List<ServerFrame.RoomEntry> rooms) implements Command {}
+
+    record ReadAnswered(String ref, String room, UserEntity.ReadAnswer answer) implements Command {}
+
+    /** Whether the other user of a DM has an account (null: no answer). */
+    record AccountChecked(String peer, Boolean exists) implements Command {}
+
     // Answers to what SessionRooms asked, and its timers.
     record Delivered(Delivery delivery) implements Command {}
 
@@ -69,6 +85,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
     record PostAnswered(RoomEntity.PostResult result) implements Command {}
 
     record HistoryRead(String ref, String room, RoomEntity.ReadResult result) implements Command {}
+
+    private record DirectoryAnswered(String ref, List<ServerFrame.DirectoryEntry> rooms, Throwable failure) implements Command {}
 
     private record PresenceAnswered(String ref, List<UserEntity.Presence> presences, Throwable failure) implements Command {}
 
@@ -95,6 +113,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
     private final EntityRef<UserEntity.Command> userEntity;
     private final ClientConnection client;
     private final SessionRooms rooms;
+    private final UserRooms userRooms;
+    private final DmAccounts dmAccounts;
     /** Last presence notice per user, so a change that arrives through several shared rooms is shown once. */
     private final Map<String, String> lastNotice = new HashMap<>();
     /** When the client was last heard of; read by the node's {@link SessionClock} too. */
@@ -112,11 +132,14 @@ public final class Session extends AbstractBehavior<Session.Command> {
         this.userEntity = deps.sharding().entityRefFor(UserEntity.ENTITY_KEY, user);
         this.client = new ClientConnection(outbound, deps.metrics());
         this.rooms = new SessionRooms(context, timers, deps, user, userEntity, client);
+        this.userRooms = new UserRooms(context, deps, user, sessionId, userEntity, client);
+        this.dmAccounts = new DmAccounts(context, deps, client);
         // No timers of its own for silence and heartbeats: the node's SessionClock sends those ticks.
         this.vitals = vitals;
         this.silenceBoundNanos = silenceBoundNanos;
         userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf(), directory, credential.tokenId()));
         client.send(new ServerFrame.Welcome(user, sessionId, deps.node(), deps.heartbeat().toMillis(), 1));
+        userRooms.start();
         context.getLog().debug("session opened");
     }
 
@@ -138,6 +161,18 @@ public final class Session extends AbstractBehavior<Session.Command> {
             .onMessage(PostAnswered.class, answered -> next(() -> rooms.postAnswered(answered.result())))
             .onMessage(HistoryRead.class, read -> next(() -> rooms.historyRead(read)))
             .onMessage(PresenceAnswered.class, this::onPresenceAnswered)
+            .onMessage(DirectoryAnswered.class, this::onDirectoryAnswered)
+            .onMessage(RoomsListed.class, listed -> next(() -> userRooms.listed(listed)))
+            .onMessage(RoomsComposed.class, composed -> next(() -> userRooms.composed(composed)))
+            .onMessage(RoomsChanged.class, changed -> next(() -> {
+                if (changed.left() != null) {
+                    rooms.leftElsewhere(changed.left());
+                }
+                userRooms.changed(changed.rooms());
+            }))
+            .onMessage(ReadMoved.class, moved -> next(() -> userRooms.readMoved(moved.room(), moved.seq())))
+            .onMessage(ReadAnswered.class, answered -> next(() -> userRooms.readAnswered(answered)))
+            .onMessage(AccountChecked.class, checked -> next(() -> dmAccounts.checked(checked.peer(), checked.exists(), this::handle)))
             .onMessage(Shutdown.class, shutdown -> closeWith(ClientConnection.CLOSE_GOING_AWAY, GOING_AWAY))
             .onMessage(SignedOut.class, signedOut -> closeWith(ClientConnection.CLOSE_POLICY_VIOLATION, "signed out"))
             .onMessageEquals(Tick.CHECK_SILENCE, this::onCheckSilence)
@@ -181,7 +216,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         if (frame instanceof ClientFrame.Ping ping) {
             client.send(new ServerFrame.Pong(ping.ref()));
         } else if (frame instanceof ClientFrame.Send send) {
-            if (!mayAccess(send.ref(), send.room())) {
+            if (!mayAccess(send.ref(), send.room()) || !peerHasAccount(send.room(), frame)) {
                 return;
             }
             if (withinSendRate(send.ref())) {
@@ -190,13 +225,14 @@ public final class Session extends AbstractBehavior<Session.Command> {
                 deps.metrics().rejected(ErrorCode.RATE_LIMITED);
             }
         } else if (frame instanceof ClientFrame.Join join) {
-            if (mayAccess(join.ref(), join.room()) && withinRequestRate(join.ref())) {
+            if (mayAccess(join.ref(), join.room()) && peerHasAccount(join.room(), frame) && withinRequestRate(join.ref())) {
                 rooms.join(join);
             }
         } else if (frame instanceof ClientFrame.Leave leave) {
             rooms.leave(leave);
         } else if (frame instanceof ClientFrame.History history) {
-            if (mayAccess(history.ref(), history.room()) && withinRequestRate(history.ref())) {
+            if (mayAccess(history.ref(), history.room()) && peerHasAccount(history.room(), frame)
+                && withinRequestRate(history.ref())) {
                 rooms.history(history);
             }
         } else if (frame instanceof ClientFrame.Typing typing) {
@@ -206,6 +242,14 @@ public final class Session extends AbstractBehavior<Session.Command> {
         } else if (frame instanceof ClientFrame.PresenceQuery query) {
             if (withinRequestRate(query.ref())) {
                 onPresenceQuery(query);
+            }
+        } else if (frame instanceof ClientFrame.Read read) {
+            if (mayAccess(read.ref(), read.room()) && withinRequestRate(read.ref())) {
+                userRooms.read(read);
+            }
+        } else if (frame instanceof ClientFrame.Directory directory) {
+            if (withinRequestRate(directory.ref())) {
+                onDirectory(directory);
             }
         }
     }
@@ -229,6 +273,19 @@ public final class Session extends AbstractBehavior<Session.Command> {
         return false;
     }
 
+    /**
+     * Accounts mode: the other user of a DM room must have an account ({@code not_found} otherwise);
+     * false while that is being asked (the frame goes on once it is known).
+     */
+    private boolean peerHasAccount(String room, ClientFrame frame) {
+        if (!deps.refuseDmLookalikes() || !Names.isDmRoom(room)) {
+            return true;
+        }
+        String peer = Names.dmParticipants(room).orElseThrow().stream().filter(name -> !name.equals(user)).findFirst()
+            .orElse(user);
+        return dmAccounts.mayGoOn(peer, frame);
+    }
+
     private boolean withinSendRate(String ref) {
         long retryAfterMs = deps.rateLimiter().acquire(user);
         if (retryAfterMs <= 0) {
@@ -240,7 +297,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         return false;
     }
 
-    /** History, presence and join requests share one budget per user; a request past it is answered rate_limited. */
+    /** History, presence, join, read and directory requests share one budget per user; a request past it is answered rate_limited. */
     private boolean withinRequestRate(String ref) {
         long retryAfterMs = deps.requestLimiter().acquire(user);
         if (retryAfterMs <= 0) {
@@ -248,7 +305,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         }
         deps.metrics().rejected(ErrorCode.RATE_LIMITED);
         client.send(new ServerFrame.Error(ref, ErrorCode.RATE_LIMITED.wire(),
-            "at most " + deps.requestLimiter().describe() + " history, presence and join requests", retryAfterMs));
+            "at most " + deps.requestLimiter().describe() + " history, presence, join, read and directory requests", retryAfterMs));
         return false;
     }
 
@@ -263,6 +320,21 @@ public final class Session extends AbstractBehavior<Session.Command> {
         CompletableFuture<List<UserEntity.Presence>> all = CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
             .thenApply(ignored -> asks.stream().map(CompletableFuture::join).toList());
         getContext().pipeToSelf(all, (presences, failure) -> new PresenceAnswered(query.ref(), presences, failure));
+    }
+
+    private void onDirectory(ClientFrame.Directory query) {
+        getContext().pipeToSelf(deps.directory().find(query.query(), query.limit()),
+            (rooms, failure) -> new DirectoryAnswered(query.ref(), rooms, failure));
+    }
+
+    private Behavior<Command> onDirectoryAnswered(DirectoryAnswered answered) {
+        if (answered.failure() != null) {
+            getContext().getLog().warn("directory query failed: {}", answered.failure().toString());
+            client.send(ServerFrame.Error.of(answered.ref(), ErrorCode.UNAVAILABLE, "the room directory is unavailable; try again"));
+        } else {
+            client.send(new ServerFrame.Directory(answered.ref(), answered.rooms()));
+        }
+        return next();
     }
 
     private Behavior<Command> onPresenceAnswered(PresenceAnswered answered) {

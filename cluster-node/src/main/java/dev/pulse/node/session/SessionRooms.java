@@ -101,6 +101,14 @@ final class SessionRooms implements RoomSubscription.Port {
         client.send(new ServerFrame.Left(leave.ref(), leave.room()));
     }
 
+    /** The user left {@code room} on another device (or this one): this session stops receiving it. */
+    void leftElsewhere(String room) {
+        RoomSubscription subscription = rooms.get(room);
+        if (subscription != null && !subscription.joinInProgress()) {
+            ended(room, subscription.isAttached());
+        }
+    }
+
     /** A send that passed validation and the rate limit. */
     void send(ClientFrame.Send send) {
         RoomSubscription subscription = rooms.get(send.room());

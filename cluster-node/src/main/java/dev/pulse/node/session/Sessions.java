@@ -125,6 +125,15 @@ public final class Sessions {
                     byUser.getOrDefault(signOut.user(), Map.of()).values().stream()
                         .filter(open -> open.tokenId().equals(signOut.tokenId()))
                         .forEach(open -> open.session().tell(new Session.SignedOut()));
+                } else if (fromUser.request() instanceof SessionDirectory.RoomsChanged changed) {
+                    byUser.getOrDefault(changed.user(), Map.of()).values()
+                        .forEach(open -> open.session().tell(new Session.RoomsChanged(changed.rooms(), changed.left())));
+                } else if (fromUser.request() instanceof SessionDirectory.ReadMoved moved) {
+                    byUser.getOrDefault(moved.user(), Map.of()).forEach((sessionId, open) -> {
+                        if (!sessionId.equals(moved.bySession())) {
+                            open.session().tell(new Session.ReadMoved(moved.room(), moved.seq()));
+                        }
+                    });
                 }
                 return Behaviors.same();
             })

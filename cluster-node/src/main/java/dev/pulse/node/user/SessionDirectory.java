@@ -1,6 +1,7 @@
 package dev.pulse.node.user;
 
 import dev.pulse.node.CborSerializable;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
@@ -27,6 +28,16 @@ public final class SessionDirectory {
 
     /** The user signed out of token {@code tokenId}: close the sockets opened with it (1008, "signed out"). */
     public record SignOut(String user, String tokenId) implements Request {}
+
+    /**
+     * The user's rooms changed (a join or leave on some device, a DM's message): the node's sessions of
+     * the user push the new list; {@code left} (nullable) is a room the user left, which every session
+     * of the user stops receiving.
+     */
+    public record RoomsChanged(String user, List<UserEntity.RoomMark> rooms, String left) implements Request {}
+
+    /** The user's read marker of {@code room} moved to {@code seq}: told to the user's sessions but {@code bySession}. */
+    public record ReadMoved(String user, String room, long seq, String bySession) implements Request {}
 
     /** A session of the user on the answering node. */
     public record FoundSession(String sessionId, ActorRef<?> session) implements CborSerializable {}

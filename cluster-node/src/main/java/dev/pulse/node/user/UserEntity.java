@@ -3,6 +3,7 @@ package dev.pulse.node.user;
 import dev.pulse.node.CborSerializable;
 import dev.pulse.node.room.PresenceStatus;
 import dev.pulse.node.room.RoomEntity;
+import dev.pulse.protocol.ErrorCode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -89,6 +90,31 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     public record GetPresence(ActorRef<Presence> replyTo) implements Command {}
 
+    /** Whether the user has an account (accounts mode: a DM with a name without one is not_found). */
+    public record GetAccount(ActorRef<AccountExists> replyTo) implements Command {}
+
+    public record AccountExists(String user, boolean exists) implements CborSerializable {}
+
+    // ------------------------------------------------------------------ the user's rooms (version 1.1)
+
+    /** A room of the user's and how far the user read it (0: not yet). */
+    public record RoomMark(String room, long lastRead) implements CborSerializable {}
+
+    /** Answered with the user's rooms, in name order. */
+    public record GetRooms(ActorRef<RoomList> replyTo) implements Command {}
+
+    public record RoomList(List<RoomMark> rooms) implements CborSerializable {}
+
+    /**
+     * Move the read marker of {@code room} to {@code seq}, which a session checked against the room's
+     * {@code lastSeq} ({@code roomLastSeq}); never backwards. The other sessions of the user hear of a move.
+     */
+    public record MarkRead(String room, long seq, long roomLastSeq, String sessionId, ActorRef<ReadAnswer> replyTo)
+        implements Command {}
+
+    /** {@code error} null: the marker is now {@code seq}; else why not. */
+    public record ReadAnswer(String room, long seq, ErrorCode error, String message) implements CborSerializable {}
+
     // ------------------------------------------------------------------ the account
 
     /** Creates the user's account with this Argon2id hash, unless it has one. */
@@ -160,21 +186,21 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
         public static final LoginLimit DEFAULT = new LoginLimit(10, Duration.ofMinutes(1));
     }
 
-    public static void init(ActorSystem<?> system, Duration heartbeat, LoginLimit loginLimit) {
+    public static void init(ActorSystem<?> system, Duration heartbeat, LoginLimit loginLimit, RoomMembership membership) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
-            entity -> create(entity.getEntityId(), heartbeat, loginLimit, entity.getShard())));
+            entity -> create(entity.getEntityId(), heartbeat, loginLimit, membership, entity.getShard())));
     }
 
     /** {@code shard} may be null for an entity spawned outside sharding (tests): it then never passivates. */
     public static Behavior<Command> create(String user, Duration heartbeat, ActorRef<ClusterSharding.ShardCommand> shard) {
-        return create(user, heartbeat, LoginLimit.DEFAULT, shard);
+        return create(user, heartbeat, LoginLimit.DEFAULT, RoomMembership.NONE, shard);
     }
 
-    public static Behavior<Command> create(String user, Duration heartbeat, LoginLimit loginLimit,
+    public static Behavior<Command> create(String user, Duration heartbeat, LoginLimit loginLimit, RoomMembership membership,
                                            ActorRef<ClusterSharding.ShardCommand> shard) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
             timers.startTimerWithFixedDelay(Tick.CHECK_HEARTBEATS, heartbeat);
-            return new UserEntity(context, timers, user, heartbeat, loginLimit, shard);
+            return new UserEntity(context, timers, user, heartbeat, loginLimit, membership, shard);
         }));
     }
 
@@ -203,6 +229,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     private final ActorRef<RoomEntity.PresenceNoted> presenceNoted;
     // Not journaled either: a name's recent wrong passwords (attempt → epoch ms), and tickets used.
     private final LoginLimit loginLimit;
+    private final RoomMembership roomMembership;
     private final Map<Long, Long> failedLogins = new java.util.LinkedHashMap<>();
     private long attempts;
     private final Map<String, UsedTicket> usedTickets = new HashMap<>();
@@ -210,9 +237,10 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     private record UsedTicket(String askId, long expiresAt) {}
 
     private UserEntity(ActorContext<Command> context, TimerScheduler<Command> timers, String user, Duration heartbeat,
-                       LoginLimit loginLimit, ActorRef<ClusterSharding.ShardCommand> shard) {
+                       LoginLimit loginLimit, RoomMembership roomMembership, ActorRef<ClusterSharding.ShardCommand> shard) {
         super(PersistenceId.of(ENTITY_KEY.name(), user));
         this.context = context;
+        this.roomMembership = roomMembership;
         this.timers = timers;
         this.user = user;
         this.silenceBoundNanos = heartbeat.toNanos() * 5 / 2;
@@ -274,7 +302,10 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
                     .filter(room -> !state.rooms().contains(room))
                     .<UserEvent>map(UserEvent.RoomTracked::new)
                     .toList();
-                return reconcile(state, tracked);
+                return tracked.isEmpty() ? reconcile(state) : reconcile(state, tracked).thenRun(after -> {
+                    tracked.forEach(event -> roomMembership.joined(((UserEvent.RoomTracked) event).room(), user));
+                    announceRooms(after, null);
+                });
             })
             .onCommand(SessionClosed.class, (state, closed) -> removeSession(state, closed.sessionId()))
             .onCommand(SessionTerminated.class, (state, gone) -> removeSession(state, gone.sessionId()))
@@ -299,6 +330,10 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
                 unconfirmed.remove(untrack.room());
                 return state.rooms().contains(untrack.room())
                     ? Effect().persist(new UserEvent.RoomUntracked(untrack.room()))
+                        .thenRun(after -> {
+                            roomMembership.left(untrack.room(), user);
+                            announceRooms(after, untrack.room());
+                        })
                     : Effect().none();
             })
             .onCommand(PresenceConfirmed.class, (state, confirmed) -> {
@@ -310,6 +345,21 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
                 scheduleIdleIfAlone(state);
                 return Effect().none();
             })
+            .onCommand(GetAccount.class, (state, get) -> {
+                get.replyTo().tell(new AccountExists(user, state.hasAccount()));
+                if (state.equals(UserState.EMPTY) && sessions.isEmpty() && unconfirmed.isEmpty() && shard != null) {
+                    shard.tell(new ClusterSharding.Passivate<>(context.getSelf())); // a made-up name: keep nothing
+                } else {
+                    scheduleIdleIfAlone(state);
+                }
+                return Effect().none();
+            })
+            .onCommand(GetRooms.class, (state, get) -> {
+                get.replyTo().tell(new RoomList(marks(state)));
+                scheduleIdleIfAlone(state);
+                return Effect().none();
+            })
+            .onCommand(MarkRead.class, this::onMarkRead)
             .onCommand(GetPresence.class, (state, get) -> {
                 if (rebuilding) {
                     return Effect().stash(); // answered once we know whether any session is left
@@ -341,6 +391,49 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             .onCommand(Revoke.class, this::onRevoke)
             .onCommand(Tick.class, this::onTick)
             .build();
+    }
+
+    // ------------------------------------------------------------------ the user's rooms
+
+    private Effect<UserEvent, UserState> onMarkRead(UserState state, MarkRead mark) {
+        String room = mark.room();
+        if (!state.rooms().contains(room)) {
+            mark.replyTo().tell(new ReadAnswer(room, 0, ErrorCode.NOT_FOUND, room + " is not one of your rooms"));
+            return Effect().none();
+        }
+        if (mark.seq() > mark.roomLastSeq()) {
+            mark.replyTo().tell(new ReadAnswer(room, 0, ErrorCode.INVALID,
+                "seq " + mark.seq() + " is beyond the room's lastSeq " + mark.roomLastSeq()));
+            return Effect().none();
+        }
+        long stored = state.lastRead(room);
+        if (mark.seq() <= stored) {
+            // Never backwards: the stored value is the answer, and nobody else hears of it.
+            mark.replyTo().tell(new ReadAnswer(room, stored, null, null));
+            return Effect().none();
+        }
+        return Effect().persist(new UserEvent.ReadMarked(room, mark.seq())).thenRun(after -> {
+            mark.replyTo().tell(new ReadAnswer(room, mark.seq(), null, null));
+            directories().forEach(directory ->
+                directory.tell(new SessionDirectory.ReadMoved(user, room, mark.seq(), mark.sessionId())));
+        });
+    }
+
+    private static List<RoomMark> marks(UserState state) {
+        return state.rooms().stream().map(room -> new RoomMark(room, state.lastRead(room))).toList();
+    }
+
+    /** Every node with a session of the user pushes the new list to them ({@code left}: a room they all leave). */
+    private void announceRooms(UserState state, String left) {
+        List<RoomMark> marks = marks(state);
+        directories().forEach(directory -> directory.tell(new SessionDirectory.RoomsChanged(user, marks, left)));
+    }
+
+    /** The directories of the nodes that hold the user's live sessions. */
+    private Set<ActorRef<SessionDirectory.Request>> directories() {
+        Set<ActorRef<SessionDirectory.Request>> directories = new HashSet<>();
+        sessions.values().forEach(session -> directories.add(session.directory()));
+        return directories;
     }
 
     // ------------------------------------------------------------------ the account
@@ -530,6 +623,8 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             if (!now.online() && now.lastSeen() != null) {
                 tellRoom(track.room(), presence(now));
             }
+            roomMembership.joined(track.room(), user);
+            announceRooms(now, null);
         });
     }
 

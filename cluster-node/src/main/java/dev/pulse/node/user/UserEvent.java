@@ -3,7 +3,8 @@ package dev.pulse.node.user;
 import dev.pulse.node.CborSerializable;
 
 /**
- * The user entity's journal: presence transitions (not every session), the rooms it informs, and the
+ * The user entity's journal: presence transitions (not every session), the user's rooms (joined and
+ * not left, and DM rooms with a message: they get the user's presence) with read markers, and the
  * account (its password hash, and logouts).
  */
 public sealed interface UserEvent extends CborSerializable {
@@ -15,6 +16,9 @@ public sealed interface UserEvent extends CborSerializable {
     record RoomTracked(String room) implements UserEvent {}
 
     record RoomUntracked(String room) implements UserEvent {}
+
+    /** The user read {@code room} up to {@code seq} (version 1.1 read markers; only ever forwards). */
+    record ReadMarked(String room, long seq) implements UserEvent {}
 
     /** Registration: the Argon2id hash (PHC string), never the password. */
     record AccountCreated(String passwordHash, long at) implements UserEvent {}

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pulse.node.TestNode;
 import dev.pulse.node.testkit.ChatPeer;
+import dev.pulse.node.testkit.Wire;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.PresenceStatus;
 import dev.pulse.protocol.ServerFrame;
@@ -94,6 +95,32 @@ class TwoNodeClusterTest {
         assertThat(gone.status()).isEqualTo(PresenceStatus.OFFLINE);
         assertThat(gone.lastSeen()).isNotNull();
         bob.close();
+    }
+
+    /** Version 1.1: the user's state follows the user across nodes (rooms, DMs, read markers, the directory). */
+    @Test
+    void aDmAndReadMarkersReachTheUsersSessionsOnTheOtherNode() {
+        ChatPeer carolHere = ChatPeer.connect(first.client(), "carol", T);
+        ChatPeer carolThere = ChatPeer.connect(second.client(), "carol", T);
+        ChatPeer dave = ChatPeer.connect(first.client(), "dave", T);
+        dave.send(new ClientFrame.Send("s", "dm:carol:dave", "d1", "hi carol"));
+        dave.expectReply("s", ServerFrame.Ack.class);
+        for (ChatPeer carol : List.of(carolHere, carolThere)) {
+            ServerFrame.Rooms rooms = carol.expectPush(ServerFrame.Rooms.class, r -> !r.rooms().isEmpty());
+            assertThat(rooms.rooms()).containsExactly(ServerFrame.RoomEntry.of("dm:carol:dave", 1, 0, 1, 0));
+        }
+        carolThere.send(new ClientFrame.Read("r", "dm:carol:dave", 1));
+        assertThat(carolThere.expectReply("r", ServerFrame.Read.class).seq()).isEqualTo(1);
+        assertThat(carolHere.expectPush(ServerFrame.Read.class)).isEqualTo(new ServerFrame.Read(null, "dm:carol:dave", 1));
+
+        carolHere.join("j", "cross-node-dir");
+        carolThere.expectPush(ServerFrame.Rooms.class, r -> r.rooms().stream().anyMatch(e -> e.room().equals("cross-node-dir")));
+        Wire.awaitUntil("the directory on the other node lists the room", T, () -> {
+            carolThere.send(new ClientFrame.Directory("d", "cross-node", 10));
+            return carolThere.expectReply("d", ServerFrame.Directory.class).rooms()
+                .contains(new ServerFrame.DirectoryEntry("cross-node-dir", 1, 0));
+        });
+        List.of(carolHere, carolThere, dave).forEach(ChatPeer::close);
     }
 
     /**

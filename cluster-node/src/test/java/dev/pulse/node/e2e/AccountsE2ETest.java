@@ -200,6 +200,26 @@ class AccountsE2ETest {
     }
 
     @Test
+    void aDmWithANameThatHasNoAccountIsNotFound() {
+        String token = client().register("dm-writer", PASSWORD).token();
+        ChatPeer writer = ChatPeer.open(client(), token);
+        assertThat(writer.expectNext().path("type").asText()).isEqualTo("welcome");
+        String ghostRoom = dev.pulse.protocol.Names.dmRoom("dm-writer", "dm-ghost");
+        writer.send(new dev.pulse.protocol.ClientFrame.Send("s1", ghostRoom, "m1", "anyone?"));
+        writer.send(new dev.pulse.protocol.ClientFrame.Join("j1", ghostRoom, null));
+        assertThat(writer.expectReply("s1", "error").path("code").asText()).isEqualTo("not_found");
+        assertThat(writer.expectReply("j1", "error").path("code").asText()).isEqualTo("not_found");
+
+        client().register("dm-reader", PASSWORD);
+        String realRoom = dev.pulse.protocol.Names.dmRoom("dm-reader", "dm-writer");
+        writer.send(new dev.pulse.protocol.ClientFrame.Send("s2", realRoom, "m2", "hello"));
+        writer.send(new dev.pulse.protocol.ClientFrame.Send("s3", realRoom, "m3", "in order"));
+        assertThat(writer.expectReply("s2", "ack").path("seq").asLong()).isEqualTo(1);
+        assertThat(writer.expectReply("s3", "ack").path("seq").asLong()).isEqualTo(2);
+        writer.close();
+    }
+
+    @Test
     void aSocketIsClosedWhenItsTokenExpires(@TempDir Path dir) {
         try (TestNode shortLived = TestNode.start(dir, Map.of("PULSE_AUTH", "accounts"),
                 // long enough to register and connect on a busy CI machine, short enough to wait for

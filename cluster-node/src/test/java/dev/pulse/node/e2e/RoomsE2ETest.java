@@ -1084,10 +1084,13 @@ class RoomsE2ETest {
         return LongStream.rangeClosed(from, to).boxed().toList();
     }
 
-    /** Presence pushes may interleave with anything; tests about rooms look past them. */
-    /** A push about other members (their presence, their joins and leaves), which other users' steps cause. */
+    /**
+     * A push about members (their presence, their joins and leaves) or about the user's own list of
+     * rooms (version 1.1, after a join): these may interleave with anything, and tests about a room's
+     * messages look past them.
+     */
     private static boolean isMemberNews(JsonNode frame) {
         String type = frame.path("type").asText();
-        return ("presence".equals(type) || "member".equals(type)) && !frame.has("ref");
+        return ("presence".equals(type) || "member".equals(type) || "rooms".equals(type)) && !frame.has("ref");
     }
 }

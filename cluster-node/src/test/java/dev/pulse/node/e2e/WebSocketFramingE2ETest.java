@@ -63,6 +63,7 @@ class WebSocketFramingE2ETest {
     private RawSocket open(String user) throws Exception {
         socket = RawSocket.open(node.httpPort(), node.client().login(user).token());
         assertThat(socket.readText()).contains("\"type\":\"welcome\"");
+        assertThat(socket.readText()).as("the user's rooms, right after welcome (version 1.1)").startsWith("{\"type\":\"rooms\"");
         return socket;
     }
 

@@ -140,6 +140,42 @@ class RoomEntityTest {
     // ------------------------------------------------------------------ posting
 
     @Test
+    void theSummaryCountsTheMentionsOfAUserAfterTheirReadMarker() {
+        Room room = room(10);
+        posted(room, "bob", "m1", "@alice hello");
+        posted(room, "bob", "m2", "hello all");
+        posted(room, "bob", "m3", "@alice @carol again, @alice");
+        posted(room, "carol", "m4", "mail alice@example.com");
+        RoomEntity.Summary all = room.kit().<RoomEntity.Summary>runCommand(
+            replyTo -> new RoomEntity.GetSummary("alice", 0, replyTo)).reply();
+        assertThat(all).isEqualTo(new RoomEntity.Summary(4, 2));
+        RoomEntity.Summary afterOne = room.kit().<RoomEntity.Summary>runCommand(
+            replyTo -> new RoomEntity.GetSummary("alice", 1, replyTo)).reply();
+        assertThat(afterOne).isEqualTo(new RoomEntity.Summary(4, 1));
+        assertThat(room.kit().<RoomEntity.Summary>runCommand(replyTo -> new RoomEntity.GetSummary("dave", 0, replyTo)).reply())
+            .isEqualTo(new RoomEntity.Summary(4, 0));
+    }
+
+    @Test
+    void aDmRoomSaysItHoldsAMessageForBothItsUsersOnEveryWrite() {
+        List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+        String id = "dm:alice:bob";
+        PersistenceId pid = PersistenceId.of("Room", id + "-" + ROOMS.incrementAndGet());
+        DirectMessages record = (roomId, user) -> told.add(roomId + " for " + user);
+        Room dm = new Room(id, pid, EventSourcedBehaviorTestKit.create(testKit.system(),
+            RoomEntity.create(id, pid, new RoomSettings(10, 100, Duration.ofSeconds(3)), reader, JOURNAL, record)));
+        posted(dm, "alice", "m1", "hi");
+        assertThat(told).containsExactlyInAnyOrder("dm:alice:bob for alice", "dm:alice:bob for bob");
+
+        String publicId = "room-" + ROOMS.incrementAndGet();
+        PersistenceId publicPid = PersistenceId.of("Room", publicId);
+        Room open = new Room(publicId, publicPid, EventSourcedBehaviorTestKit.create(testKit.system(),
+            RoomEntity.create(publicId, publicPid, new RoomSettings(10, 100, Duration.ofSeconds(3)), reader, JOURNAL, record)));
+        posted(open, "alice", "m1", "hi");
+        assertThat(told).as("a public room tells nobody").hasSize(2);
+    }
+
+    @Test
     void postsGetGapFreeSequenceNumbersAndAreJournaledInOrder() {
         Room room = room(100);
         long before = System.currentTimeMillis();

@@ -44,6 +44,7 @@ public final class ChatPeer implements AutoCloseable {
     private final List<JsonNode> inbox = new ArrayList<>();
     private final List<JsonNode> received = new ArrayList<>();
     private JsonNode welcome;
+    private JsonNode rooms;
     private int syncs;
 
     private ChatPeer(PulseConnection connection, String user, Duration timeout) {
@@ -54,7 +55,10 @@ public final class ChatPeer implements AutoCloseable {
 
     // ================================================================== opening
 
-    /** Logs {@code user} in, opens a socket and expects the {@code welcome} as its first frame. */
+    /**
+     * Logs {@code user} in, opens a socket and expects the {@code welcome} as its first frame and the
+     * user's {@code rooms} (version 1.1) as its second.
+     */
     public static ChatPeer connect(PulseClient client, String user) {
         return connect(client, user, DEFAULT_TIMEOUT);
     }
@@ -67,6 +71,9 @@ public final class ChatPeer implements AutoCloseable {
             assertThat(welcome.path("type").asText()).as("first frame: %s", welcome).isEqualTo("welcome");
             assertThat(welcome.path("user").asText()).isEqualTo(user);
             peer.welcome = welcome;
+            JsonNode rooms = peer.expectNext();
+            assertThat(rooms.path("type").asText()).as("second frame: %s", rooms).isEqualTo("rooms");
+            peer.rooms = rooms;
             return peer;
         } catch (RuntimeException | Error e) {
             peer.close();
@@ -95,6 +102,11 @@ public final class ChatPeer implements AutoCloseable {
     /** The {@code welcome} that {@link #connect} took (null for a peer {@link #open opened} with a token). */
     public JsonNode welcome() {
         return welcome;
+    }
+
+    /** The {@code rooms} frame that {@link #connect} took right after the welcome. */
+    public JsonNode rooms() {
+        return rooms;
     }
 
     // ================================================================== sending

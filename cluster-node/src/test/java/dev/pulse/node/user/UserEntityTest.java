@@ -62,6 +62,8 @@ class UserEntityTest {
     private static ActorRef<SessionDirectory.Request> directory;
     /** The sign-outs this node's stand-in directory was told of. */
     private static TestProbe<SessionDirectory.SignOut> signOuts;
+    /** The rooms changes and read moves this node's stand-in directory was told of. */
+    private static TestProbe<SessionDirectory.Request> notices;
 
     @BeforeAll
     static void start() {
@@ -85,13 +87,18 @@ class UserEntityTest {
                     }
                     command = new RoomEntity.PresenceChanged(change.user(), change.status(), change.lastSeen(), null);
                 }
-                roomsRef.tell(new RoomCall(entity.getEntityId(), command));
+                // "quiet-" rooms are for tests of the user's list: what they hear is not the point there.
+                if (!entity.getEntityId().startsWith("quiet-")) {
+                    roomsRef.tell(new RoomCall(entity.getEntityId(), command));
+                }
                 return Behaviors.same();
             })));
         // This node's session directory, as a user entity that restarts asks it: it knows the
         // sessions listed in LIVE_ELSEWHERE.
         signOuts = testKit.createTestProbe(SessionDirectory.SignOut.class);
         ActorRef<SessionDirectory.SignOut> signOutsRef = signOuts.ref();
+        notices = testKit.createTestProbe(SessionDirectory.Request.class);
+        ActorRef<SessionDirectory.Request> noticesRef = notices.ref();
         directory = testKit.spawn(Behaviors.setup(context -> {
             ActorRef<SessionDirectory.Request> self = context.getSelf();
             context.getSystem().receptionist().tell(Receptionist.register(SessionDirectory.KEY, self));
@@ -100,6 +107,8 @@ class UserEntityTest {
                     find.replyTo().tell(new UserEntity.SessionsFound(self, LIVE_ELSEWHERE.getOrDefault(find.user(), List.of())));
                 } else if (request instanceof SessionDirectory.SignOut signOut) {
                     signOutsRef.tell(signOut);
+                } else {
+                    noticesRef.tell(request);
                 }
                 return Behaviors.same();
             });
@@ -512,6 +521,93 @@ class UserEntityTest {
     }
 
     // ------------------------------------------------------------------ the account
+
+    // ------------------------------------------------------------------ the user's rooms (version 1.1)
+
+    private static List<UserEntity.RoomMark> roomsOf(ActorRef<UserEntity.Command> entity) {
+        TestProbe<UserEntity.RoomList> probe = testKit.createTestProbe();
+        entity.tell(new UserEntity.GetRooms(probe.ref()));
+        return probe.receiveMessage().rooms();
+    }
+
+    /** The next rooms change or read move for {@code user} (other tests' users are told the same probe). */
+    private static SessionDirectory.Request noticeFor(String user) {
+        while (true) {
+            SessionDirectory.Request notice = notices.receiveMessage(Duration.ofSeconds(5));
+            if (user.equals(about(notice))) {
+                return notice;
+            }
+        }
+    }
+
+    private static String about(SessionDirectory.Request notice) {
+        return notice instanceof SessionDirectory.RoomsChanged changed ? changed.user()
+            : notice instanceof SessionDirectory.ReadMoved moved ? moved.user() : null;
+    }
+
+    /** The notices for {@code user} that come within NONE. */
+    private static List<SessionDirectory.Request> noticesFor(String user) {
+        List<SessionDirectory.Request> got = new ArrayList<>();
+        long deadline = System.nanoTime() + NONE.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return got;
+            }
+            SessionDirectory.Request notice;
+            try {
+                notice = notices.receiveMessage(Duration.ofNanos(left));
+            } catch (AssertionError quiet) {
+                return got;
+            }
+            if (user.equals(about(notice))) {
+                got.add(notice);
+            }
+        }
+    }
+
+    private static UserEntity.ReadAnswer markRead(ActorRef<UserEntity.Command> entity, String room, long seq, long lastSeq) {
+        TestProbe<UserEntity.ReadAnswer> probe = testKit.createTestProbe();
+        entity.tell(new UserEntity.MarkRead(room, seq, lastSeq, "s1", probe.ref()));
+        return probe.receiveMessage();
+    }
+
+    @Test
+    void roomsAndReadMarkersOutliveTheEntityAndRepeatsChangeNothing() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
+        entity.tell(new UserEntity.TrackRoom("quiet-general"));
+        assertThat(((SessionDirectory.RoomsChanged) noticeFor(user)).rooms())
+            .containsExactly(new UserEntity.RoomMark("quiet-general", 0));
+        entity.tell(new UserEntity.TrackRoom("quiet-general")); // a second join: nothing to journal or push
+        entity.tell(new UserEntity.TrackRoom("quiet-dm"));
+        assertThat(((SessionDirectory.RoomsChanged) noticeFor(user)).rooms()).extracting(UserEntity.RoomMark::room)
+            .containsExactly("quiet-dm", "quiet-general");
+
+        assertThat(markRead(entity, "quiet-general", 5, 7)).isEqualTo(new UserEntity.ReadAnswer("quiet-general", 5, null, null));
+        assertThat(noticeFor(user)).isEqualTo(new SessionDirectory.ReadMoved(user, "quiet-general", 5, "s1"));
+        assertThat(markRead(entity, "quiet-general", 5, 7).seq()).as("the same marker again").isEqualTo(5);
+        assertThat(markRead(entity, "quiet-general", 3, 7).seq()).as("never backwards").isEqualTo(5);
+        assertThat(noticesFor(user)).as("no move to tell").isEmpty();
+        assertThat(markRead(entity, "quiet-general", 8, 7).error()).isEqualTo(dev.pulse.protocol.ErrorCode.INVALID);
+        assertThat(markRead(entity, "quiet-random", 1, 7).error()).isEqualTo(dev.pulse.protocol.ErrorCode.NOT_FOUND);
+
+        testKit.stop(entity);
+        ActorRef<UserEntity.Command> again = spawn(user, LONG_HEARTBEAT);
+        assertThat(roomsOf(again)).containsExactly(new UserEntity.RoomMark("quiet-dm", 0),
+            new UserEntity.RoomMark("quiet-general", 5));
+
+        // Leaving forgets the room and its marker, and every session is told which room went.
+        again.tell(new UserEntity.SessionOpened("s2", session().ref(), directory, "token"));
+        again.tell(new UserEntity.UntrackRoom("quiet-general"));
+        SessionDirectory.RoomsChanged left = (SessionDirectory.RoomsChanged) noticeFor(user);
+        assertThat(left.left()).isEqualTo("quiet-general");
+        assertThat(left.rooms()).extracting(UserEntity.RoomMark::room).containsExactly("quiet-dm");
+        again.tell(new UserEntity.TrackRoom("quiet-general"));
+        noticeFor(user);
+        assertThat(roomsOf(again)).contains(new UserEntity.RoomMark("quiet-general", 0));
+    }
 
     @Test
     void anAccountIsMadeOnceAndOutlivesItsEntity() {
