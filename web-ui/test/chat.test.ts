@@ -244,6 +244,71 @@ describe('ChatClient', () => {
     expect(c.rooms.get('random')!.unread).toBe(0);
   });
 
+  it('opens a DM the server lists, with its badge, without any click', async () => {
+    const { c, s } = await connected();
+    s.deliver({ type: 'rooms', rooms: [{ room: 'general', lastSeq: 0, lastRead: 0 }] });
+    s.deliver({
+      type: 'rooms',
+      rooms: [
+        { room: 'dm:alice:bob', lastSeq: 1, lastRead: 0, unread: 1 },
+        { room: 'general', lastSeq: 0, lastRead: 0 },
+      ],
+    });
+    expect(c.rooms.get('dm:alice:bob')!.unread).toBe(1);
+    expect(s.last('join')).toMatchObject({ room: 'dm:alice:bob' });
+    expect(c.active).toBe('general');
+  });
+
+  it('drops a room left on another device, and keeps one whose join is on its way', async () => {
+    const { c, s } = await connected();
+    s.deliver({ type: 'rooms', rooms: [{ room: 'general', lastSeq: 0, lastRead: 0 }, { room: 'random', lastSeq: 3, lastRead: 0, unread: 3 }] });
+    expect([...c.rooms.keys()].sort()).toEqual(['general', 'random']);
+    c.open('fresh'); // not listed by the server yet
+    const sentBefore = s.sent.length;
+    s.deliver({ type: 'rooms', rooms: [{ room: 'general', lastSeq: 0, lastRead: 0 }] });
+    expect([...c.rooms.keys()].sort()).toEqual(['fresh', 'general']);
+    expect(s.sent.slice(sentBefore).filter((f) => f.type === 'leave')).toEqual([]);
+  });
+
+  it('sends the read marker of the room looked at, and follows markers moved on another device', async () => {
+    const { c, s } = await connected(2, [msg('general', 1), msg('general', 2)]);
+    s.deliver({ type: 'rooms', rooms: [{ room: 'general', lastSeq: 2, lastRead: 0, unread: 2 }, { room: 'random', lastSeq: 5, lastRead: 0, unread: 5, mentions: 1 }] });
+    c.setActive('general');
+    vi.advanceTimersByTime(1000);
+    expect(s.last('read')).toMatchObject({ room: 'general', seq: 2 });
+    s.deliver({ type: 'read', ref: s.last('read')!.ref, room: 'general', seq: 2 });
+    const random = c.rooms.get('random')!;
+    expect([random.unread, random.mentions]).toEqual([5, 1]);
+    random.streamSeq = 5;
+    s.deliver({ type: 'read', room: 'random', seq: 5 });
+    expect([random.unread, random.mentions, random.lastRead]).toEqual([0, 0, 5]);
+    s.deliver({ type: 'read', room: 'random', seq: 3 }); // never backwards
+    expect(random.lastRead).toBe(5);
+  });
+
+  it('notifies of a DM or a mention only while the page is hidden', async () => {
+    const notes: string[] = [];
+    let shown = true;
+    const h = harness();
+    const c = new ChatClient({ ...h.deps, visible: () => shown, notify: (title) => void notes.push(title) });
+    await c.start('alice', { rooms: ['general', 'dm:alice:bob'] });
+    const s = h.socket();
+    s.open();
+    s.deliver({ ...msg('general', 1, 'bob'), text: 'hi @alice', mentions: ['alice'] });
+    s.deliver(msg('dm:alice:bob', 1, 'bob'));
+    expect(notes).toEqual([]);
+    expect(c.rooms.get('dm:alice:bob')!.unread).toBe(1);
+    shown = false;
+    s.deliver({ ...msg('general', 2, 'bob'), text: 'and @alice again', mentions: ['alice'] });
+    s.deliver(msg('general', 3, 'bob'));
+    s.deliver(msg('dm:alice:bob', 2, 'bob'));
+    expect(notes).toEqual(['bob mentioned you', 'Message from bob']);
+    expect([c.rooms.get('general')!.unread, c.rooms.get('general')!.mentions]).toEqual([2, 1]);
+    shown = true;
+    c.pageShown();
+    expect(c.rooms.get('general')!.unread).toBe(0);
+  });
+
   it('opens DMs under the sorted room name', async () => {
     const { c, s } = await connected();
     expect(c.openDm('aaron')).toBe('dm:aaron:alice');

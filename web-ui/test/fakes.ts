@@ -25,11 +25,12 @@ export class FakeSocket implements SocketLike {
     this.readyState = 3;
   }
 
-  /** The server accepts the connection and says welcome. */
-  open(user = 'alice', node = '127.0.0.1:7355'): void {
+  /** The server accepts the connection and says welcome, then lists the user's rooms (`rooms`, version 1.1). */
+  open(user = 'alice', node = '127.0.0.1:7355', rooms: object[] = []): void {
     this.readyState = 1;
     this.onopen?.({});
     this.deliver({ type: 'welcome', user, session: 's1', node, heartbeatMs: 15000, protocol: 1 });
+    this.deliver({ type: 'rooms', rooms });
   }
 
   deliver(frame: object): void {

@@ -38,7 +38,7 @@ function reply(name: string, ref: string | undefined): Frame {
 // ------------------------------------------------------------------------------------ server frames
 
 /** What the client expects of each field; typed against ServerFrame so the table follows protocol.ts. */
-type Kind = 'string' | 'number' | 'boolean' | 'members' | 'messages' | 'strings';
+type Kind = 'string' | 'number' | 'boolean' | 'members' | 'messages' | 'strings' | 'roomEntries' | 'directoryEntries';
 type Field = { kind: Kind; optional?: true };
 type ShapeOf<F> = { [P in Exclude<keyof F, 'type'>]-?: Field };
 type Shapes = { [T in ServerFrame['type']]: ShapeOf<Extract<ServerFrame, { type: T }>> };
@@ -61,7 +61,13 @@ const SHAPES: Shapes = {
   presence: { ref: optStr, user: optStr, status: optStr, lastSeen: optStr, users: { kind: 'members', optional: true } },
   pong: { ref: optStr },
   error: { ref: optStr, code: str, message: optStr, retryAfterMs: optNum },
+  rooms: { rooms: { kind: 'roomEntries' } },
+  read: { ref: optStr, room: str, seq: num },
+  directory: { ref: optStr, rooms: { kind: 'directoryEntries' } },
 };
+
+const ROOM_ENTRY: Record<string, Field> = { room: str, lastSeq: num, lastRead: num, unread: optNum, mentions: optNum };
+const DIRECTORY_ENTRY: Record<string, Field> = { room: str, members: num, lastSeq: num };
 
 const MEMBER: Record<string, Field> = { user: str, status: str, lastSeen: optStr };
 const MESSAGE: Record<string, Field> = SHAPES.message;
@@ -92,6 +98,13 @@ function expectShape(value: Record<string, unknown>, shape: Record<string, Field
           expectShape(m, MESSAGE, `${at}[${i}]`);
         });
         break;
+      case 'roomEntries':
+      case 'directoryEntries':
+        expect(Array.isArray(v), at).toBe(true);
+        (v as Record<string, unknown>[]).forEach((e, i) =>
+          expectShape(e, field.kind === 'roomEntries' ? ROOM_ENTRY : DIRECTORY_ENTRY, `${at}[${i}]`),
+        );
+        break;
       case 'strings':
         expect(Array.isArray(v), at).toBe(true);
         (v as unknown[]).forEach((s, i) => expect(typeof s, `${at}[${i}]`).toBe('string'));
@@ -112,6 +125,7 @@ describe('golden server frames', () => {
     expect(all).toEqual(
       [
         'ack',
+        'directory',
         'error-invalid',
         'error-rate-limited',
         'history',
@@ -122,6 +136,8 @@ describe('golden server frames', () => {
         'pong',
         'presence-list',
         'presence-push',
+        'read',
+        'rooms',
         'synced',
         'typing',
         'welcome',
@@ -316,6 +332,26 @@ const BUILDERS: Record<string, () => Promise<void>> = {
     const reqs = new Requests({ canSend: () => true, send: (f) => void sent.push(f as Frame) });
     void reqs.request({ type: 'presence', users: ['bob', 'carol'] });
     expectSameFrame(sent[0], 'presence');
+  },
+  async read() {
+    // the marker of the room being looked at goes out once its newest message is shown
+    const h = harness();
+    const c = new ChatClient(h.deps);
+    await c.start('alice', { rooms: ['general'] });
+    const s = h.socket();
+    s.open();
+    s.deliver({ type: 'joined', ref: last(s, 'join')!.ref, room: 'general', lastSeq: 57, members: [] });
+    await flush();
+    s.deliver({ type: 'history', ref: last(s, 'history')!.ref, room: 'general', messages: [msg('general', 57)], hasMore: true });
+    await flush();
+    c.setActive('general');
+    vi.advanceTimersByTime(1000);
+    expectSameFrame(last(s, 'read'), 'read');
+  },
+  async directory() {
+    const { c, s } = await fedWithFixtures();
+    void c.browse('dev');
+    expectSameFrame(last(s, 'directory'), 'directory');
   },
   async ping() {
     // the heartbeat ping carries no ref: its pong is not awaited, any frame proves the node alive

@@ -5,7 +5,18 @@
 
 import { RoomChannel } from './channel';
 import { Connection, type ConnectionDeps, type ConnState, type WelcomeFrame } from './connection';
-import { dmRoom, isDmRoom, isValidRoom, newMessageId, type Member, type ServerFrame } from './protocol';
+import {
+  dmPeer,
+  dmRoom,
+  isDmRoom,
+  isValidRoom,
+  newMessageId,
+  type ChatMessage,
+  type DirectoryEntry,
+  type Member,
+  type RoomEntry,
+  type ServerFrame,
+} from './protocol';
 import { Requests } from './requests';
 import type { RoomState } from './room';
 
@@ -14,11 +25,17 @@ export { RequestError } from './requests';
 
 export interface ChatDeps extends ConnectionDeps {
   requestTimeoutMs?: number;
-  /** Where the joined rooms of each user are remembered (localStorage in the browser). */
+  /** Where the joined rooms of each user are cached (localStorage in the browser); the server's list wins. */
   storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+  /** Whether the person can see the page now (the tab is visible): only then does reading move the marker. */
+  visible?: () => boolean;
+  /** A DM or a mention arrived while the page is hidden (a desktop notification in the browser). */
+  notify?: (title: string, body: string, room: string) => void;
 }
 
 const TYPING_SHOW_MS = 4000;
+/** Read markers go out at most this often per room while messages stream in. */
+const READ_DEBOUNCE_MS = 1000;
 
 /** Names as people read them: digits as numbers, so u2 comes before u10. */
 const NATURAL = new Intl.Collator('en', { numeric: true });
@@ -33,6 +50,14 @@ export class ChatClient {
   private readonly requests: Requests;
   private readonly channels = new Map<string, RoomChannel>();
   private typingTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The rooms the server listed last (version 1.1): a room that leaves this list was left on another device. */
+  private serverRooms = new Set<string>();
+  /** Whether a `rooms` frame came since the last welcome. */
+  private roomsListed = false;
+  /** The highest read marker sent (or heard of) per room, and rooms whose marker is due. */
+  private readonly readSent = new Map<string, number>();
+  private readonly readDue = new Set<string>();
+  private readTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly listeners = new Set<() => void>();
   private notifyQueued = false;
 
@@ -156,10 +181,27 @@ export class ChatClient {
   }
 
   setActive(room: string): void {
+    const switched = this.active !== room;
     this.active = room;
     const ch = this.channels.get(room);
-    if (ch) ch.state.unread = 0;
+    if (ch) {
+      if (switched) ch.state.dividerAfter = ch.state.lastRead;
+      ch.state.unread = 0;
+      ch.state.mentions = 0;
+      this.markRead(room);
+    }
     this.changed();
+  }
+
+  /** The page became visible again: what the active room shows now counts as read. */
+  pageShown(): void {
+    if (this.active) this.setActive(this.active);
+  }
+
+  /** Public rooms whose name contains `query`, most members first (version 1.1 directory). */
+  async browse(query: string, limit = 50): Promise<DirectoryEntry[]> {
+    const reply = await this.requests.request({ type: 'directory', query, limit });
+    return reply.type === 'directory' ? reply.rooms : [];
   }
 
   /** Sends a message optimistically; returns its id. */
@@ -216,6 +258,8 @@ export class ChatClient {
 
   private onWelcome(_f: WelcomeFrame): void {
     this.presence.set(this.user, { user: this.user, status: 'online' });
+    this.serverRooms = new Set();
+    this.roomsListed = false;
     for (const ch of this.channels.values()) void ch.join();
     this.changed();
   }
@@ -233,10 +277,16 @@ export class ChatClient {
         const ch = this.channels.get(f.room);
         if (!ch) return;
         const isNew = ch.received(f);
-        if (isNew && f.from !== this.user && this.active !== f.room) ch.state.unread++;
+        if (isNew) this.counted(ch.state, f);
         this.changed();
         break;
       }
+      case 'rooms':
+        this.onRooms(f.rooms);
+        break;
+      case 'read':
+        this.onRead(f.room, f.seq);
+        break;
       case 'typing': {
         const ch = this.channels.get(f.room);
         if (ch && f.user !== this.user) {
@@ -273,12 +323,123 @@ export class ChatClient {
     }
   }
 
+  // ---------------------------------------------------------------- the user's rooms (version 1.1)
+
+  /**
+   * The server's list of the user's rooms: rooms it lists that this page lacks are opened (a DM that
+   * just arrived, a room joined on another device) with the server's counts; a room that was listed
+   * before and is not any more was left on another device and goes. Rooms this page opened that the
+   * server does not list yet are kept: their join is on its way.
+   */
+  private onRooms(entries: RoomEntry[]): void {
+    const listed = new Set(entries.map((e) => e.room));
+    for (const room of [...this.channels.keys()]) {
+      if (this.serverRooms.has(room) && !listed.has(room)) this.dropChannel(room);
+    }
+    const first = this.serverRooms.size === 0 && !this.roomsListed;
+    this.roomsListed = true;
+    this.serverRooms = listed;
+    if (first && entries.length === 0 && this.channels.size === 0) {
+      this.open('general'); // a user with no rooms anywhere starts where everyone is
+      return;
+    }
+    for (const e of entries) {
+      if (!isValidRoom(e.room)) continue;
+      const isNewHere = !this.channels.has(e.room);
+      const ch = this.channel(e.room);
+      const r = ch.state;
+      r.lastRead = Math.max(r.lastRead, e.lastRead);
+      if ((this.readSent.get(e.room) ?? 0) < e.lastRead) this.readSent.set(e.room, e.lastRead);
+      if (this.active === e.room) {
+        r.unread = 0;
+        r.mentions = 0;
+      } else {
+        r.unread = e.unread ?? 0;
+        r.mentions = e.mentions ?? 0;
+        if (isNewHere) r.dividerAfter = e.lastRead;
+      }
+      if (isNewHere && this.isOpen()) void ch.join();
+    }
+    if (this.active === null) this.active = this.channels.keys().next().value ?? null;
+    this.saveRooms();
+    this.changed();
+  }
+
+  /** Another device of the user read `room` up to `seq`. */
+  private onRead(room: string, seq: number): void {
+    const ch = this.channels.get(room);
+    if (!ch) return;
+    const r = ch.state;
+    if (seq <= r.lastRead) return;
+    r.lastRead = seq;
+    if ((this.readSent.get(room) ?? 0) < seq) this.readSent.set(room, seq);
+    r.unread = this.active === room ? 0 : Math.max(0, r.streamSeq - seq);
+    if (seq >= r.streamSeq) r.mentions = 0;
+    this.changed();
+  }
+
+  /**
+   * A new message: read at once when it is being looked at; else it counts for the badges (and the
+   * title), and a DM or a mention notifies while the page is hidden.
+   */
+  private counted(r: RoomState, m: ChatMessage): void {
+    if (this.active === m.room && this.visible()) {
+      this.markRead(m.room);
+      return;
+    }
+    if (m.from === this.user) return;
+    const mentionsMe = (m.mentions ?? []).includes(this.user);
+    r.unread++;
+    if (mentionsMe) r.mentions++;
+    if (!this.visible() && (mentionsMe || dmPeer(m.room, this.user) !== null)) {
+      this.deps.notify?.(mentionsMe ? `${m.from} mentioned you` : `Message from ${m.from}`, m.text, m.room);
+    }
+  }
+
+  /** Sends the room's read marker (its newest message) soon, at most once per READ_DEBOUNCE_MS. */
+  private markRead(room: string): void {
+    this.readDue.add(room);
+    if (this.readTimer) return;
+    this.readTimer = setTimeout(() => {
+      this.readTimer = null;
+      for (const due of this.readDue) {
+        const r = this.channels.get(due)?.state;
+        if (!r || !this.isOpen()) continue;
+        const seq = r.streamSeq;
+        if (seq <= (this.readSent.get(due) ?? 0)) continue;
+        this.readSent.set(due, seq);
+        r.lastRead = Math.max(r.lastRead, seq);
+        // a room not in the user's list yet (its join is on its way) answers not_found: nothing to do
+        this.requests.request({ type: 'read', room: due, seq }).catch(() => this.readSent.delete(due));
+      }
+      this.readDue.clear();
+    }, READ_DEBOUNCE_MS);
+  }
+
+  private visible(): boolean {
+    return this.deps.visible ? this.deps.visible() : true;
+  }
+
+  /** Forgets a room left on another device (no leave: the server has left it already). */
+  private dropChannel(room: string): void {
+    const ch = this.channels.get(room);
+    if (!ch) return;
+    this.channels.delete(room);
+    ch.close();
+    if (this.active === room) this.active = this.channels.keys().next().value ?? null;
+  }
+
   // ---------------------------------------------------------------- rooms
 
   /** Drops all state of the current user from memory; their channels send nothing any more. */
   private forget(): void {
     if (this.typingTimer) clearTimeout(this.typingTimer);
     this.typingTimer = null;
+    if (this.readTimer) clearTimeout(this.readTimer);
+    this.readTimer = null;
+    this.readDue.clear();
+    this.readSent.clear();
+    this.serverRooms = new Set();
     for (const ch of this.channels.values()) ch.close();
     this.channels.clear();
     this.presence.clear();
@@ -333,7 +494,7 @@ export class ChatClient {
     } catch {
       // ignore broken storage
     }
-    return ['general'];
+    return []; // the server's list comes right after welcome (a brand-new user starts in general)
   }
 
   private saveRooms(): void {

@@ -26,6 +26,22 @@ export interface LoginResult {
   expiresAt: string;
 }
 
+/** Version 1.1: one of the user's rooms, as the `rooms` frame lists it. */
+export interface RoomEntry {
+  room: string;
+  lastSeq: number;
+  lastRead: number;
+  unread?: number;
+  mentions?: number;
+}
+
+/** Version 1.1: a public room in the directory. */
+export interface DirectoryEntry {
+  room: string;
+  members: number;
+  lastSeq: number;
+}
+
 export type ServerFrame =
   | { type: 'welcome'; user: string; session: string; node: string; heartbeatMs: number; protocol: number }
   | { type: 'joined'; ref?: string; room: string; lastSeq: number; members?: Member[] }
@@ -38,6 +54,9 @@ export type ServerFrame =
   | { type: 'member'; room: string; user: string; event: 'joined' | 'left' | (string & {}) }
   | { type: 'presence'; ref?: string; user?: string; status?: Status; lastSeen?: string; users?: Member[] }
   | { type: 'pong'; ref?: string }
+  | { type: 'rooms'; rooms: RoomEntry[] }
+  | { type: 'read'; ref?: string; room: string; seq: number }
+  | { type: 'directory'; ref?: string; rooms: DirectoryEntry[] }
   | { type: 'error'; ref?: string; code: string; message?: string; retryAfterMs?: number };
 
 export type ClientFrame =
@@ -47,7 +66,9 @@ export type ClientFrame =
   | { type: 'history'; ref?: string; room: string; before?: number; limit?: number }
   | { type: 'typing'; ref?: string; room: string }
   | { type: 'presence'; ref?: string; users: string[] }
-  | { type: 'ping'; ref?: string };
+  | { type: 'ping'; ref?: string }
+  | { type: 'read'; ref?: string; room: string; seq: number }
+  | { type: 'directory'; ref?: string; query: string; limit: number };
 
 export const USER_RE = /^[a-z0-9_.-]{1,32}$/;
 export const ROOM_RE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;

@@ -52,6 +52,12 @@ export class RoomState {
   /** user → time (ms) when their typing indicator expires. */
   readonly typing = new Map<string, number>();
   unread = 0;
+  /** Version 1.1: messages after the read marker that mention the user. */
+  mentions = 0;
+  /** Version 1.1: the user's read marker (on every device). */
+  lastRead = 0;
+  /** Where the "new messages" divider goes: the read marker when the room was last opened. */
+  dividerAfter = 0;
   error?: string;
 
   constructor(name: string) {

@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
 import { startsGroup } from './format';
@@ -8,6 +9,7 @@ import { Message } from './Message';
 export function MessageList({ client, room }: { client: ChatClient; room: string }) {
   const r = client.rooms.get(room)!;
   const messages = r.messages(client.user);
+  const firstNew = r.dividerAfter > 0 ? messages.find((m) => m.seq !== undefined && m.seq > r.dividerAfter && m.from !== client.user)?.seq : undefined;
   const ref = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const prevFirst = useRef<string | undefined>(undefined);
@@ -68,7 +70,15 @@ export function MessageList({ client, room }: { client: ChatClient; room: string
           )}
         </div>
         {messages.map((m, i) => (
-          <Message key={m.key} m={m} first={startsGroup(messages[i - 1], m)} mine={m.from === client.user} client={client} room={room} />
+          <Fragment key={m.key}>
+            {/* the read marker as it was when the room was opened: where the new messages start */}
+            {m.seq !== undefined && m.seq === firstNew && (
+              <div class="new-divider" role="separator">
+                New messages
+              </div>
+            )}
+            <Message m={m} first={startsGroup(messages[i - 1], m)} mine={m.from === client.user} client={client} room={room} />
+          </Fragment>
         ))}
       </div>
       {newBelow && (

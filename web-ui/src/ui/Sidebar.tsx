@@ -1,13 +1,20 @@
 import { useState } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
+import type { DirectoryEntry } from '../client/protocol';
 import { isDmRoom, isValidRoom, isValidUser, normalizeName } from '../client/protocol';
 import { colorOf, roomLabel } from './labels';
+
+const members = (n: number) => (n === 1 ? '1 member' : `${n} members`);
 
 /** Rooms and DMs with unread badges, forms to join a room or message a user, and sign-out. */
 export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onPick: () => void; onSignOut: () => void }) {
   const [roomInput, setRoomInput] = useState('');
   const [dmInput, setDmInput] = useState('');
   const [error, setError] = useState('');
+  const [browsing, setBrowsing] = useState<DirectoryEntry[] | null>(null);
+  const [browseQuery, setBrowseQuery] = useState('');
+  /** What the directory says of the name in the join box: null while unknown. */
+  const [known, setKnown] = useState<{ name: string; room?: DirectoryEntry } | null>(null);
   const rooms = [...client.rooms.values()];
   const channels = rooms.filter((r) => !isDmRoom(r.name));
   const dms = rooms.filter((r) => isDmRoom(r.name));
@@ -30,6 +37,30 @@ export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onP
     onPick();
   }
 
+  /** The directory: public rooms whose name contains the query, most members first. */
+  async function browse(query: string) {
+    setBrowseQuery(query);
+    try {
+      setBrowsing(await client.browse(normalizeName(query)));
+    } catch {
+      setError('The room directory is unavailable; try again.');
+    }
+  }
+
+  /** "Join or create" says which, from the directory. */
+  async function lookUp(name: string) {
+    try {
+      const rooms = await client.browse(name, 100);
+      setKnown({ name, room: rooms.find((r) => r.room === name) });
+    } catch {
+      setKnown(null);
+    }
+  }
+
+  const typed = normalizeName(roomInput);
+  const existing = known?.name === typed ? known.room : undefined;
+  const joinLabel = known?.name !== typed ? 'Join or create a room' : existing ? `Join #${typed}` : `Create #${typed}`;
+
   function openDm(e: Event) {
     e.preventDefault();
     const peer = normalizeName(dmInput);
@@ -43,7 +74,7 @@ export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onP
     onPick();
   }
 
-  const item = (name: string, unread: number) => (
+  const item = (name: string, unread: number, mentions: number) => (
     <li key={name}>
       <button
         class={`room-link ${client.active === name ? 'active' : ''}`}
@@ -52,6 +83,11 @@ export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onP
         onClick={() => pick(name)}
       >
         <span class="room-name">{roomLabel(name, client.user)}</span>
+        {mentions > 0 && (
+          <span class="badge mention-badge" aria-label={`${mentions} mentions`}>
+            @{mentions > 99 ? '99+' : mentions}
+          </span>
+        )}
         {unread > 0 && (
           <span class="badge" aria-label={`${unread} unread`}>
             {unread > 99 ? '99+' : unread}
@@ -73,18 +109,60 @@ export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onP
         </button>
       </header>
       <h3>Rooms</h3>
-      <ul class="room-list">{channels.map((r) => item(r.name, r.unread))}</ul>
+      <ul class="room-list">{channels.map((r) => item(r.name, r.unread, r.mentions))}</ul>
       <form class="mini-form" onSubmit={joinRoom}>
         <label class="sr-only" for="join-room">
           Join or create a room
         </label>
-        <input id="join-room" placeholder="Join or create a room" value={roomInput} onInput={(e) => setRoomInput((e.target as HTMLInputElement).value)} />
-        <button type="submit" aria-label="Join room">
+        <input
+          id="join-room"
+          placeholder="Join or create a room"
+          value={roomInput}
+          onInput={(e) => {
+            const value = (e.target as HTMLInputElement).value;
+            setRoomInput(value);
+            if (isValidRoom(normalizeName(value)) && !isDmRoom(normalizeName(value))) void lookUp(normalizeName(value));
+          }}
+        />
+        <button type="submit" aria-label={joinLabel} title={joinLabel}>
           +
         </button>
       </form>
+      {typed && isValidRoom(typed) && known?.name === typed && (
+        <p class="small muted join-hint">{existing ? `#${typed} exists: ${members(existing.members)}` : `#${typed} is new: it will be created`}</p>
+      )}
+      <button class="link browse-rooms" onClick={() => (browsing ? setBrowsing(null) : void browse(''))}>
+        {browsing ? 'Hide the room directory' : 'Browse rooms'}
+      </button>
+      {browsing && (
+        <section class="directory" aria-label="Room directory">
+          <label class="sr-only" for="directory-query">
+            Search rooms
+          </label>
+          <input id="directory-query" placeholder="Search rooms" value={browseQuery} onInput={(e) => void browse((e.target as HTMLInputElement).value)} />
+          <ul class="room-list">
+            {browsing.length === 0 && <li class="small muted">No rooms found.</li>}
+            {browsing.map((r) => (
+              <li key={r.room}>
+                <button
+                  class="room-link directory-room"
+                  data-room={r.room}
+                  onClick={() => {
+                    client.open(r.room);
+                    setBrowsing(null);
+                    onPick();
+                  }}
+                >
+                  <span class="room-name">#{r.room}</span>
+                  <span class="small muted">{members(r.members)}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       <h3>Direct messages</h3>
-      <ul class="room-list">{dms.map((r) => item(r.name, r.unread))}</ul>
+      <ul class="room-list">{dms.map((r) => item(r.name, r.unread, r.mentions))}</ul>
       <form class="mini-form" onSubmit={openDm}>
         <label class="sr-only" for="dm-user">
           Message a user

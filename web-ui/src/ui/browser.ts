@@ -102,8 +102,30 @@ export function browserClient(): ChatClient {
         return undefined;
       }
     })(),
+    visible: () => document.visibilityState === 'visible',
+    notify: desktopNotification,
   });
   addEventListener('online', () => client.retryNow());
   addEventListener('offline', () => client.networkLost());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') client.pageShown();
+  });
   return client;
+}
+
+/**
+ * A desktop notification for a DM or a mention while the tab is hidden. Permission is asked for once,
+ * on the first such message; a refusal is remembered by the browser and never asked again.
+ */
+function desktopNotification(title: string, body: string, room: string): void {
+  if (typeof Notification === 'undefined') return;
+  const show = () => {
+    const note = new Notification(title, { body: body.slice(0, 200), tag: room });
+    note.onclick = () => {
+      window.focus();
+      note.close();
+    };
+  };
+  if (Notification.permission === 'granted') show();
+  else if (Notification.permission === 'default') void Notification.requestPermission().then((p) => p === 'granted' && show());
 }

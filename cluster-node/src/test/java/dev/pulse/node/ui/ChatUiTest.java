@@ -175,6 +175,65 @@ class ChatUiTest {
     }
 
     @Test
+    void aDmArrivesWithABadgeOnEveryDeviceAndReadingItOnOneClearsTheOthers() {
+        Page bobPhone = signIn("bob");
+        Page bobLaptop = signIn("bob");
+        Page alice = signIn("alice");
+        alice.locator("#dm-user").fill("bob");
+        alice.locator("#dm-user").press("Enter");
+        send(alice, "psst, bob");
+        send(alice, "@bob are you there?");
+
+        // No click on bob's side: the DM is in his list, with its badge, on both devices.
+        Locator dm = bobPhone.locator(".room-link[data-room='dm:alice:bob']");
+        assertThat(dm.locator(".badge:not(.mention-badge)")).hasText("2");
+        assertThat(dm.locator(".mention-badge")).hasText("@1");
+        assertThat(bobLaptop.locator(".room-link[data-room='dm:alice:bob'] .badge:not(.mention-badge)")).hasText("2");
+        assertThat(bobPhone).hasTitle(Pattern.compile("^\\(2\\) "));
+        shot(bobPhone, "dm-arrived");
+
+        // Reading on the phone moves the marker: the laptop's badge goes too.
+        dm.click();
+        assertThat(message(bobPhone, "psst, bob")).isVisible();
+        assertThat(dm.locator(".badge")).hasCount(0);
+        assertThat(bobLaptop.locator(".room-link[data-room='dm:alice:bob'] .badge")).hasCount(0);
+
+        // A new browser of bob's shows the same list, read.
+        Page bobTablet = signIn("bob");
+        assertThat(bobTablet.locator(".room-link[data-room='dm:alice:bob']")).isVisible();
+        assertThat(bobTablet.locator(".room-link[data-room='dm:alice:bob'] .badge")).hasCount(0);
+
+        // Unread in a room opened later: the divider shows where the new messages start.
+        send(alice, "one more thing");
+        assertThat(bobLaptop.locator(".room-link[data-room='dm:alice:bob'] .badge")).hasText("1");
+        bobLaptop.locator(".room-link[data-room='dm:alice:bob']").click();
+        assertThat(bobLaptop.locator(".new-divider")).isVisible();
+        assertThat(bobLaptop.locator(".new-divider + .msg, .new-divider ~ .msg").first()).containsText("one more thing");
+    }
+
+    @Test
+    void browsingRoomsJoinsThemAndJoinOrCreateSaysWhich() {
+        Page alice = signIn("alice");
+        alice.locator("#join-room").fill("design");
+        assertThat(alice.locator(".join-hint")).hasText("#design is new: it will be created");
+        alice.locator("#join-room").press("Enter");
+        assertThat(alice.locator(".room-link[data-room=design]")).isVisible();
+
+        Page bob = signIn("bob");
+        bob.locator("#join-room").fill("design");
+        assertThat(bob.locator(".join-hint")).hasText("#design exists: 1 member");
+        bob.locator("#join-room").fill("");
+        bob.locator(".browse-rooms").click();
+        Locator listed = bob.locator(".directory .directory-room");
+        assertThat(listed).hasCount(2);
+        assertThat(listed.first()).hasAttribute("data-room", "general"); // two members, then design's one
+        shot(bob, "room-directory");
+        bob.locator(".directory-room[data-room=design]").click();
+        assertThat(bob.locator(".room-title")).hasText("# design");
+        assertThat(member(alice, "bob")).isVisible();
+    }
+
+    @Test
     void htmlInMessagesIsShownAsText() {
         Page alice = signIn("alice");
         Page bob = signIn("bob");
