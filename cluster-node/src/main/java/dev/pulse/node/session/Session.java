@@ -131,7 +131,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         this.deps = deps;
         this.userEntity = deps.sharding().entityRefFor(UserEntity.ENTITY_KEY, user);
         this.client = new ClientConnection(outbound, deps.metrics());
-        this.rooms = new SessionRooms(context, timers, deps, user, userEntity, client);
+        this.rooms = new SessionRooms(context, timers, deps, user, sessionId, userEntity, client);
         this.userRooms = new UserRooms(context, deps, user, sessionId, userEntity, client);
         this.dmAccounts = new DmAccounts(context, deps, client);
         // No timers of its own for silence and heartbeats: the node's SessionClock sends those ticks.

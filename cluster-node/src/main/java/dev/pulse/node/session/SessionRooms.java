@@ -41,6 +41,7 @@ final class SessionRooms implements RoomSubscription.Port {
     private final TimerScheduler<Session.Command> timers;
     private final SessionDeps deps;
     private final String user;
+    private final String sessionId;
     private final EntityRef<UserEntity.Command> userEntity;
     private final ClientConnection client;
     private final ActorRef<Delivery> deliveries;
@@ -49,7 +50,8 @@ final class SessionRooms implements RoomSubscription.Port {
     private final Map<String, RoomSubscription> rooms = new HashMap<>();
 
     SessionRooms(ActorContext<Session.Command> context, TimerScheduler<Session.Command> timers, SessionDeps deps,
-                 String user, EntityRef<UserEntity.Command> userEntity, ClientConnection client) {
+                 String user, String sessionId, EntityRef<UserEntity.Command> userEntity, ClientConnection client) {
+        this.sessionId = sessionId;
         this.context = context;
         this.timers = timers;
         this.deps = deps;
@@ -97,7 +99,7 @@ final class SessionRooms implements RoomSubscription.Port {
         }
         ended(leave.room(), true);
         roomRef(leave.room()).tell(new RoomEntity.Leave(user));
-        userEntity.tell(new UserEntity.UntrackRoom(leave.room()));
+        userEntity.tell(new UserEntity.UntrackRoom(leave.room(), sessionId));
         client.send(new ServerFrame.Left(leave.ref(), leave.room()));
     }
 

@@ -126,8 +126,8 @@ public final class Sessions {
                         .filter(open -> open.tokenId().equals(signOut.tokenId()))
                         .forEach(open -> open.session().tell(new Session.SignedOut()));
                 } else if (fromUser.request() instanceof SessionDirectory.RoomsChanged changed) {
-                    byUser.getOrDefault(changed.user(), Map.of()).values()
-                        .forEach(open -> open.session().tell(new Session.RoomsChanged(changed.rooms(), changed.left())));
+                    byUser.getOrDefault(changed.user(), Map.of()).forEach((sessionId, open) -> open.session().tell(
+                        new Session.RoomsChanged(changed.rooms(), sessionId.equals(changed.bySession()) ? null : changed.left())));
                 } else if (fromUser.request() instanceof SessionDirectory.ReadMoved moved) {
                     byUser.getOrDefault(moved.user(), Map.of()).forEach((sessionId, open) -> {
                         if (!sessionId.equals(moved.bySession())) {

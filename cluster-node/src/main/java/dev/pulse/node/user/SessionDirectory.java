@@ -32,9 +32,9 @@ public final class SessionDirectory {
     /**
      * The user's rooms changed (a join or leave on some device, a DM's message): the node's sessions of
      * the user push the new list; {@code left} (nullable) is a room the user left, which every session
-     * of the user stops receiving.
+     * of the user but {@code bySession} (it left, and may have joined again since) stops receiving.
      */
-    public record RoomsChanged(String user, List<UserEntity.RoomMark> rooms, String left) implements Request {}
+    public record RoomsChanged(String user, List<UserEntity.RoomMark> rooms, String left, String bySession) implements Request {}
 
     /** The user's read marker of {@code room} moved to {@code seq}: told to the user's sessions but {@code bySession}. */
     public record ReadMoved(String user, String room, long seq, String bySession) implements Request {}

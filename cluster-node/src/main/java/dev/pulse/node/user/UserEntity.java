@@ -86,7 +86,8 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     public record TrackRoom(String room) implements Command {}
 
-    public record UntrackRoom(String room) implements Command {}
+    /** The user left {@code room} through session {@code bySession} (which has stopped receiving it already). */
+    public record UntrackRoom(String room, String bySession) implements Command {}
 
     public record GetPresence(ActorRef<Presence> replyTo) implements Command {}
 
@@ -304,7 +305,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
                     .toList();
                 return tracked.isEmpty() ? reconcile(state) : reconcile(state, tracked).thenRun(after -> {
                     tracked.forEach(event -> roomMembership.joined(((UserEvent.RoomTracked) event).room(), user));
-                    announceRooms(after, null);
+                    announceRooms(after, null, null);
                 });
             })
             .onCommand(SessionClosed.class, (state, closed) -> removeSession(state, closed.sessionId()))
@@ -332,7 +333,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
                     ? Effect().persist(new UserEvent.RoomUntracked(untrack.room()))
                         .thenRun(after -> {
                             roomMembership.left(untrack.room(), user);
-                            announceRooms(after, untrack.room());
+                            announceRooms(after, untrack.room(), untrack.bySession());
                         })
                     : Effect().none();
             })
@@ -423,10 +424,13 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
         return state.rooms().stream().map(room -> new RoomMark(room, state.lastRead(room))).toList();
     }
 
-    /** Every node with a session of the user pushes the new list to them ({@code left}: a room they all leave). */
-    private void announceRooms(UserState state, String left) {
+    /**
+     * Every node with a session of the user pushes the new list to them ({@code left}: a room every
+     * session but {@code bySession}, which left it, stops receiving).
+     */
+    private void announceRooms(UserState state, String left, String bySession) {
         List<RoomMark> marks = marks(state);
-        directories().forEach(directory -> directory.tell(new SessionDirectory.RoomsChanged(user, marks, left)));
+        directories().forEach(directory -> directory.tell(new SessionDirectory.RoomsChanged(user, marks, left, bySession)));
     }
 
     /** The directories of the nodes that hold the user's live sessions. */
@@ -624,7 +628,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
                 tellRoom(track.room(), presence(now));
             }
             roomMembership.joined(track.room(), user);
-            announceRooms(now, null);
+            announceRooms(now, null, null);
         });
     }
 

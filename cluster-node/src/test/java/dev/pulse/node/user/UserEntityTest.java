@@ -270,7 +270,7 @@ class UserEntityTest {
         entity.tell(new UserEntity.TrackRoom("lobby"));
         entity.tell(new UserEntity.TrackRoom("dev"));
         entity.tell(new UserEntity.TrackRoom("old"));
-        entity.tell(new UserEntity.UntrackRoom("old"));
+        entity.tell(new UserEntity.UntrackRoom("old", "s1"));
 
         entity.tell(new UserEntity.SessionOpened("s1", session().ref(), directory, "token"));
         var online = rooms.receiveSeveralMessages(2, Duration.ofSeconds(10));
@@ -317,7 +317,7 @@ class UserEntityTest {
         assertThat(rooms.receiveMessage(Duration.ofSeconds(3))).isEqualTo(new RoomCall("deaf-lobby", online));
 
         // Leaving the room ends the notices to it: one sent just before may still arrive, no more.
-        entity.tell(new UserEntity.UntrackRoom("deaf-lobby"));
+        entity.tell(new UserEntity.UntrackRoom("deaf-lobby", "s1"));
         presence(entity);
         List<RoomCall> after = new ArrayList<>();
         long until = System.nanoTime() + UserEntity.PRESENCE_RESEND.multipliedBy(5).dividedBy(2).toNanos();
@@ -600,7 +600,7 @@ class UserEntityTest {
 
         // Leaving forgets the room and its marker, and every session is told which room went.
         again.tell(new UserEntity.SessionOpened("s2", session().ref(), directory, "token"));
-        again.tell(new UserEntity.UntrackRoom("quiet-general"));
+        again.tell(new UserEntity.UntrackRoom("quiet-general", "s2"));
         SessionDirectory.RoomsChanged left = (SessionDirectory.RoomsChanged) noticeFor(user);
         assertThat(left.left()).isEqualTo("quiet-general");
         assertThat(left.rooms()).extracting(UserEntity.RoomMark::room).containsExactly("quiet-dm");
