@@ -2,6 +2,7 @@ import type { ChatClient } from '../client/chat';
 import type { DisplayMessage } from '../client/room';
 import { timeOf } from './format';
 import { colorOf } from './labels';
+import { RichText } from './RichText';
 
 /** One message, with its send state (pending, failed with retry/discard) for own messages. */
 export function Message({ m, first, mine, client, room }: { m: DisplayMessage; first: boolean; mine: boolean; client: ChatClient; room: string }) {
@@ -32,7 +33,9 @@ export function Message({ m, first, mine, client, room }: { m: DisplayMessage; f
             </time>
           </header>
         )}
-        <p class="msg-text">{m.text}</p>
+        <div class="msg-text">
+          <RichText text={m.text} />
+        </div>
         {state === 'pending' && <span class="state muted small">sending…</span>}
         {state === 'failed' && (
           <span class="state failed small" role="alert">

@@ -234,6 +234,31 @@ class ChatUiTest {
     }
 
     @Test
+    void linksCodeAndEmphasisAreElementsAndNothingElseIs() {
+        Page alice = signIn("alice");
+        Page bob = signIn("bob");
+        send(alice, "docs at https://example.org/guide. and javascript:window.__pwned=3 too");
+        Locator links = bob.locator(".messages .msg-text a");
+        assertThat(links).hasCount(1);
+        assertThat(links.first()).hasAttribute("href", "https://example.org/guide");
+        assertThat(links.first()).hasAttribute("rel", "noopener noreferrer");
+        assertThat(links.first()).hasAttribute("target", "_blank");
+
+        send(alice, "run `<b>*not bold*</b>` then *ship it* _now_");
+        assertThat(bob.locator(".messages .msg-text code")).hasText("<b>*not bold*</b>");
+        assertThat(bob.locator(".messages .msg-text strong")).hasText("ship it");
+        assertThat(bob.locator(".messages .msg-text em")).hasText("now");
+        assertThat(bob.locator(".messages b")).hasCount(0);
+
+        send(alice, "```\n<img src=x onerror=\"window.__pwned = 4\"> https://example.org/in-code\n```");
+        assertThat(bob.locator(".messages .msg-text pre code")).containsText("<img src=x onerror=");
+        assertThat(bob.locator(".messages img")).hasCount(0);
+        assertThat(links).hasCount(1); // the URL inside the block is not a link
+        assertThat(bob.evaluate("() => window.__pwned === undefined")).isEqualTo(true);
+        shot(bob, "rich-text");
+    }
+
+    @Test
     void htmlInMessagesIsShownAsText() {
         Page alice = signIn("alice");
         Page bob = signIn("bob");
