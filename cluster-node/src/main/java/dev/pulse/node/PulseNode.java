@@ -123,8 +123,15 @@ public final class PulseNode {
         // without a replicator holds every such write for its 5 s timeout (a rolling restart's stall).
         ClusterFormation.start(system, settings.seedNodes(), settings.discovery());
         JournalWarmup.get(system).start(system, settings.config().getInt("pulse.db.pool-size"));
-        ShardWarmup.get(system).start(system, List.of(RoomEntity.ENTITY_KEY, UserEntity.ENTITY_KEY),
-            settings.config().getInt("pekko.cluster.sharding.number-of-shards"));
+        // Only where the cluster's size is known when it forms: a cluster of one, or PULSE_MIN_MEMBERS.
+        // A node that warmed up alone would home every shard, and hand them all off when it leaves.
+        boolean aloneByDesign = settings.seedNodes().isEmpty() && settings.discovery().isBlank();
+        if (aloneByDesign || settings.config().getInt("pekko.cluster.min-nr-of-members") > 1) {
+            ShardWarmup.get(system).start(system, List.of(RoomEntity.ENTITY_KEY, UserEntity.ENTITY_KEY),
+                settings.config().getInt("pekko.cluster.sharding.number-of-shards"));
+        } else {
+            ShardWarmup.get(system).skip();
+        }
         ShardRegionMetrics.bind(system, Map.of("room", RoomEntity.ENTITY_KEY, "user", UserEntity.ENTITY_KEY),
             SHARD_METRICS_INTERVAL, metrics.registry());
 

@@ -31,10 +31,11 @@ import org.slf4j.LoggerFactory;
  * Without it a shard gets its home from the coordinator when its first message arrives, and each
  * first home is a coordinator write to every node of a small cluster, one at a time. On an idle
  * cluster 200 of them take about a second; on three cold nodes taking a connect storm they came one
- * every ~2 s, and sockets were refused for minutes (issue 9, a 51,000-socket run). With
- * {@code PULSE_MIN_MEMBERS} (Pekko's {@code min-nr-of-members}) set to the cluster's size the homes
- * are spread over all its nodes at once; otherwise the first node takes them and rebalancing moves
- * some later, which costs only the moved shards' next first message.
+ * every ~2 s, and sockets were refused for minutes (issue 9, a 51,000-socket run). It runs only where
+ * the cluster's size is known when it forms: a node alone by design (no seeds, no discovery), or
+ * {@code PULSE_MIN_MEMBERS} (Pekko's {@code min-nr-of-members}) set to the cluster's size, which spreads
+ * the homes over all its nodes at once. A node that warmed up while alone in a cluster meant to grow
+ * would home every shard and hand them all off when it leaves (a rolling restart's first node).
  * <p>
  * A shard's home is asked for by starting one entity in it, with an id no client can name
  * ({@link #entityIdIn}: a {@code ~} is in neither user names nor room ids). Such a room recovers
@@ -68,6 +69,11 @@ public final class ShardWarmup implements Extension {
 
     public CompletionStage<Done> whenDone() {
         return done;
+    }
+
+    /** No warm-up: shards get their homes with their first messages, and readiness does not wait. */
+    public void skip() {
+        done.complete(Done.getInstance());
     }
 
     /** Once this node is Up, asks for the homes of shards {@code 0 … numberOfShards-1} of each region. */
