@@ -286,6 +286,59 @@ describe('ChatClient', () => {
     expect(random.lastRead).toBe(5);
   });
 
+  it('does not count a replay the server already counted, nor undo a newer read', async () => {
+    const { c, s } = await connected();
+    s.deliver({ type: 'rooms', rooms: [{ room: 'general', lastSeq: 0, lastRead: 0 }, { room: 'random', lastSeq: 7, lastRead: 5, unread: 2 }] });
+    const random = c.rooms.get('random')!;
+    for (const seq of [6, 7]) s.deliver(msg('random', seq, 'bob')); // the replay of what the 2 count
+    expect(random.unread).toBe(2);
+    s.deliver(msg('random', 8, 'bob'));
+    expect(random.unread).toBe(3);
+    // a frame composed before message 8 arrives after it: 8 still counts
+    s.deliver({ type: 'rooms', rooms: [{ room: 'general', lastSeq: 0, lastRead: 0 }, { room: 'random', lastSeq: 7, lastRead: 5, unread: 2 }] });
+    expect(random.unread).toBe(3);
+    // another device read it all; a frame composed before that read changes nothing
+    s.deliver({ type: 'read', room: 'random', seq: 8 });
+    s.deliver({ type: 'rooms', rooms: [{ room: 'general', lastSeq: 0, lastRead: 0 }, { room: 'random', lastSeq: 8, lastRead: 5, unread: 3 }] });
+    expect(random.unread).toBe(0);
+  });
+
+  it('sends the marker of a room left and joined again from 0', async () => {
+    const { c, s } = await connected(2, [msg('general', 1), msg('general', 2)]);
+    s.deliver({ type: 'rooms', rooms: [{ room: 'general', lastSeq: 2, lastRead: 0, unread: 2 }] });
+    c.setActive('general');
+    vi.advanceTimersByTime(1000);
+    expect(s.all('read')).toHaveLength(1);
+    c.close('general');
+    c.open('general');
+    const join = s.last('join')!;
+    s.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 2, members: [] });
+    await flush();
+    s.deliver({ type: 'history', ref: s.last('history')!.ref, room: 'general', messages: [msg('general', 1), msg('general', 2)], hasMore: false });
+    await flush();
+    c.setActive('general');
+    vi.advanceTimersByTime(1000);
+    expect(s.all('read')).toHaveLength(2);
+  });
+
+  it('drops, after a reconnect, a room left on another device while away', async () => {
+    const { h, c, s } = await connected();
+    s.deliver({ type: 'rooms', rooms: [{ room: 'general', lastSeq: 0, lastRead: 0 }, { room: 'random', lastSeq: 0, lastRead: 0 }] });
+    expect([...c.rooms.keys()].sort()).toEqual(['general', 'random']);
+    s.drop();
+    vi.advanceTimersByTime(1000);
+    await flush();
+    const s2 = h.socket();
+    s2.open('alice', '127.0.0.1:7355', [{ room: 'general', lastSeq: 0, lastRead: 0 }]);
+    expect([...c.rooms.keys()]).toEqual(['general']);
+    // the page's automatic rejoin of random was on its way: once answered, it is left again
+    const rejoin = s2.all('join').find((f) => (f as { room: string }).room === 'random')!;
+    expect(s2.all('leave')).toEqual([]);
+    s2.deliver({ type: 'joined', ref: rejoin.ref, room: 'random', lastSeq: 0, members: [] });
+    await flush();
+    expect(s2.all('leave').map((f) => (f as { room: string }).room)).toEqual(['random']);
+  });
+
   it('notifies of a DM or a mention only while the page is hidden', async () => {
     const notes: string[] = [];
     let shown = true;

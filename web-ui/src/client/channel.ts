@@ -32,6 +32,8 @@ export class RoomChannel {
   private readonly host: ChannelHost;
   /** A `join` is in flight on the current socket (a second one would be refused). */
   private joining = false;
+  /** Left while its join was on its way: leave as soon as the join is answered. */
+  private leaveAfterJoin = false;
   private lastTypingSent = -Infinity;
   private typingTrailing: ReturnType<typeof setTimeout> | null = null;
   /** Set once the client has let go of this room: late replies and timers must not touch it. */
@@ -72,6 +74,10 @@ export class RoomChannel {
       return;
     }
     this.joining = false;
+    if (joined.type === 'joined' && this.leaveAfterJoin && this.host.isOpen()) {
+      this.host.request({ type: 'leave', room: this.name }).catch(() => undefined);
+      return;
+    }
     if (joined.type !== 'joined' || this.closed) return;
     r.joined = true;
     r.error = undefined;
@@ -92,9 +98,10 @@ export class RoomChannel {
     for (const out of r.outgoing.values()) if (out.state === 'pending') this.transmit(out.id);
   }
 
-  /** Leaves the room on the server (the client forgets it). */
+  /** Leaves the room on the server (the client forgets it); a join on its way is left once it is answered. */
   leave(): void {
     if (this.host.isOpen() && this.state.joined) this.host.request({ type: 'leave', room: this.name }).catch(() => undefined);
+    else if (this.joining) this.leaveAfterJoin = true;
     this.close();
   }
 

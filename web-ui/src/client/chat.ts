@@ -54,6 +54,9 @@ export class ChatClient {
   private serverRooms = new Set<string>();
   /** Whether a `rooms` frame came since the last welcome. */
   private roomsListed = false;
+  /** Every room a server list has named in this page's life, and the rooms opened here since the last welcome. */
+  private readonly everListed = new Set<string>();
+  private readonly openedSinceWelcome = new Set<string>();
   /** The highest read marker sent (or heard of) per room, and rooms whose marker is due. */
   private readonly readSent = new Map<string, number>();
   private readonly readDue = new Set<string>();
@@ -157,6 +160,7 @@ export class ChatClient {
   /** Joins (or creates: rooms exist once used) a room and makes it active. */
   open(room: string): void {
     if (!isValidRoom(room)) throw new Error(`not a valid room name: ${room}`);
+    this.openedSinceWelcome.add(room);
     const ch = this.channel(room);
     this.setActive(room);
     this.saveRooms();
@@ -174,6 +178,7 @@ export class ChatClient {
     const ch = this.channels.get(room);
     if (!ch) return;
     this.channels.delete(room);
+    this.forgetMarker(room);
     if (this.active === room) this.active = this.channels.keys().next().value ?? null;
     this.saveRooms();
     ch.leave();
@@ -260,7 +265,9 @@ export class ChatClient {
     this.presence.set(this.user, { user: this.user, status: 'online' });
     this.serverRooms = new Set();
     this.roomsListed = false;
+    this.openedSinceWelcome.clear();
     for (const ch of this.channels.values()) void ch.join();
+    if (this.readDue.size > 0) this.scheduleReads();
     this.changed();
   }
 
@@ -333,12 +340,20 @@ export class ChatClient {
    */
   private onRooms(entries: RoomEntry[]): void {
     const listed = new Set(entries.map((e) => e.room));
-    for (const room of [...this.channels.keys()]) {
-      if (this.serverRooms.has(room) && !listed.has(room)) this.dropChannel(room);
-    }
-    const first = this.serverRooms.size === 0 && !this.roomsListed;
+    const first = !this.roomsListed;
     this.roomsListed = true;
+    for (const room of [...this.channels.keys()]) {
+      if (listed.has(room)) continue;
+      if (this.serverRooms.has(room)) {
+        this.dropChannel(room); // left on another device
+      } else if (first && this.everListed.has(room) && !this.openedSinceWelcome.has(room)) {
+        // Left on another device while this page was away: our automatic rejoin put it back; undo that.
+        this.channels.get(room)?.leave();
+        this.dropChannel(room);
+      }
+    }
     this.serverRooms = listed;
+    for (const room of listed) this.everListed.add(room);
     if (first && entries.length === 0 && this.channels.size === 0) {
       this.open('general'); // a user with no rooms anywhere starts where everyone is
       return;
@@ -347,22 +362,40 @@ export class ChatClient {
       if (!isValidRoom(e.room)) continue;
       const isNewHere = !this.channels.has(e.room);
       const ch = this.channel(e.room);
-      const r = ch.state;
-      r.lastRead = Math.max(r.lastRead, e.lastRead);
-      if ((this.readSent.get(e.room) ?? 0) < e.lastRead) this.readSent.set(e.room, e.lastRead);
-      if (this.active === e.room) {
-        r.unread = 0;
-        r.mentions = 0;
-      } else {
-        r.unread = e.unread ?? 0;
-        r.mentions = e.mentions ?? 0;
-        if (isNewHere) r.dividerAfter = e.lastRead;
-      }
+      this.applyEntry(ch.state, e, isNewHere);
       if (isNewHere && this.isOpen()) void ch.join();
     }
     if (this.active === null) this.active = this.channels.keys().next().value ?? null;
     this.saveRooms();
     this.changed();
+  }
+
+  /**
+   * The server's counts for a room, as of its `lastSeq` then. Messages this page has seen beyond that
+   * are added (the frame may have been composed before them), a marker this page knows to be newer
+   * wins, and later messages up to that `lastSeq` (a replay after a reconnect) are not counted again.
+   */
+  private applyEntry(r: RoomState, e: RoomEntry, isNewHere: boolean): void {
+    this.readSent.set(e.room, e.lastRead);
+    const lastRead = Math.max(r.lastRead, e.lastRead);
+    r.lastRead = lastRead;
+    r.listedSeq = Math.max(r.listedSeq, e.lastSeq);
+    if (this.active === e.room) {
+      r.unread = 0;
+      r.mentions = 0;
+      return;
+    }
+    const newer = r.fromOthersAfter(Math.max(e.lastSeq, lastRead), this.user);
+    const stale = lastRead > e.lastRead;
+    r.unread = (stale ? Math.max(0, e.lastSeq - lastRead) : (e.unread ?? 0)) + newer.length;
+    r.mentions = (stale ? 0 : (e.mentions ?? 0)) + newer.filter((m) => (m.mentions ?? []).includes(this.user)).length;
+    if (isNewHere) {
+      r.dividerAfter = e.lastRead;
+      const peer = dmPeer(e.room, this.user);
+      if (peer !== null && r.unread > 0 && !this.visible()) {
+        this.deps.notify?.(`Message from ${peer}`, 'A new conversation', e.room);
+      }
+    }
   }
 
   /** Another device of the user read `room` up to `seq`. */
@@ -387,7 +420,8 @@ export class ChatClient {
       this.markRead(m.room);
       return;
     }
-    if (m.from === this.user) return;
+    if (m.from === this.user || m.seq <= r.listedSeq) return; // a replay the server's count covers
+
     const mentionsMe = (m.mentions ?? []).includes(this.user);
     r.unread++;
     if (mentionsMe) r.mentions++;
@@ -399,12 +433,17 @@ export class ChatClient {
   /** Sends the room's read marker (its newest message) soon, at most once per READ_DEBOUNCE_MS. */
   private markRead(room: string): void {
     this.readDue.add(room);
+    this.scheduleReads();
+  }
+
+  private scheduleReads(): void {
     if (this.readTimer) return;
     this.readTimer = setTimeout(() => {
       this.readTimer = null;
+      if (!this.isOpen()) return; // still due: sent after the next welcome
       for (const due of this.readDue) {
         const r = this.channels.get(due)?.state;
-        if (!r || !this.isOpen()) continue;
+        if (!r) continue;
         const seq = r.streamSeq;
         if (seq <= (this.readSent.get(due) ?? 0)) continue;
         this.readSent.set(due, seq);
@@ -420,11 +459,18 @@ export class ChatClient {
     return this.deps.visible ? this.deps.visible() : true;
   }
 
+  /** A room left starts again from 0 on the server: so does what this page sent of it. */
+  private forgetMarker(room: string): void {
+    this.readSent.delete(room);
+    this.readDue.delete(room);
+  }
+
   /** Forgets a room left on another device (no leave: the server has left it already). */
   private dropChannel(room: string): void {
     const ch = this.channels.get(room);
     if (!ch) return;
     this.channels.delete(room);
+    this.forgetMarker(room);
     ch.close();
     if (this.active === room) this.active = this.channels.keys().next().value ?? null;
   }
@@ -439,6 +485,8 @@ export class ChatClient {
     this.readTimer = null;
     this.readDue.clear();
     this.readSent.clear();
+    this.everListed.clear();
+    this.openedSinceWelcome.clear();
     this.serverRooms = new Set();
     for (const ch of this.channels.values()) ch.close();
     this.channels.clear();

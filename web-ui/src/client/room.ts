@@ -58,6 +58,8 @@ export class RoomState {
   lastRead = 0;
   /** Where the "new messages" divider goes: the read marker when the room was last opened. */
   dividerAfter = 0;
+  /** The room's lastSeq as the server's last `rooms` entry counted it: messages up to it are counted there. */
+  listedSeq = 0;
   error?: string;
 
   constructor(name: string) {
@@ -155,6 +157,11 @@ export class RoomState {
       out.push({ key: `o${o.id}`, id: o.id, from: me, text: o.text, ts: o.ts, state: o.state, error: o.error });
     }
     return out;
+  }
+
+  /** Confirmed messages of others after `seq`. */
+  fromOthersAfter(seq: number, me: string): ChatMessage[] {
+    return [...this.bySeq.values()].filter((m) => m.seq > seq && m.from !== me);
   }
 
   typingUsers(now: number): string[] {

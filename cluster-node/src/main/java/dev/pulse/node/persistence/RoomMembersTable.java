@@ -6,8 +6,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -48,6 +50,8 @@ public final class RoomMembersTable {
 
     private final JdbcBackend.JdbcDatabaseDef database;
     private final Executor blocking;
+    /** The last write of each (room, user) not done yet: a join and a leave of one pair run in their order. */
+    private final Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
 
     private RoomMembersTable(JdbcBackend.JdbcDatabaseDef database, Executor blocking) {
         this.database = database;
@@ -72,20 +76,28 @@ public final class RoomMembersTable {
     }
 
     private void write(String sql, String room, String user, boolean join) {
-        CompletableFuture.runAsync(() -> {
-            try (Connection connection = database.source().createConnection();
-                 PreparedStatement statement = connection.prepareStatement(sql)) {
-                statement.setString(1, room);
-                statement.setString(2, user);
-                if (join) {
-                    statement.setString(3, room);
-                    statement.setString(4, user);
-                }
-                statement.executeUpdate();
-            } catch (SQLException e) {
-                LOG.warn("room directory: could not record that {} {} {}: {}", user, join ? "joined" : "left", room, e.toString());
+        String key = room + '\n' + user;
+        pending.compute(key, (k, before) -> {
+            CompletableFuture<Void> after = before == null ? CompletableFuture.completedFuture(null) : before.exceptionally(e -> null);
+            CompletableFuture<Void> next = after.thenRunAsync(() -> run(sql, room, user, join), blocking);
+            next.whenComplete((ok, failure) -> pending.remove(k, next));
+            return next;
+        });
+    }
+
+    private void run(String sql, String room, String user, boolean join) {
+        try (Connection connection = database.source().createConnection();
+             PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setString(1, room);
+            statement.setString(2, user);
+            if (join) {
+                statement.setString(3, room);
+                statement.setString(4, user);
             }
-        }, blocking);
+            statement.executeUpdate();
+        } catch (SQLException e) {
+            LOG.warn("room directory: could not record that {} {} {}: {}", user, join ? "joined" : "left", room, e.toString());
+        }
     }
 
     /** Public rooms whose name contains {@code query} (as given), most members first, at most {@code limit}. */

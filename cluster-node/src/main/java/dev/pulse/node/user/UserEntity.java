@@ -91,7 +91,10 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     public record GetPresence(ActorRef<Presence> replyTo) implements Command {}
 
-    /** Whether the user has an account (accounts mode: a DM with a name without one is not_found). */
+    /**
+     * Whether the user has an account: a password, or a session ever opened (single sign-on users never
+     * register). In accounts mode a DM with a name without one is not_found.
+     */
     public record GetAccount(ActorRef<AccountExists> replyTo) implements Command {}
 
     public record AccountExists(String user, boolean exists) implements CborSerializable {}
@@ -231,6 +234,11 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
     // Not journaled either: a name's recent wrong passwords (attempt → epoch ms), and tickets used.
     private final LoginLimit loginLimit;
     private final RoomMembership roomMembership;
+    /**
+     * Rooms left lately (room → when): a heartbeat another session sent before it heard of the leave
+     * must not put them back. Kept for {@link #STALE_HEARTBEAT}, in memory (a heartbeat is no older).
+     */
+    private final Map<String, Long> recentlyLeft = new HashMap<>();
     private final Map<Long, Long> failedLogins = new java.util.LinkedHashMap<>();
     private long attempts;
     private final Map<String, UsedTicket> usedTickets = new HashMap<>();
@@ -299,8 +307,9 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             })
             .onCommand(Heartbeat.class, (state, beat) -> {
                 addSession(beat.sessionId(), beat.session(), beat.directory());
+                forgetOldLeaves();
                 List<UserEvent> tracked = beat.rooms().stream().distinct()
-                    .filter(room -> !state.rooms().contains(room))
+                    .filter(room -> !state.rooms().contains(room) && !recentlyLeft.containsKey(room))
                     .<UserEvent>map(UserEvent.RoomTracked::new)
                     .toList();
                 return tracked.isEmpty() ? reconcile(state) : reconcile(state, tracked).thenRun(after -> {
@@ -329,6 +338,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             .onCommand(TrackRoom.class, this::onTrackRoom)
             .onCommand(UntrackRoom.class, (state, untrack) -> {
                 unconfirmed.remove(untrack.room());
+                recentlyLeft.put(untrack.room(), System.nanoTime());
                 return state.rooms().contains(untrack.room())
                     ? Effect().persist(new UserEvent.RoomUntracked(untrack.room()))
                         .thenRun(after -> {
@@ -347,7 +357,9 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
                 return Effect().none();
             })
             .onCommand(GetAccount.class, (state, get) -> {
-                get.replyTo().tell(new AccountExists(user, state.hasAccount()));
+                // A password, or a session ever opened: users of single sign-on (OIDC) never register.
+                boolean exists = state.hasAccount() || state.online() || state.lastSeen() != null || !sessions.isEmpty();
+                get.replyTo().tell(new AccountExists(user, exists));
                 if (state.equals(UserState.EMPTY) && sessions.isEmpty() && unconfirmed.isEmpty() && shard != null) {
                     shard.tell(new ClusterSharding.Passivate<>(context.getSelf())); // a made-up name: keep nothing
                 } else {
@@ -418,6 +430,14 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             directories().forEach(directory ->
                 directory.tell(new SessionDirectory.ReadMoved(user, room, mark.seq(), mark.sessionId())));
         });
+    }
+
+    /** A heartbeat is sent every heartbeat interval; one this much older than a leave cannot be in flight. */
+    static final Duration STALE_HEARTBEAT = Duration.ofSeconds(60);
+
+    private void forgetOldLeaves() {
+        long horizon = System.nanoTime() - STALE_HEARTBEAT.toNanos();
+        recentlyLeft.values().removeIf(at -> at - horizon < 0);
     }
 
     private static List<RoomMark> marks(UserState state) {
@@ -617,6 +637,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
         if (rebuilding) {
             return Effect().stash();
         }
+        recentlyLeft.remove(track.room()); // joined (or written to) again: that is no stale heartbeat
         if (state.rooms().contains(track.room())) {
             return Effect().none();
         }

@@ -610,6 +610,24 @@ class UserEntityTest {
     }
 
     @Test
+    void aHeartbeatSentBeforeALeaveDoesNotPutTheRoomBack() {
+        String user = newUser();
+        ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
+        TestProbe<Object> phone = session();
+        entity.tell(new UserEntity.SessionOpened("s1", phone.ref(), directory, "token"));
+        entity.tell(new UserEntity.TrackRoom("quiet-lobby"));
+        noticeFor(user);
+        entity.tell(new UserEntity.UntrackRoom("quiet-lobby", "s2"));
+        noticeFor(user);
+        // the phone's heartbeat still lists the room: it had not heard of the leave on the laptop
+        entity.tell(new UserEntity.Heartbeat("s1", phone.ref(), directory, List.of("quiet-lobby")));
+        assertThat(roomsOf(entity)).isEmpty();
+        entity.tell(new UserEntity.TrackRoom("quiet-lobby")); // joined again, for real
+        noticeFor(user);
+        assertThat(roomsOf(entity)).extracting(UserEntity.RoomMark::room).containsExactly("quiet-lobby");
+    }
+
+    @Test
     void anAccountIsMadeOnceAndOutlivesItsEntity() {
         String user = newUser();
         ActorRef<UserEntity.Command> entity = spawn(user, LONG_HEARTBEAT);
