@@ -9,6 +9,9 @@ public sealed interface Delivery {
      */
     record RoomEvent(String room, long seq, long ts, EncodedFrame frame) implements Delivery {}
 
-    /** A typing, presence or member frame about {@code user}; {@code dedupeKey} (nullable) suppresses repeats. */
-    record Notice(String user, String dedupeKey, EncodedFrame frame) implements Delivery {}
+    /**
+     * A typing, presence or member frame about {@code user}, from {@code room}'s hub; {@code dedupeKey}
+     * (nullable) suppresses repeats.
+     */
+    record Notice(String room, String user, String dedupeKey, EncodedFrame frame) implements Delivery {}
 }

@@ -353,6 +353,11 @@ public final class Session extends AbstractBehavior<Session.Command> {
         if (delivered.delivery() instanceof Delivery.RoomEvent event) {
             rooms.delivered(event);
         } else if (delivered.delivery() instanceof Delivery.Notice notice) {
+            if (!rooms.has(notice.room())) {
+                // Sent by the hub before it heard that this session left the room (the leave went to
+                // the room too, and its member frame can overtake the detach): not for us any more.
+                return next();
+            }
             boolean repeated = notice.dedupeKey() != null
                 && notice.dedupeKey().equals(lastNotice.put(notice.user(), notice.dedupeKey()));
             if (!repeated) {

@@ -68,6 +68,11 @@ final class SessionRooms implements RoomSubscription.Port {
         return List.copyOf(rooms.keySet());
     }
 
+    /** Whether this session is in {@code room} (joined, or joining). */
+    boolean has(String room) {
+        return rooms.containsKey(room);
+    }
+
     void with(String room, Consumer<RoomSubscription> action) {
         RoomSubscription subscription = rooms.get(room);
         if (subscription != null) {
