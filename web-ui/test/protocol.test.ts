@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/client/backoff';
 import { dmPeer, dmRoom, isValidRoom, isValidUser, newMessageId, normalizeName, parseFrame } from '../src/client/protocol';
-import { lastSeen, startsGroup, typingText } from '../src/ui/format';
+import { dayLabel, lastSeen, startsGroup, typingText } from '../src/ui/format';
 
 describe('names', () => {
   it('builds DM rooms with the two names sorted', () => {
@@ -65,6 +65,16 @@ describe('backoff', () => {
 });
 
 describe('view formatting', () => {
+  it('labels days as Today, Yesterday, or their date', () => {
+    const now = new Date(2026, 11, 3, 9, 30).getTime(); // local time
+    expect(dayLabel(new Date(2026, 11, 3, 0, 5).toISOString(), now)).toBe('Today');
+    expect(dayLabel(new Date(2026, 11, 2, 23, 59).toISOString(), now)).toBe('Yesterday');
+    const older = dayLabel(new Date(2026, 10, 30, 14, 48).toISOString(), now);
+    expect(older).toContain('2026');
+    expect(older).toContain('30');
+    expect(dayLabel('not a time', now)).toBe('');
+  });
+
   const m = (from: string, ts: string) => ({ key: ts, id: ts, from, text: '', ts });
   it('groups consecutive messages of a sender within five minutes', () => {
     const a = m('bob', '2026-01-01T12:00:00Z');

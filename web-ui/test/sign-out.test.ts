@@ -67,7 +67,9 @@ async function aliceWithPrivateState() {
 describe('signing out', () => {
   it('forgets rooms, messages, presence, typing, the active room, unread counts and stored rooms', async () => {
     const { c, s, storage, sessions } = await aliceWithPrivateState();
+    c.setDraft('secret-plans', 'half a secret');
     c.signOut();
+    expect(c.draftOf('secret-plans')).toBe('');
     expect(s.closed).toBe(true);
     expect(c.state).toBe('idle');
     expect(c.rooms.size).toBe(0);

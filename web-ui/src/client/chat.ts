@@ -54,6 +54,8 @@ export class ChatClient {
   private serverRooms = new Set<string>();
   /** Whether a `rooms` frame came since the last welcome. */
   private roomsListed = false;
+  /** What the user was typing in each room, kept while they look at another one. */
+  private readonly drafts = new Map<string, string>();
   /** Every room a server list has named in this page's life, and the rooms opened here since the last welcome. */
   private readonly everListed = new Set<string>();
   private readonly openedSinceWelcome = new Set<string>();
@@ -196,6 +198,16 @@ export class ChatClient {
       this.markRead(room);
     }
     this.changed();
+  }
+
+  /** The unsent text of `room`'s composer ('' when none). */
+  draftOf(room: string): string {
+    return this.drafts.get(room) ?? '';
+  }
+
+  setDraft(room: string, text: string): void {
+    if (text === '') this.drafts.delete(room);
+    else this.drafts.set(room, text);
   }
 
   /** The page became visible again: what the active room shows now counts as read. */
@@ -487,6 +499,7 @@ export class ChatClient {
     this.readSent.clear();
     this.everListed.clear();
     this.openedSinceWelcome.clear();
+    this.drafts.clear();
     this.serverRooms = new Set();
     for (const ch of this.channels.values()) ch.close();
     this.channels.clear();

@@ -5,11 +5,17 @@ import { roomLabel } from './labels';
 
 /** The message box: Enter sends, Shift+Enter makes a newline; typing is announced. */
 export function Composer({ client, room }: { client: ChatClient; room: string }) {
-  const [text, setText] = useState('');
+  // Each room keeps its own draft (in the client, so sign-out forgets them with the rest).
+  const [text, setText] = useState(() => client.draftOf(room));
+  const shown = useRef(room);
   const ref = useRef<HTMLTextAreaElement>(null);
   const tooLong = [...text.trim()].length > MAX_TEXT;
 
   useEffect(() => {
+    if (shown.current !== room) {
+      shown.current = room;
+      setText(client.draftOf(room));
+    }
     if (matchMedia('(min-width: 760px)').matches) ref.current?.focus();
   }, [room]);
 
@@ -24,6 +30,7 @@ export function Composer({ client, room }: { client: ChatClient; room: string })
     const t = text.trim();
     if (t === '' || tooLong) return;
     client.send(room, text);
+    client.setDraft(room, '');
     setText('');
   }
 
@@ -45,7 +52,9 @@ export function Composer({ client, room }: { client: ChatClient; room: string })
         value={text}
         placeholder={`Message ${roomLabel(room, client.user)}`}
         onInput={(e) => {
-          setText((e.target as HTMLTextAreaElement).value);
+          const value = (e.target as HTMLTextAreaElement).value;
+          setText(value);
+          client.setDraft(room, value);
           client.typing(room);
         }}
         onKeyDown={(e) => {

@@ -1,6 +1,6 @@
 import type { ChatClient } from '../client/chat';
 import type { DisplayMessage } from '../client/room';
-import { timeOf } from './format';
+import { fullTime, timeOf } from './format';
 import { colorOf } from './labels';
 import { RichText } from './RichText';
 
@@ -16,6 +16,7 @@ export function Message({ m, first, mine, client, room }: { m: DisplayMessage; f
       data-id={m.id}
       data-from={m.from}
       data-state={state}
+      title={fullTime(m.ts)}
     >
       {first ? (
         <span class="avatar" aria-hidden="true" style={{ background: colorOf(m.from) }}>
@@ -28,7 +29,7 @@ export function Message({ m, first, mine, client, room }: { m: DisplayMessage; f
         {first && (
           <header class="msg-head">
             <span class="from">{m.from}</span>
-            <time dateTime={m.ts} title={new Date(m.ts).toLocaleString()}>
+            <time dateTime={m.ts}>
               {timeOf(m.ts)}
             </time>
           </header>

@@ -1,7 +1,7 @@
 import { Fragment } from 'preact';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
-import { startsGroup } from './format';
+import { dayKey, dayLabel, startsGroup } from './format';
 import { roomLabel } from './labels';
 import { Message } from './Message';
 
@@ -71,13 +71,18 @@ export function MessageList({ client, room }: { client: ChatClient; room: string
         </div>
         {messages.map((m, i) => (
           <Fragment key={m.key}>
+            {(i === 0 || dayKey(messages[i - 1].ts) !== dayKey(m.ts)) && (
+              <div class="day-divider" role="separator">
+                {dayLabel(m.ts, Date.now())}
+              </div>
+            )}
             {/* the read marker as it was when the room was opened: where the new messages start */}
             {m.seq !== undefined && m.seq === firstNew && (
               <div class="new-divider" role="separator">
                 New messages
               </div>
             )}
-            <Message m={m} first={startsGroup(messages[i - 1], m)} mine={m.from === client.user} client={client} room={room} />
+            <Message m={m} first={startsGroup(messages[i - 1], m) || (i > 0 && dayKey(messages[i - 1].ts) !== dayKey(m.ts))} mine={m.from === client.user} client={client} room={room} />
           </Fragment>
         ))}
       </div>

@@ -11,6 +11,30 @@ export function startsGroup(prev: DisplayMessage | undefined, m: DisplayMessage)
   return Math.abs(Date.parse(m.ts) - Date.parse(prev.ts)) > GROUP_GAP_MS;
 }
 
+/** The local day of a timestamp, as a key: messages of different keys get a date divider between them. */
+export function dayKey(ts: string): string {
+  const d = new Date(ts);
+  return Number.isNaN(d.getTime()) ? '' : `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+/** "Today", "Yesterday", or the date ("Mon, 30 Nov 2026"), in the reader's time zone. */
+export function dayLabel(ts: string, now: number): string {
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) return '';
+  const today = new Date(now);
+  const yesterday = new Date(now);
+  yesterday.setDate(today.getDate() - 1);
+  if (dayKey(ts) === dayKey(today.toISOString())) return 'Today';
+  if (dayKey(ts) === dayKey(yesterday.toISOString())) return 'Yesterday';
+  return d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+/** The full date and time of a message, for its tooltip. */
+export function fullTime(ts: string): string {
+  const d = new Date(ts);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleString([], { dateStyle: 'full', timeStyle: 'medium' });
+}
+
 export function timeOf(ts: string): string {
   const d = new Date(ts);
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });

@@ -259,6 +259,29 @@ class ChatUiTest {
     }
 
     @Test
+    void eachRoomKeepsItsDraftAndMessagesShowTheirDay() {
+        Page alice = signIn("alice");
+        send(alice, "a message of today");
+        assertThat(alice.locator(".day-divider")).hasText("Today");
+        send(alice, "and another, in the same group");
+        // every message, also inside a group, has its full date and time on hover
+        assertThat(ownMessage(alice, "and another, in the same group")).hasClass(Pattern.compile("\\bcont\\b"));
+        assertThat(ownMessage(alice, "and another, in the same group"))
+            .hasAttribute("title", Pattern.compile(String.valueOf(java.time.Year.now().getValue())));
+
+        alice.locator("#composer").fill("half a thought for general");
+        alice.locator("#join-room").fill("elsewhere");
+        alice.locator("#join-room").press("Enter");
+        assertThat(alice.locator(".room-title")).hasText("# elsewhere");
+        assertThat(alice.locator("#composer")).hasValue("");
+        alice.locator("#composer").fill("a draft of elsewhere");
+        alice.locator(".room-link[data-room=general]").click();
+        assertThat(alice.locator("#composer")).hasValue("half a thought for general");
+        alice.locator(".room-link[data-room=elsewhere]").click();
+        assertThat(alice.locator("#composer")).hasValue("a draft of elsewhere");
+    }
+
+    @Test
     void htmlInMessagesIsShownAsText() {
         Page alice = signIn("alice");
         Page bob = signIn("bob");
