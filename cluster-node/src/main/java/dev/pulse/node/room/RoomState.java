@@ -110,6 +110,9 @@ public final class RoomState implements CborSerializable {
 
     /** Messages of the window after {@code lastRead} that mention {@code user}. */
     public long mentionsAfter(String user, long lastRead) {
+        if (lastRead >= lastSeq) {
+            return 0; // all read (and a read marker's check asks with no marker at all)
+        }
         long count = 0;
         long seq = windowStart();
         for (StoredMessage message : window) {

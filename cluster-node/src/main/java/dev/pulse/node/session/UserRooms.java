@@ -5,7 +5,6 @@ import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.ServerFrame;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -125,8 +124,7 @@ final class UserRooms {
     }
 
     private CompletionStage<RoomEntity.Summary> summary(String room, long lastRead) {
-        Duration timeout = deps.entityTimeout();
         return AskPattern.ask(deps.sharding().entityRefFor(RoomEntity.ENTITY_KEY, room),
-            replyTo -> new RoomEntity.GetSummary(user, lastRead, replyTo), timeout, context.getSystem().scheduler());
+            replyTo -> new RoomEntity.GetSummary(user, lastRead, replyTo), deps.entityTimeout(), context.getSystem().scheduler());
     }
 }

@@ -360,11 +360,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
                 // A password, or a session ever opened: users of single sign-on (OIDC) never register.
                 boolean exists = state.hasAccount() || state.online() || state.lastSeen() != null || !sessions.isEmpty();
                 get.replyTo().tell(new AccountExists(user, exists));
-                if (state.equals(UserState.EMPTY) && sessions.isEmpty() && unconfirmed.isEmpty() && shard != null) {
-                    shard.tell(new ClusterSharding.Passivate<>(context.getSelf())); // a made-up name: keep nothing
-                } else {
-                    scheduleIdleIfAlone(state);
-                }
+                passivateIfNeverUsed(state);
                 return Effect().none();
             })
             .onCommand(GetRooms.class, (state, get) -> {
@@ -378,13 +374,7 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
                     return Effect().stash(); // answered once we know whether any session is left
                 }
                 get.replyTo().tell(presence(state));
-                if (state.equals(UserState.EMPTY) && sessions.isEmpty() && unconfirmed.isEmpty() && shard != null) {
-                    // A name nobody ever used, asked about: keep nothing for it (a presence query for
-                    // 20,000 made-up names used to leave 20,000 entities for two minutes).
-                    shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
-                } else {
-                    scheduleIdleIfAlone(state);
-                }
+                passivateIfNeverUsed(state);
                 return Effect().none();
             })
             .onCommand(Register.class, (state, register) -> {
@@ -687,6 +677,18 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             }
             scheduleIdleIfAlone(after);
         });
+    }
+
+    /**
+     * A name nobody ever used, asked about (presence, account): keep nothing for it (a presence query
+     * for 20,000 made-up names used to leave 20,000 entities for two minutes).
+     */
+    private void passivateIfNeverUsed(UserState state) {
+        if (state.equals(UserState.EMPTY) && sessions.isEmpty() && unconfirmed.isEmpty() && shard != null) {
+            shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+        } else {
+            scheduleIdleIfAlone(state);
+        }
     }
 
     private void scheduleIdleIfAlone(UserState state) {
