@@ -20,6 +20,7 @@ import dev.pulse.node.persistence.JournalSchema;
 import dev.pulse.node.persistence.JournalWarmup;
 import dev.pulse.node.persistence.RoomMembersTable;
 import dev.pulse.node.user.RoomMembership;
+import dev.pulse.node.user.RosterPresence;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.node.room.HistoryReader;
 import dev.pulse.node.room.RoomEntity;
@@ -89,6 +90,12 @@ public final class PulseNode {
 
     /** How often the shard regions are asked how many rooms and users this node hosts, for metrics. */
     private static final Duration SHARD_METRICS_INTERVAL = Duration.ofSeconds(5);
+    /**
+     * A room that starts asks its members' user entities for their presence; joins wait for the
+     * answers, so they are bounded in time and in number (offline, last seen unknown, beyond them).
+     */
+    private static final Duration ROSTER_PRESENCE_TIMEOUT = Duration.ofSeconds(2);
+    private static final int ROSTER_PRESENCE_ASKS = 1_000;
 
     private static PulseNode wire(ActorSystem<Void> system, NodeSettings settings) {
         Cluster cluster = Cluster.get(system);
@@ -104,9 +111,10 @@ public final class PulseNode {
 
         RoomSettings roomSettings = RoomSettings.from(settings.config());
         ClusterSharding sharding = ClusterSharding.get(system);
-        RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system), metrics.journal(),
-            (room, user) -> sharding.entityRefFor(UserEntity.ENTITY_KEY, user).tell(new UserEntity.TrackRoom(room)));
         RoomMembersTable roomMembers = RoomMembersTable.of(system);
+        RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system), metrics.journal(),
+            (room, user) -> sharding.entityRefFor(UserEntity.ENTITY_KEY, user).tell(new UserEntity.TrackRoom(room)),
+            new RosterPresence(roomMembers::members, system, ROSTER_PRESENCE_TIMEOUT, ROSTER_PRESENCE_ASKS));
         UserEntity.init(system, settings.heartbeat(), settings.loginLimitPerUser(), new RoomMembership() {
             @Override
             public void joined(String room, String user) {

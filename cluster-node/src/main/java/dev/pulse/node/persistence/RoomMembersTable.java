@@ -45,6 +45,8 @@ public final class RoomMembersTable {
         + "FROM pulse_room_members m WHERE m.room NOT LIKE 'dm:%' AND m.room LIKE ? ESCAPE '!' "
         + "GROUP BY m.room ORDER BY members DESC, m.room LIMIT ?";
 
+    private static final String MEMBERS = "SELECT user_name FROM pulse_room_members WHERE room = ? ORDER BY user_name";
+
     /** A public room, its members and its lastSeq. */
     public record Listing(String room, long members, long lastSeq) {}
 
@@ -102,20 +104,39 @@ public final class RoomMembersTable {
 
     /** Public rooms whose name contains {@code query} (as given), most members first, at most {@code limit}. */
     public CompletionStage<List<Listing>> find(String query, int limit) {
+        return query(FIND, statement -> {
+            statement.setString(1, "%" + escapeLike(query) + "%");
+            statement.setInt(2, limit);
+        }, rows -> new Listing(rows.getString(1), rows.getLong(2), rows.getLong(3)));
+    }
+
+    /** Who joined {@code room} and has not left, by name; a room's members when it starts again. */
+    public CompletionStage<List<String>> members(String room) {
+        return query(MEMBERS, statement -> statement.setString(1, room), rows -> rows.getString(1));
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement statement) throws SQLException;
+    }
+
+    private interface Row<T> {
+        T read(ResultSet rows) throws SQLException;
+    }
+
+    private <T> CompletionStage<List<T>> query(String sql, Binder binder, Row<T> row) {
         return CompletableFuture.supplyAsync(() -> {
             try (Connection connection = database.source().createConnection();
-                 PreparedStatement statement = connection.prepareStatement(FIND)) {
-                statement.setString(1, "%" + escapeLike(query) + "%");
-                statement.setInt(2, limit);
-                List<Listing> rooms = new ArrayList<>();
+                 PreparedStatement statement = connection.prepareStatement(sql)) {
+                binder.bind(statement);
+                List<T> found = new ArrayList<>();
                 try (ResultSet rows = statement.executeQuery()) {
                     while (rows.next()) {
-                        rooms.add(new Listing(rows.getString(1), rows.getLong(2), rows.getLong(3)));
+                        found.add(row.read(rows));
                     }
                 }
-                return rooms;
+                return found;
             } catch (SQLException e) {
-                throw new IllegalStateException("room directory query failed: " + e.getMessage(), e);
+                throw new IllegalStateException("room members query failed: " + e.getMessage(), e);
             }
         }, blocking);
     }

@@ -100,6 +100,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     record Flush() implements Command {}
 
+    /** The durable member list, read when the room started; joins wait for it. */
+    record RosterLoaded(List<Member> members) implements Command {}
+
     record SubscriberTerminated(ActorRef<RoomFeed> subscriber) implements Command {}
 
     /** Messages a returning subscriber missed that are older than the window, read from the journal. */
@@ -130,9 +133,10 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     // ------------------------------------------------------------------ wiring
 
     public static void init(ActorSystem<?> system, RoomSettings settings, HistoryReader reader, JournalMetrics metrics,
-                            DirectMessages directMessages) {
+                            DirectMessages directMessages, MemberRoster roster) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(),
-            PersistenceId.of(entity.getEntityTypeKey().name(), entity.getEntityId()), settings, reader, metrics, directMessages)));
+            PersistenceId.of(entity.getEntityTypeKey().name(), entity.getEntityId()), settings, reader, metrics, directMessages,
+            roster)));
     }
 
     public static Behavior<Command> create(String roomId, PersistenceId persistenceId, RoomSettings settings,
@@ -142,8 +146,14 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     public static Behavior<Command> create(String roomId, PersistenceId persistenceId, RoomSettings settings,
                                            HistoryReader reader, JournalMetrics metrics, DirectMessages directMessages) {
+        return create(roomId, persistenceId, settings, reader, metrics, directMessages, MemberRoster.NONE);
+    }
+
+    public static Behavior<Command> create(String roomId, PersistenceId persistenceId, RoomSettings settings,
+                                           HistoryReader reader, JournalMetrics metrics, DirectMessages directMessages,
+                                           MemberRoster roster) {
         return Behaviors.setup(context -> new RoomEntity(context, roomId, persistenceId, settings, reader, metrics,
-            directMessages));
+            directMessages, roster));
     }
 
     // ------------------------------------------------------------------ behaviour
@@ -156,6 +166,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     private final RemoteBudget budget;
     private final JournalMetrics metrics;
     private final DirectMessages directMessages;
+    private final MemberRoster roster;
     /** The two users of a DM room; empty for a public room. */
     private final List<String> dmParticipants;
 
@@ -165,10 +176,13 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     /** Members who left since this incarnation started: late presence news must not bring them back. */
     private final Set<String> left = new HashSet<>();
     private final PostBatch posts = new PostBatch();
+    /** Whether the durable member list is in {@link #members}: until then joins wait (stashed). */
+    private boolean rosterLoaded;
     /** When this incarnation started, for the recovery time in the log (failover and hand-off analysis). */
     private final long startedAtNanos = System.nanoTime();
     private RoomEntity(ActorContext<Command> context, String roomId, PersistenceId persistenceId,
-                       RoomSettings settings, HistoryReader reader, JournalMetrics metrics, DirectMessages directMessages) {
+                       RoomSettings settings, HistoryReader reader, JournalMetrics metrics, DirectMessages directMessages,
+                       MemberRoster roster) {
         super(persistenceId, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         this.context = context;
         this.roomId = roomId;
@@ -178,6 +192,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         this.budget = new RemoteBudget(settings.remoteBytes());
         this.metrics = metrics;
         this.directMessages = directMessages;
+        this.roster = roster;
         this.dmParticipants = Names.dmParticipants(roomId).orElse(List.of());
     }
 
@@ -227,6 +242,10 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
                 if (posts.resumeAfterRecovery()) {
                     context.getSelf().tell(new Flush());
                 }
+                if (!rosterLoaded) {
+                    context.pipeToSelf(roster.load(roomId),
+                        (members, failure) -> new RosterLoaded(failure == null ? members : List.of()));
+                }
             })
             .build();
     }
@@ -237,6 +256,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             .onCommand(Post.class, this::onPost)
             .onCommand(Flush.class, this::onFlush)
             .onCommand(Join.class, this::onJoin)
+            .onCommand(RosterLoaded.class, this::onRosterLoaded)
             .onCommand(Leave.class, (state, leave) -> {
                 if (members.remove(leave.user()) != null) {
                     tellSubscribers(new RoomFeed.MemberChanged(leave.user(), false));
@@ -312,6 +332,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     }
 
     private ReplyEffect<RoomEvent, RoomState> onJoin(RoomState state, Join join) {
+        if (!rosterLoaded) {
+            return Effect().stash(); // joined.members must list who joined before the room last stopped
+        }
         if (join.since() != null && join.since() > state.lastSeq()) {
             return Effect().reply(join.replyTo(), new JoinRejected(ErrorCode.INVALID,
                 "since " + join.since() + " is beyond the room's lastSeq " + state.lastSeq()));
@@ -324,6 +347,18 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             tellSubscribers(new RoomFeed.MemberChanged(join.user(), true));
         }
         return Effect().reply(join.replyTo(), new Joined(state.lastSeq(), List.copyOf(members.values())));
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> onRosterLoaded(RoomState state, RosterLoaded loaded) {
+        if (!rosterLoaded) {
+            rosterLoaded = true;
+            // Whatever this incarnation heard meanwhile (a join, a leave, a presence notice) is newer.
+            loaded.members().stream()
+                .filter(member -> !left.contains(member.user()))
+                .forEach(member -> members.putIfAbsent(member.user(), member));
+            context.getLog().debug("Room {}: {} members from its roster", roomId, loaded.members().size());
+        }
+        return Effect().noReply().thenUnstashAll();
     }
 
     private ReplyEffect<RoomEvent, RoomState> onSubscribe(RoomState state, Subscribe subscribe) {

@@ -68,6 +68,9 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     record ReadAnswered(String ref, String room, UserEntity.ReadAnswer answer) implements Command {}
 
+    /** Whether a room this session had not joined was in the user's list (null: no answer). */
+    record LeaveAnswered(String ref, String room, Boolean wasListed) implements Command {}
+
     /** Whether the other user of a DM has an account (null: no answer). */
     record AccountChecked(String peer, Boolean exists) implements Command {}
 
@@ -172,6 +175,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
             }))
             .onMessage(ReadMoved.class, moved -> next(() -> userRooms.readMoved(moved.room(), moved.seq())))
             .onMessage(ReadAnswered.class, answered -> next(() -> userRooms.readAnswered(answered)))
+            .onMessage(LeaveAnswered.class, answered -> next(() -> rooms.leaveAnswered(answered)))
             .onMessage(AccountChecked.class, checked -> next(() -> dmAccounts.checked(checked.peer(), checked.exists(), this::handle)))
             .onMessage(Shutdown.class, shutdown -> closeWith(ClientConnection.CLOSE_GOING_AWAY, GOING_AWAY))
             .onMessage(SignedOut.class, signedOut -> closeWith(ClientConnection.CLOSE_POLICY_VIOLATION, "signed out"))

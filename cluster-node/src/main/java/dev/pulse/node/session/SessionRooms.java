@@ -98,7 +98,11 @@ final class SessionRooms implements RoomSubscription.Port {
 
     void leave(ClientFrame.Leave leave) {
         RoomSubscription subscription = rooms.get(leave.room());
-        if (subscription == null || !subscription.isAttached()) {
+        if (subscription == null) {
+            leaveUnjoined(leave);
+            return;
+        }
+        if (!subscription.isAttached()) {
             client.send(ServerFrame.Error.of(leave.ref(), ErrorCode.NOT_FOUND, "not joined to " + leave.room()));
             return;
         }
@@ -106,6 +110,29 @@ final class SessionRooms implements RoomSubscription.Port {
         roomRef(leave.room()).tell(new RoomEntity.Leave(user));
         userEntity.tell(new UserEntity.UntrackRoom(leave.room(), sessionId));
         client.send(new ServerFrame.Left(leave.ref(), leave.room()));
+    }
+
+    /**
+     * A room in the user's list that this session never joined (joined on another device): leaving it
+     * takes it off the list all the same, and {@code not_found} only when it is not there.
+     */
+    private void leaveUnjoined(ClientFrame.Leave leave) {
+        CompletionStage<UserEntity.Untracked> answer = AskPattern.ask(userEntity,
+            replyTo -> new UserEntity.UntrackRoom(leave.room(), sessionId, replyTo), deps.entityTimeout(),
+            context.getSystem().scheduler());
+        context.pipeToSelf(answer, (untracked, failure) -> new Session.LeaveAnswered(leave.ref(), leave.room(),
+            failure == null ? untracked.wasListed() : null));
+    }
+
+    void leaveAnswered(Session.LeaveAnswered answered) {
+        if (answered.wasListed() == null) {
+            client.send(ServerFrame.Error.of(answered.ref(), ErrorCode.UNAVAILABLE, "the user's rooms are unavailable; try again"));
+        } else if (answered.wasListed()) {
+            roomRef(answered.room()).tell(new RoomEntity.Leave(user));
+            client.send(new ServerFrame.Left(answered.ref(), answered.room()));
+        } else {
+            client.send(ServerFrame.Error.of(answered.ref(), ErrorCode.NOT_FOUND, "not joined to " + answered.room()));
+        }
     }
 
     /** The user left {@code room} on another device (or this one): this session stops receiving it. */

@@ -86,8 +86,17 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
 
     public record TrackRoom(String room) implements Command {}
 
-    /** The user left {@code room} through session {@code bySession} (which has stopped receiving it already). */
-    public record UntrackRoom(String room, String bySession) implements Command {}
+    /**
+     * The user left {@code room} through session {@code bySession} (which has stopped receiving it
+     * already). {@code replyTo} (nullable) hears whether the room was in the user's list.
+     */
+    public record UntrackRoom(String room, String bySession, ActorRef<Untracked> replyTo) implements Command {
+        public UntrackRoom(String room, String bySession) {
+            this(room, bySession, null);
+        }
+    }
+
+    public record Untracked(String room, boolean wasListed) implements CborSerializable {}
 
     public record GetPresence(ActorRef<Presence> replyTo) implements Command {}
 
@@ -339,13 +348,16 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
             .onCommand(UntrackRoom.class, (state, untrack) -> {
                 unconfirmed.remove(untrack.room());
                 recentlyLeft.put(untrack.room(), System.nanoTime());
-                return state.rooms().contains(untrack.room())
-                    ? Effect().persist(new UserEvent.RoomUntracked(untrack.room()))
-                        .thenRun(after -> {
-                            roomMembership.left(untrack.room(), user);
-                            announceRooms(after, untrack.room(), untrack.bySession());
-                        })
-                    : Effect().none();
+                if (!state.rooms().contains(untrack.room())) {
+                    answer(untrack, false);
+                    return Effect().none();
+                }
+                return Effect().persist(new UserEvent.RoomUntracked(untrack.room()))
+                    .thenRun(after -> {
+                        roomMembership.left(untrack.room(), user);
+                        announceRooms(after, untrack.room(), untrack.bySession());
+                        answer(untrack, true);
+                    });
             })
             .onCommand(PresenceConfirmed.class, (state, confirmed) -> {
                 RoomEntity.PresenceNoted noted = confirmed.noted();
@@ -711,6 +723,12 @@ public final class UserEntity extends EventSourcedBehavior<UserEntity.Command, U
         if (count != sendShareNodes) {
             sendShareNodes = count;
             nodes.values().forEach(directory -> directory.tell(new SessionDirectory.SetSendShare(user, count)));
+        }
+    }
+
+    private static void answer(UntrackRoom untrack, boolean wasListed) {
+        if (untrack.replyTo() != null) {
+            untrack.replyTo().tell(new Untracked(untrack.room(), wasListed));
         }
     }
 

@@ -124,6 +124,28 @@ class UserStateE2ETest {
     }
 
     @Test
+    void aRoomJoinedOnAnotherDeviceCanBeLeftFromThisOneAndOnlyAListedRoom() {
+        String alice = user("alice");
+        String room = room("elsewhere");
+        ChatPeer phone = connect(alice);
+        ChatPeer laptop = connect(alice);
+        ChatPeer bob = connect(user("bob"));
+        bob.join("bj", room);
+        phone.join("pj", room);
+        laptop.expectPush("rooms", frame -> entries(frame).containsKey(room));
+
+        // The laptop never joined the room, but it is in alice's list: leaving it there works.
+        laptop.send(new ClientFrame.Leave("ll", room));
+        laptop.expectReply("ll", "left");
+        phone.expectPush("rooms", frame -> !entries(frame).containsKey(room));
+        bob.expectPush("member", frame -> frame.path("user").asText().equals(alice) && frame.path("event").asText().equals("left"));
+        assertThat(entries(connect(alice).rooms())).doesNotContainKey(room);
+
+        laptop.send(new ClientFrame.Leave("again", room));
+        assertError(laptop.expectReply("again", "error"), "not_found");
+    }
+
+    @Test
     void joiningTheSameRoomAgainChangesNothingAndPushesNothing() {
         String alice = user("alice");
         String room = room("again");
@@ -157,6 +179,39 @@ class UserStateE2ETest {
             assertThat(entries(again.rooms()).get(room).path("lastRead").asLong()).isEqualTo(2);
             assertThat(entries(ChatPeer.connect(second.client(), "zoe-" + tag).rooms())).containsKey(Names.dmRoom(alice, "zoe-" + tag));
             again.close();
+        }
+    }
+
+    @Test
+    void joinedListsWhoJoinedBeforeTheRoomRestartedWithTheirPresence(@TempDir Path own) {
+        String alice = user("alice");
+        String bob = user("bob");
+        String carol = user("carol");
+        String room = room("roster");
+        try (TestNode first = TestNode.start(own)) {
+            ChatPeer a = ChatPeer.connect(first.client(), alice);
+            ChatPeer b = ChatPeer.connect(first.client(), bob);
+            ChatPeer c = ChatPeer.connect(first.client(), carol);
+            a.join("j", room);
+            b.join("j", room);
+            c.join("j", room);
+            c.send(new ClientFrame.Leave("l", room));
+            c.expectReply("l", "left");
+            post(a, room, 1);
+            // The list is written after the user entities journal the joins: wait until it holds them.
+            awaitDirectory(a, room, found -> rooms(found).containsKey(room) && rooms(found).get(room).path("members").asLong() == 2);
+            List.of(a, b, c).forEach(ChatPeer::close);
+        }
+        try (TestNode second = TestNode.start(own)) {
+            ChatPeer b = ChatPeer.connect(second.client(), bob);
+            JsonNode joined = b.join("j", room);
+            Map<String, JsonNode> members = new LinkedHashMap<>();
+            joined.path("members").forEach(member -> members.put(member.path("user").asText(), member));
+            assertThat(members.keySet()).as("%s", joined).containsExactlyInAnyOrder(alice, bob);
+            assertThat(members.get(bob).path("status").asText()).isEqualTo("online");
+            assertThat(members.get(alice).path("status").asText()).isEqualTo("offline");
+            assertThat(members.get(alice).path("lastSeen").asText()).as("%s", joined).isNotEmpty();
+            b.close();
         }
     }
 
