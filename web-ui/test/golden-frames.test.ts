@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatClient } from '../src/client/chat';
-import { parseFrame, type ServerFrame } from '../src/client/protocol';
+import { parseFrame, type RoomEvent, type ServerFrame } from '../src/client/protocol';
 import { Requests } from '../src/client/requests';
 import { flush, harness, msg, type FakeSocket } from './fakes';
 
@@ -38,7 +38,7 @@ function reply(name: string, ref: string | undefined): Frame {
 // ------------------------------------------------------------------------------------ server frames
 
 /** What the client expects of each field; typed against ServerFrame so the table follows protocol.ts. */
-type Kind = 'string' | 'number' | 'boolean' | 'members' | 'messages' | 'strings' | 'roomEntries' | 'directoryEntries';
+type Kind = 'string' | 'number' | 'boolean' | 'members' | 'messages' | 'strings' | 'roomEntries' | 'directoryEntries' | 'reactions';
 type Field = { kind: Kind; optional?: true };
 type ShapeOf<F> = { [P in Exclude<keyof F, 'type'>]-?: Field };
 type Shapes = { [T in ServerFrame['type']]: ShapeOf<Extract<ServerFrame, { type: T }>> };
@@ -53,9 +53,23 @@ const SHAPES: Shapes = {
   joined: { ref: optStr, room: str, lastSeq: num, members: { kind: 'members', optional: true } },
   synced: { room: str, lastSeq: num },
   left: { ref: optStr, room: str },
-  ack: { ref: optStr, room: str, id: str, seq: num, ts: str },
+  ack: { ref: optStr, room: str, id: optStr, seq: num, ts: str },
   history: { ref: optStr, room: str, messages: { kind: 'messages' }, hasMore: { kind: 'boolean' } },
-  message: { room: str, seq: num, id: str, from: str, text: str, ts: str, mentions: { kind: 'strings', optional: true } },
+  message: {
+    room: str,
+    seq: num,
+    id: str,
+    from: str,
+    text: optStr,
+    ts: str,
+    mentions: { kind: 'strings', optional: true },
+    editedAt: optStr,
+    deleted: { kind: 'boolean', optional: true },
+    reactions: { kind: 'reactions', optional: true },
+  },
+  edited: { room: str, seq: num, target: num, from: str, text: optStr, ts: str },
+  deleted: { room: str, seq: num, target: num, from: str, ts: str },
+  reacted: { room: str, seq: num, target: num, from: str, emoji: str, on: { kind: 'boolean' }, ts: str },
   typing: { room: str, user: str },
   member: { room: str, user: str, event: str },
   presence: { ref: optStr, user: optStr, status: optStr, lastSeen: optStr, users: { kind: 'members', optional: true } },
@@ -70,7 +84,13 @@ const ROOM_ENTRY: Record<string, Field> = { room: str, lastSeq: num, lastRead: n
 const DIRECTORY_ENTRY: Record<string, Field> = { room: str, members: num, lastSeq: num };
 
 const MEMBER: Record<string, Field> = { user: str, status: str, lastSeen: optStr };
-const MESSAGE: Record<string, Field> = SHAPES.message;
+/** The shape of each room event a history page may hold. */
+const ROOM_EVENTS: Record<string, Record<string, Field>> = {
+  message: SHAPES.message,
+  edited: SHAPES.edited,
+  deleted: SHAPES.deleted,
+  reacted: SHAPES.reacted,
+};
 
 /** Checks every field against its shape; fields the client does not know are reported too. */
 function expectShape(value: Record<string, unknown>, shape: Record<string, Field>, where: string, ignore: string[] = []): void {
@@ -93,10 +113,17 @@ function expectShape(value: Record<string, unknown>, shape: Record<string, Field
       case 'messages':
         expect(Array.isArray(v), at).toBe(true);
         (v as Record<string, unknown>[]).forEach((m, i) => {
-          // history messages carry "type":"message" (an addition); the client reads them as messages
-          expect(m.type, `${at}[${i}].type`).toBe('message');
-          expectShape(m, MESSAGE, `${at}[${i}]`);
+          // every event of a page carries its type (version 1.1: edits, deletions and reactions too)
+          expect(Object.keys(ROOM_EVENTS), `${at}[${i}].type`).toContain(m.type);
+          expectShape(m, ROOM_EVENTS[m.type as string], `${at}[${i}]`);
         });
+        break;
+      case 'reactions':
+        expect(typeof v, at).toBe('object');
+        for (const [emoji, users] of Object.entries(v as Record<string, unknown>)) {
+          expect(Array.isArray(users), `${at}.${emoji}`).toBe(true);
+          (users as unknown[]).forEach((u) => expect(typeof u, `${at}.${emoji}`).toBe('string'));
+        }
         break;
       case 'roomEntries':
       case 'directoryEntries':
@@ -125,10 +152,14 @@ describe('golden server frames', () => {
     expect(all).toEqual(
       [
         'ack',
+        'ack-change',
+        'deleted',
         'directory',
+        'edited',
         'error-invalid',
         'error-rate-limited',
         'history',
+        'history-events',
         'joined',
         'left',
         'member',
@@ -136,6 +167,7 @@ describe('golden server frames', () => {
         'pong',
         'presence-list',
         'presence-push',
+        'reacted',
         'read',
         'rooms',
         'synced',
@@ -212,6 +244,29 @@ describe('the client reads the golden server frames', () => {
     expect(room.typingUsers(Date.now())).toEqual(['bob']);
     s.deliver(fixture('server', 'presence-push'));
     expect(c.presence.get('bob')).toEqual({ user: 'bob', status: 'offline', lastSeen: '2026-11-29T04:47:21.330Z' });
+  });
+
+  it('edited, reacted and deleted change the messages they target, once', async () => {
+    const { s, room } = await fedWithFixtures();
+    s.deliver(fixture('server', 'message'));
+    s.deliver(fixture('server', 'edited'));
+    expect(room.message(58)).toMatchObject({ text: 'hi!', editedAt: '2026-11-29T04:46:10.500Z' });
+    s.deliver(fixture('server', 'reacted'));
+    s.deliver(fixture('server', 'reacted')); // a replay applies nothing twice
+    expect(room.message(57)?.reactions).toEqual({ '👍': ['bob'] });
+    s.deliver(fixture('server', 'deleted'));
+    expect(room.message(58)).toMatchObject({ text: '', deleted: true });
+    expect(room.streamSeq).toBe(62);
+  });
+
+  it('history-events: a page shows each message as it is now', async () => {
+    const { room } = await fedWithFixtures();
+    const page = fixture('server', 'history-events') as unknown as { messages: RoomEvent[] };
+    room.addHistory(page.messages, true, false, 'alice');
+    expect(room.message(57)).toMatchObject({ text: 'ship it @alice', editedAt: '2026-11-29T04:46:20.000Z' });
+    expect(room.message(57)?.reactions).toEqual({ '👍': ['bob', 'alice'], '🎉': ['dave'] });
+    expect(room.message(58)).toMatchObject({ text: '', deleted: true });
+    expect(room.messages().map((m) => m.seq)).toEqual([56, 57, 58]);
   });
 
   it('error: a rate-limited send fails visibly', async () => {
@@ -352,6 +407,23 @@ const BUILDERS: Record<string, () => Promise<void>> = {
     const { c, s } = await fedWithFixtures();
     void c.browse('dev');
     expectSameFrame(last(s, 'directory'), 'directory');
+  },
+  async edit() {
+    const { c, s } = await fedWithFixtures();
+    const fx = fixture('client', 'edit');
+    vi.spyOn(globalThis.crypto, 'randomUUID').mockReturnValue(fx.id as ReturnType<Crypto['randomUUID']>);
+    void c.edit('general', 58, 'hi!');
+    expectSameFrame(last(s, 'edit'), 'edit');
+  },
+  async delete() {
+    const { c, s } = await fedWithFixtures();
+    void c.deleteMessage('general', 58);
+    expectSameFrame(last(s, 'delete'), 'delete');
+  },
+  async react() {
+    const { c, s } = await fedWithFixtures();
+    void c.react('general', 58, '👍', true);
+    expectSameFrame(last(s, 'react'), 'react');
   },
   async ping() {
     // the heartbeat ping carries no ref: its pong is not awaited, any frame proves the node alive

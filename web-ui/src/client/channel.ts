@@ -228,7 +228,7 @@ export class RoomChannel {
       .request({ type: 'send', room: r.name, id, text: out.text })
       .then((f) => {
         if (f.type === 'ack' && !this.closed) {
-          r.ack(f.id, f.seq, f.ts, this.host.user());
+          r.ack(id, f.seq, f.ts, this.host.user());
           this.host.changed();
         }
       })

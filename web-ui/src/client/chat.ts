@@ -18,7 +18,7 @@ import {
   type ServerFrame,
 } from './protocol';
 import { Requests } from './requests';
-import type { RoomState } from './room';
+import { asMessage, type RoomState } from './room';
 
 export { LoginError, type ConnState, type SocketLike } from './connection';
 export { RequestError } from './requests';
@@ -221,6 +221,24 @@ export class ChatClient {
     return reply.type === 'directory' ? reply.rooms : [];
   }
 
+  /**
+   * Version 1.1: replaces the text of one's own message `seq`. Resolves once the server committed it
+   * (the room's `edited` event updates the view); rejects with the server's error.
+   */
+  async edit(room: string, seq: number, text: string): Promise<void> {
+    await this.requests.request({ type: 'edit', room, target: seq, id: newMessageId(this.deps.random), text });
+  }
+
+  /** Version 1.1: deletes one's own message `seq`. */
+  async deleteMessage(room: string, seq: number): Promise<void> {
+    await this.requests.request({ type: 'delete', room, target: seq });
+  }
+
+  /** Version 1.1: sets (`on`) or removes one's reaction `emoji` to message `seq`. */
+  async react(room: string, seq: number, emoji: string, on: boolean): Promise<void> {
+    await this.requests.request({ type: 'react', room, target: seq, emoji, on });
+  }
+
   /** Sends a message optimistically; returns its id. */
   send(room: string, text: string): string {
     const id = newMessageId(this.deps.random);
@@ -295,9 +313,17 @@ export class ChatClient {
       case 'message': {
         const ch = this.channels.get(f.room);
         if (!ch) return;
-        const isNew = ch.received(f);
-        if (isNew) this.counted(ch.state, f);
+        const m = asMessage(f);
+        const isNew = ch.received(m);
+        if (isNew) this.counted(ch.state, m);
         this.changed();
+        break;
+      }
+      case 'edited':
+      case 'deleted':
+      case 'reacted': {
+        const ch = this.channels.get(f.room);
+        if (ch?.state.applyChange(f)) this.changed();
         break;
       }
       case 'rooms':

@@ -10,7 +10,52 @@ export interface ChatMessage {
   ts: string;
   /** Version 1.1: the names the text mentions, each once; absent when none. */
   mentions?: string[];
+  /** Version 1.1, in history and replays: when the text was last edited. */
+  editedAt?: string;
+  /** Version 1.1: the message was deleted (its text is gone: '' here). */
+  deleted?: boolean;
+  /** Version 1.1: each emoji with the users who reacted with it. */
+  reactions?: Record<string, string[]>;
 }
+
+/** A message as the wire carries it: without text once deleted. */
+export type MessageFrame = Omit<ChatMessage, 'text'> & { text?: string };
+
+/** Version 1.1: changes of a message, room events with their own seq. */
+export interface EditedEvent {
+  room: string;
+  seq: number;
+  target: number;
+  from: string;
+  /** Absent once the message is deleted. */
+  text?: string;
+  ts: string;
+}
+
+export interface DeletedEvent {
+  room: string;
+  seq: number;
+  target: number;
+  from: string;
+  ts: string;
+}
+
+export interface ReactedEvent {
+  room: string;
+  seq: number;
+  target: number;
+  from: string;
+  emoji: string;
+  on: boolean;
+  ts: string;
+}
+
+/** Everything that takes a seq in a room: what history pages and the room's stream carry. */
+export type RoomEvent =
+  | ({ type: 'message' } & MessageFrame)
+  | ({ type: 'edited' } & EditedEvent)
+  | ({ type: 'deleted' } & DeletedEvent)
+  | ({ type: 'reacted' } & ReactedEvent);
 
 export type Status = 'online' | 'offline' | (string & {});
 
@@ -47,9 +92,9 @@ export type ServerFrame =
   | { type: 'joined'; ref?: string; room: string; lastSeq: number; members?: Member[] }
   | { type: 'synced'; room: string; lastSeq: number }
   | { type: 'left'; ref?: string; room: string }
-  | { type: 'ack'; ref?: string; room: string; id: string; seq: number; ts: string }
-  | { type: 'history'; ref?: string; room: string; messages: ChatMessage[]; hasMore: boolean }
-  | ({ type: 'message' } & ChatMessage)
+  | { type: 'ack'; ref?: string; room: string; id?: string; seq: number; ts: string }
+  | { type: 'history'; ref?: string; room: string; messages: RoomEvent[]; hasMore: boolean }
+  | RoomEvent
   | { type: 'typing'; room: string; user: string }
   | { type: 'member'; room: string; user: string; event: 'joined' | 'left' | (string & {}) }
   | { type: 'presence'; ref?: string; user?: string; status?: Status; lastSeen?: string; users?: Member[] }
@@ -68,7 +113,10 @@ export type ClientFrame =
   | { type: 'presence'; ref?: string; users: string[] }
   | { type: 'ping'; ref?: string }
   | { type: 'read'; ref?: string; room: string; seq: number }
-  | { type: 'directory'; ref?: string; query: string; limit: number };
+  | { type: 'directory'; ref?: string; query: string; limit: number }
+  | { type: 'edit'; ref?: string; room: string; target: number; id?: string; text: string }
+  | { type: 'delete'; ref?: string; room: string; target: number; id?: string }
+  | { type: 'react'; ref?: string; room: string; target: number; id?: string; emoji: string; on: boolean };
 
 export const USER_RE = /^[a-z0-9_.-]{1,32}$/;
 export const ROOM_RE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;

@@ -1,7 +1,7 @@
 // The client's view of one room: messages keyed by seq (so replays and retries never duplicate),
 // own messages still in flight (keyed by their `id`), the resume point, members and typing users.
 
-import type { ChatMessage } from './protocol';
+import type { ChatMessage, MessageFrame, RoomEvent } from './protocol';
 
 export type SendState = 'pending' | 'acked' | 'failed';
 
@@ -15,6 +15,12 @@ export interface DisplayMessage {
   ts: string;
   /** The names the text mentions (from the server's `mentions`). */
   mentions?: string[];
+  /** Version 1.1: when the text was last edited. */
+  editedAt?: string;
+  /** Version 1.1: deleted (its text is gone). */
+  deleted?: boolean;
+  /** Version 1.1: each emoji with the users who reacted with it. */
+  reactions?: Record<string, string[]>;
   /** Own messages only: pending until acked, failed when the server refused it or it timed out. */
   state?: SendState;
   error?: string;
@@ -33,6 +39,8 @@ export class RoomState {
   readonly name: string;
   private readonly bySeq = new Map<number, ChatMessage>();
   private readonly ackedIds = new Set<string>();
+  /** Seqs of the edits, deletions and reactions applied or loaded, so a replay applies none twice. */
+  private readonly changesSeen = new Set<number>();
   /** Own sends not yet confirmed, in the order they were written. */
   readonly outgoing = new Map<string, Outgoing>();
   /**
@@ -89,14 +97,54 @@ export class RoomState {
     return this.put(m, me);
   }
 
-  /** Adds a page of `history`. `newest` = the page was requested without `before`. */
-  addHistory(messages: ChatMessage[], hasMore: boolean, newest: boolean, me: string): number {
+  /**
+   * Version 1.1: applies an edit, deletion or reaction from the room's stream to its message (when
+   * loaded; a page loaded later shows the message as it is then). Returns true when it was new.
+   */
+  applyChange(e: Exclude<RoomEvent, { type: 'message' }>): boolean {
+    if (e.seq > this.streamSeq) this.streamSeq = e.seq;
+    if (this.changesSeen.has(e.seq)) return false;
+    this.changesSeen.add(e.seq);
+    const m = this.bySeq.get(e.target);
+    if (!m) return true;
+    if (e.type === 'edited') {
+      if (!m.deleted) this.bySeq.set(m.seq, { ...m, text: e.text ?? '', editedAt: e.ts, mentions: undefined });
+    } else if (e.type === 'deleted') {
+      this.bySeq.set(m.seq, { ...m, text: '', deleted: true, reactions: undefined, mentions: undefined });
+    } else {
+      const users = (m.reactions?.[e.emoji] ?? []).filter((u) => u !== e.from);
+      if (e.on) users.push(e.from);
+      const reactions = { ...m.reactions, [e.emoji]: users };
+      if (users.length === 0) delete reactions[e.emoji];
+      this.bySeq.set(m.seq, { ...m, reactions });
+    }
+    return true;
+  }
+
+  /** The confirmed message with `seq`, if loaded. */
+  message(seq: number): ChatMessage | undefined {
+    return this.bySeq.get(seq);
+  }
+
+  /**
+   * Adds a page of `history`. `newest` = the page was requested without `before`. Its messages are
+   * as they are now (version 1.1), so the page's edits, deletions and reactions are only counted as
+   * seen.
+   */
+  addHistory(events: RoomEvent[], hasMore: boolean, newest: boolean, me: string): number {
     let added = 0;
     let max = 0;
-    for (const m of messages) {
-      if (this.put(m, me)) added++;
-      if (m.seq > max) max = m.seq;
+    for (const e of events) {
+      if (e.type === 'message') {
+        const m = asMessage(e);
+        if (this.put(m, me)) added++;
+        else this.bySeq.set(m.seq, m); // the page shows it as it is now: edited, deleted, reacted to
+      } else {
+        this.changesSeen.add(e.seq);
+      }
+      if (e.seq > max) max = e.seq;
     }
+    const messages = events;
     if (newest) {
       if (max > this.streamSeq) this.streamSeq = max;
       this.loadedNewest = true;
@@ -135,6 +183,7 @@ export class RoomState {
   reset(): void {
     this.bySeq.clear();
     this.ackedIds.clear();
+    this.changesSeen.clear();
     this.streamSeq = 0;
     this.loadedNewest = false;
     this.hasMore = true;
@@ -151,6 +200,9 @@ export class RoomState {
       text: m.text,
       ts: m.ts,
       mentions: m.mentions,
+      editedAt: m.editedAt,
+      deleted: m.deleted,
+      reactions: m.reactions,
       state: this.ackedIds.has(m.id) ? 'acked' : undefined,
     }));
     for (const o of this.outgoing.values()) {
@@ -177,4 +229,10 @@ export class RoomState {
     this.bySeq.set(m.seq, m);
     return true;
   }
+}
+
+/** A message frame as the room keeps it: a deleted message has the empty text. */
+export function asMessage(f: MessageFrame & { type?: string }): ChatMessage {
+  const { type: _type, ...m } = f;
+  return { ...m, text: f.text ?? '' };
 }

@@ -30,6 +30,27 @@ public sealed interface ClientFrame {
     /** Version 1.1: the user has read {@code room} up to {@code seq} (≥ 0). */
     record Read(String ref, String room, long seq) implements ClientFrame {}
 
+    /**
+     * Version 1.1: a change to the message with seq {@code target}, itself a room event with the room's
+     * next seq. {@code id} (null when absent) makes it idempotent like a send's.
+     */
+    sealed interface RoomChange extends ClientFrame {
+        String room();
+
+        long target();
+
+        String id();
+    }
+
+    /** Version 1.1: the author replaces the text of their message {@code target}. */
+    record Edit(String ref, String room, long target, String id, String text) implements RoomChange {}
+
+    /** Version 1.1: the author deletes their message {@code target}. */
+    record Delete(String ref, String room, long target, String id) implements RoomChange {}
+
+    /** Version 1.1: the user's reaction {@code emoji} to message {@code target} is set ({@code on}) or removed. */
+    record React(String ref, String room, long target, String id, String emoji, boolean on) implements RoomChange {}
+
     /** Version 1.1: public rooms whose name contains {@code query} (lower-cased; empty: all), at most {@code limit}. */
     record Directory(String ref, String query, int limit) implements ClientFrame {}
 }

@@ -31,6 +31,20 @@ public final class FrameCodec {
     }
 
     /** Reads server frames by their record shape; the {@code type} field is dispatched by hand. */
+    /** Fields in the order of PROTOCOL.md's examples: type, room, target, id, then the change's own. */
+    private static void encodeChange(ObjectNode node, ClientFrame.RoomChange change) {
+        node.put("type", change instanceof ClientFrame.Edit ? "edit" : change instanceof ClientFrame.Delete ? "delete" : "react")
+            .put("room", change.room()).put("target", change.target());
+        if (change.id() != null) {
+            node.put("id", change.id());
+        }
+        if (change instanceof ClientFrame.Edit f) {
+            node.put("text", f.text());
+        } else if (change instanceof ClientFrame.React f) {
+            node.put("emoji", f.emoji()).put("on", f.on());
+        }
+    }
+
     private static final ObjectMapper SERVER_READER = JsonMapper.builder()
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .addMixIn(ServerFrame.class, NoTypeInfo.class)
@@ -102,6 +116,9 @@ public final class FrameCodec {
             case "ping" -> new ClientFrame.Ping(ref);
             case "read" -> new ClientFrame.Read(ref, room(root), requiredCount(root, "seq"));
             case "directory" -> new ClientFrame.Directory(ref, directoryQuery(root), directoryLimit(root));
+            case "edit" -> new ClientFrame.Edit(ref, room(root), target(root), optionalId(root), text(root));
+            case "delete" -> new ClientFrame.Delete(ref, room(root), target(root), optionalId(root));
+            case "react" -> new ClientFrame.React(ref, room(root), target(root), optionalId(root), emoji(root), on(root));
             default -> throw new Invalid("unknown type '" + abbreviate(type) + "'");
         };
     }
@@ -126,6 +143,42 @@ public final class FrameCodec {
             throw new Invalid("id must be a string of 1-" + Limits.MAX_ID_CHARS + " characters");
         }
         return node.textValue();
+    }
+
+    /** A change's optional {@code id}: like a send's when present. */
+    private static String optionalId(JsonNode root) {
+        JsonNode node = root.get("id");
+        return node == null || node.isNull() ? null : messageId(root);
+    }
+
+    private static long target(JsonNode root) {
+        Long target = optionalCount(root, "target", 1);
+        if (target == null) {
+            throw new Invalid("target must be an integer >= 1");
+        }
+        return target;
+    }
+
+    private static String emoji(JsonNode root) {
+        JsonNode node = root.get("emoji");
+        String emoji = node != null && node.isTextual() ? node.textValue() : null;
+        if (emoji == null || !isWellFormed(emoji) || emoji.isBlank()
+            || emoji.codePointCount(0, emoji.length()) > Limits.MAX_EMOJI_CHARS) {
+            throw new Invalid("emoji must be a string of 1-" + Limits.MAX_EMOJI_CHARS + " characters");
+        }
+        return emoji;
+    }
+
+    /** {@code on} defaults to true: a reaction is set unless the client says it is removed. */
+    private static boolean on(JsonNode root) {
+        JsonNode node = root.get("on");
+        if (node == null || node.isNull()) {
+            return true;
+        }
+        if (!node.isBoolean()) {
+            throw new Invalid("on must be true or false");
+        }
+        return node.booleanValue();
     }
 
     private String text(JsonNode root) {
@@ -282,7 +335,10 @@ public final class FrameCodec {
                 case "left" -> ServerFrame.Left.class;
                 case "ack" -> ServerFrame.Ack.class;
                 case "message" -> ServerFrame.Message.class;
-                case "history" -> ServerFrame.History.class;
+                case "edited" -> ServerFrame.Edited.class;
+                case "deleted" -> ServerFrame.Deleted.class;
+                case "reacted" -> ServerFrame.Reacted.class;
+                case "history" -> null; // read below: its events are of several types
                 case "typing" -> ServerFrame.Typing.class;
                 case "member" -> ServerFrame.MemberChange.class;
                 case "presence" -> root.has("users") ? ServerFrame.PresenceList.class : ServerFrame.Presence.class;
@@ -293,10 +349,24 @@ public final class FrameCodec {
                 case "error" -> ServerFrame.Error.class;
                 default -> throw new IllegalArgumentException("unknown server frame type '" + type + "'");
             };
-            return SERVER_READER.treeToValue(root, shape);
+            return shape == null ? history(root) : SERVER_READER.treeToValue(root, shape);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not a server frame: " + e.getOriginalMessage(), e);
         }
+    }
+
+    /** A history page: its events are of several types, each read by its own {@code type}. */
+    private static ServerFrame.History history(JsonNode root) throws JsonProcessingException {
+        List<ServerFrame.RoomEvent> events = new ArrayList<>();
+        for (JsonNode event : root.path("messages")) {
+            if (!(decodeServer(event.toString()) instanceof ServerFrame.RoomEvent roomEvent)) {
+                throw new IllegalArgumentException("a history page holds a frame that is no room event: " + event);
+            }
+            events.add(roomEvent);
+        }
+        JsonNode ref = root.get("ref");
+        return new ServerFrame.History(ref == null || ref.isNull() ? null : ref.asText(), root.path("room").asText(null),
+            List.copyOf(events), root.path("hasMore").asBoolean());
     }
 
     // ---------------------------------------------------------------- client frames (client side)
@@ -327,6 +397,8 @@ public final class FrameCodec {
             node.put("type", "read").put("room", f.room()).put("seq", f.seq());
         } else if (frame instanceof ClientFrame.Directory f) {
             node.put("type", "directory").put("query", f.query()).put("limit", f.limit());
+        } else if (frame instanceof ClientFrame.RoomChange change) {
+            encodeChange(node, change);
         } else {
             node.put("type", "ping");
         }

@@ -26,6 +26,8 @@ public record Limits(int maxFrameBytes, int maxTextChars, int sendBurst, Duratio
     public static final int DIRECTORY_MAX_LIMIT = 100;
     /** Longest directory {@code query}: a room id is at most 64 characters. */
     public static final int MAX_DIRECTORY_QUERY_CHARS = 64;
+    /** Longest reaction {@code emoji}, in code points (a flag or a family is several). */
+    public static final int MAX_EMOJI_CHARS = 16;
 
     public Limits {
         if (maxFrameBytes < 1024 || maxTextChars < 1 || sendBurst < 1 || sendWindow.isNegative() || sendWindow.isZero()) {

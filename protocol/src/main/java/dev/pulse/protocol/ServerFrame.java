@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.annotation.JsonTypeName;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Frames a node sends to a client. The JSON {@code type} field is the {@link JsonTypeName};
@@ -18,6 +19,9 @@ import java.util.List;
     @JsonSubTypes.Type(ServerFrame.Left.class),
     @JsonSubTypes.Type(ServerFrame.Ack.class),
     @JsonSubTypes.Type(ServerFrame.Message.class),
+    @JsonSubTypes.Type(ServerFrame.Edited.class),
+    @JsonSubTypes.Type(ServerFrame.Deleted.class),
+    @JsonSubTypes.Type(ServerFrame.Reacted.class),
     @JsonSubTypes.Type(ServerFrame.History.class),
     @JsonSubTypes.Type(ServerFrame.Typing.class),
     @JsonSubTypes.Type(ServerFrame.MemberChange.class),
@@ -51,19 +55,57 @@ public sealed interface ServerFrame {
     @JsonTypeName("ack")
     record Ack(String ref, String room, String id, long seq, String ts) implements ServerFrame {}
 
-    /** {@code mentions}: the names {@code text} mentions ({@link Mentions}), null (left out) when none. */
+    /**
+     * A room event: it has the room's next {@code seq} (version 1.1: messages, and the edits, deletions
+     * and reactions of messages, share one gap-free sequence).
+     */
+    sealed interface RoomEvent extends ServerFrame {
+        String room();
+
+        long seq();
+    }
+
+    /**
+     * {@code mentions}: the names {@code text} mentions ({@link Mentions}), null (left out) when none.
+     * Version 1.1, in history and replays, the message as it is now: {@code text} as last edited with
+     * {@code editedAt}, or {@code deleted} with no text; {@code reactions} maps each emoji to who set it.
+     */
     @JsonTypeName("message")
-    record Message(String room, long seq, String id, String from, String text, String ts, List<String> mentions)
-        implements ServerFrame {
+    record Message(String room, long seq, String id, String from, String text, String ts, List<String> mentions,
+                   String editedAt, Boolean deleted, Map<String, List<String>> reactions)
+        implements RoomEvent {
 
         /** A message whose mentions are read from its text. */
         public Message(String room, long seq, String id, String from, String text, String ts) {
             this(room, seq, id, from, text, ts, Mentions.inOrNull(text));
         }
+
+        public Message(String room, long seq, String id, String from, String text, String ts, List<String> mentions) {
+            this(room, seq, id, from, text, ts, mentions, null, null, null);
+        }
     }
 
+    /** Version 1.1: {@code from} edited message {@code target}; {@code text} is left out once it is deleted. */
+    @JsonTypeName("edited")
+    record Edited(String room, long seq, long target, String from, String text, String ts) implements RoomEvent {}
+
+    /** Version 1.1: {@code from} deleted message {@code target}. */
+    @JsonTypeName("deleted")
+    record Deleted(String room, long seq, long target, String from, String ts) implements RoomEvent {}
+
+    /** Version 1.1: {@code from} set ({@code on}) or removed a reaction to message {@code target}. */
+    @JsonTypeName("reacted")
+    record Reacted(String room, long seq, long target, String from, String emoji, boolean on, String ts) implements RoomEvent {}
+
+    /** {@code messages}: room events ascending by seq (version 1.1: edits, deletions and reactions too). */
     @JsonTypeName("history")
-    record History(String ref, String room, List<Message> messages, boolean hasMore) implements ServerFrame {}
+    record History(String ref, String room, List<RoomEvent> messages, boolean hasMore) implements ServerFrame {
+
+        /** The page's {@code message} events only. */
+        public List<Message> chatMessages() {
+            return messages.stream().filter(Message.class::isInstance).map(Message.class::cast).toList();
+        }
+    }
 
     @JsonTypeName("typing")
     record Typing(String room, String user) implements ServerFrame {}

@@ -280,7 +280,16 @@ class FrameCodecTest {
                 raw(frame("directory").put("ref", "p"), "limit", "101"),
                 raw(frame("directory").put("ref", "q"), "limit", "0"),
                 raw(frame("directory").put("ref", "r"), "query", "7"),
-                frame("directory").put("ref", "s").put("query", "q".repeat(65))
+                frame("directory").put("ref", "s").put("query", "q".repeat(65)),
+                frame("edit").put("ref", "t").put("room", "general").put("text", "no target"),
+                frame("edit").put("ref", "u").put("room", "general").put("target", 0).put("text", "x"),
+                frame("edit").put("ref", "v").put("room", "general").put("target", 3).put("text", "  "),
+                frame("edit").put("ref", "w").put("room", "general").put("target", 3).put("id", "").put("text", "x"),
+                raw(frame("delete").put("ref", "x").put("room", "general"), "target", "\"3\""),
+                frame("react").put("ref", "y").put("room", "general").put("target", 3),
+                frame("react").put("ref", "z").put("room", "general").put("target", 3).put("emoji", "👍".repeat(17)),
+                frame("react").put("ref", "aa").put("room", "general").put("target", 3).put("emoji", " "),
+                raw(frame("react").put("ref", "ab").put("room", "general").put("target", 3).put("emoji", "👍"), "on", "1")
             ).map(Arguments::of);
         }
 
@@ -300,6 +309,16 @@ class FrameCodecTest {
                 .isEqualTo(new Decoded.Ok(new ClientFrame.Directory(null, "", 50)));
             assertThat(CODEC.decodeClient("{\"type\":\"directory\",\"query\":\"Dev\",\"limit\":100}"))
                 .isEqualTo(new Decoded.Ok(new ClientFrame.Directory(null, "dev", 100)));
+        }
+
+        @Test
+        void aReactionIsSetUnlessOnIsFalseAndAnEmojiMayBeSixteenCodePoints() {
+            assertThat(CODEC.decodeClient("{\"type\":\"react\",\"room\":\"general\",\"target\":5,\"emoji\":\"🎉\"}"))
+                .isEqualTo(new Decoded.Ok(new ClientFrame.React(null, "general", 5, null, "🎉", true)));
+            String sixteen = "👍".repeat(16);
+            assertThat(CODEC.decodeClient("{\"type\":\"react\",\"room\":\"general\",\"target\":5,\"emoji\":\"" + sixteen
+                + "\",\"on\":false,\"id\":\"r1\"}"))
+                .isEqualTo(new Decoded.Ok(new ClientFrame.React(null, "general", 5, "r1", sixteen, false)));
         }
 
         @Test
@@ -818,7 +837,17 @@ class FrameCodecTest {
             new ServerFrame.Read("7", "general", 57),
             new ServerFrame.Read(null, "general", 0),
             new ServerFrame.Directory("12", List.of(new ServerFrame.DirectoryEntry("dev", 12, 340))),
-            new ServerFrame.Directory(null, List.of()));
+            new ServerFrame.Directory(null, List.of()),
+            new ServerFrame.Edited("general", 60, 58, "alice", "hi!", TS),
+            new ServerFrame.Edited("general", 60, 58, "alice", null, TS),
+            new ServerFrame.Deleted("general", 61, 58, "alice", TS),
+            new ServerFrame.Reacted("general", 62, 58, "bob", "👍", false, TS),
+            new ServerFrame.Message("general", 58, "m1", "alice", null, TS, null, null, true, null),
+            new ServerFrame.Message("general", 57, "m2", "carol", "fixed", TS, null, TS, null,
+                Map.of("👍", List.of("bob"))),
+            new ServerFrame.History("4", "general", List.of(
+                new ServerFrame.Message("general", 57, "m2", "carol", "x", TS),
+                new ServerFrame.Reacted("general", 58, 57, "bob", "👍", true, TS)), false));
     }
 
     static final Map<Class<?>, String> WIRE_TYPE = Map.ofEntries(
@@ -828,6 +857,9 @@ class FrameCodecTest {
         Map.entry(ServerFrame.Left.class, "left"),
         Map.entry(ServerFrame.Ack.class, "ack"),
         Map.entry(ServerFrame.Message.class, "message"),
+        Map.entry(ServerFrame.Edited.class, "edited"),
+        Map.entry(ServerFrame.Deleted.class, "deleted"),
+        Map.entry(ServerFrame.Reacted.class, "reacted"),
         Map.entry(ServerFrame.History.class, "history"),
         Map.entry(ServerFrame.Typing.class, "typing"),
         Map.entry(ServerFrame.MemberChange.class, "member"),
@@ -844,7 +876,7 @@ class FrameCodecTest {
 
         @Test
         void samplesCoverEveryServerFrameType() {
-            Set<Class<?>> permitted = new HashSet<>(Arrays.asList(ServerFrame.class.getPermittedSubclasses()));
+            Set<Class<?>> permitted = SealedRecords.of(ServerFrame.class);
             Set<Class<?>> sampled = serverSamples().stream().map(Object::getClass).collect(Collectors.toSet());
             assertThat(sampled).containsExactlyInAnyOrderElementsOf(permitted);
             assertThat(WIRE_TYPE.keySet()).containsExactlyInAnyOrderElementsOf(permitted);
@@ -1045,26 +1077,35 @@ class FrameCodecTest {
             new ClientFrame.Read("7", "general", 57),
             new ClientFrame.Read(null, "dm:alice:bob", 0),
             new ClientFrame.Directory("12", "dev", 50),
-            new ClientFrame.Directory(null, "", 100));
+            new ClientFrame.Directory(null, "", 100),
+            new ClientFrame.Edit("8", "general", 58, "e1", "hi!"),
+            new ClientFrame.Edit(null, "dm:alice:bob", 1, null, "fixed"),
+            new ClientFrame.Delete("9", "general", 58, null),
+            new ClientFrame.Delete(null, "general", 3, "d1"),
+            new ClientFrame.React("10", "general", 58, null, "👍", true),
+            new ClientFrame.React(null, "general", 58, "r1", "🇫🇷", false));
     }
 
-    static final Map<Class<?>, String> CLIENT_WIRE_TYPE = Map.of(
-        ClientFrame.Join.class, "join",
-        ClientFrame.Leave.class, "leave",
-        ClientFrame.Send.class, "send",
-        ClientFrame.History.class, "history",
-        ClientFrame.Typing.class, "typing",
-        ClientFrame.PresenceQuery.class, "presence",
-        ClientFrame.Ping.class, "ping",
-        ClientFrame.Read.class, "read",
-        ClientFrame.Directory.class, "directory");
+    static final Map<Class<?>, String> CLIENT_WIRE_TYPE = Map.ofEntries(
+        Map.entry(ClientFrame.Join.class, "join"),
+        Map.entry(ClientFrame.Leave.class, "leave"),
+        Map.entry(ClientFrame.Send.class, "send"),
+        Map.entry(ClientFrame.History.class, "history"),
+        Map.entry(ClientFrame.Typing.class, "typing"),
+        Map.entry(ClientFrame.PresenceQuery.class, "presence"),
+        Map.entry(ClientFrame.Ping.class, "ping"),
+        Map.entry(ClientFrame.Read.class, "read"),
+        Map.entry(ClientFrame.Directory.class, "directory"),
+        Map.entry(ClientFrame.Edit.class, "edit"),
+        Map.entry(ClientFrame.Delete.class, "delete"),
+        Map.entry(ClientFrame.React.class, "react"));
 
     @Nested
     class ClientEncoding {
 
         @Test
         void samplesCoverEveryClientFrameType() {
-            Set<Class<?>> permitted = new HashSet<>(Arrays.asList(ClientFrame.class.getPermittedSubclasses()));
+            Set<Class<?>> permitted = SealedRecords.of(ClientFrame.class);
             assertThat(clientSamples().stream().map(Object::getClass).collect(Collectors.toSet()))
                 .containsExactlyInAnyOrderElementsOf(permitted);
             assertThat(CLIENT_WIRE_TYPE.keySet()).containsExactlyInAnyOrderElementsOf(permitted);

@@ -47,11 +47,14 @@ class GoldenFramesTest {
         Map.entry("presence", new ClientFrame.PresenceQuery("5", List.of("bob", "carol"))),
         Map.entry("ping", new ClientFrame.Ping("6")),
         Map.entry("read", new ClientFrame.Read("7", "general", 57)),
-        Map.entry("directory", new ClientFrame.Directory("12", "dev", 50)));
+        Map.entry("directory", new ClientFrame.Directory("12", "dev", 50)),
+        Map.entry("edit", new ClientFrame.Edit("8", "general", 58, "e-6f1c0e2a-3b4d", "hi!")),
+        Map.entry("delete", new ClientFrame.Delete("9", "general", 58, null)),
+        Map.entry("react", new ClientFrame.React("10", "general", 58, null, "👍", true)));
 
     private static final Set<String> SERVER = Set.of("welcome", "joined", "synced", "left", "ack", "message",
         "history", "typing", "member", "presence-push", "presence-list", "pong", "error-rate-limited", "error-invalid",
-        "rooms", "read", "directory");
+        "rooms", "read", "directory", "edited", "deleted", "reacted", "ack-change", "history-events");
 
     // ------------------------------------------------------------------------------------ server frames
 
@@ -79,7 +82,7 @@ class GoldenFramesTest {
         assertThat(names("server")).containsExactlyInAnyOrderElementsOf(SERVER);
         Set<Class<?>> covered = names("server").stream()
             .<Class<?>>map(n -> parseServer(tree(read("server", n))).getClass()).collect(Collectors.toSet());
-        assertThat(covered).containsExactlyInAnyOrder(ServerFrame.class.getPermittedSubclasses());
+        assertThat(covered).containsExactlyInAnyOrderElementsOf(SealedRecords.of(ServerFrame.class));
     }
 
     /**
@@ -96,11 +99,17 @@ class GoldenFramesTest {
             case "left" -> new ServerFrame.Left(text(n, "ref"), text(n, "room"));
             case "ack" -> new ServerFrame.Ack(text(n, "ref"), text(n, "room"), text(n, "id"), number(n, "seq"), text(n, "ts"));
             case "message" -> message(n);
+            case "edited" -> new ServerFrame.Edited(text(n, "room"), number(n, "seq"), number(n, "target"), text(n, "from"),
+                text(n, "text"), text(n, "ts"));
+            case "deleted" -> new ServerFrame.Deleted(text(n, "room"), number(n, "seq"), number(n, "target"), text(n, "from"),
+                text(n, "ts"));
+            case "reacted" -> new ServerFrame.Reacted(text(n, "room"), number(n, "seq"), number(n, "target"), text(n, "from"),
+                text(n, "emoji"), n.get("on").booleanValue(), text(n, "ts"));
             case "history" -> {
-                List<ServerFrame.Message> messages = new ArrayList<>();
+                List<ServerFrame.RoomEvent> messages = new ArrayList<>();
                 for (JsonNode m : n.get("messages")) {
-                    assertThat(m.path("type").asText()).as("type of a history message").isEqualTo("message");
-                    messages.add(message(m));
+                    assertThat(parseServer(m)).as("a history entry is a room event: %s", m).isInstanceOf(ServerFrame.RoomEvent.class);
+                    messages.add((ServerFrame.RoomEvent) parseServer(m));
                 }
                 assertThat(n.get("hasMore").isBoolean()).as("hasMore is a boolean").isTrue();
                 yield new ServerFrame.History(text(n, "ref"), text(n, "room"), messages, n.get("hasMore").booleanValue());
@@ -134,7 +143,24 @@ class GoldenFramesTest {
     }
 
     private static ServerFrame.Message message(JsonNode n) {
-        return new ServerFrame.Message(text(n, "room"), number(n, "seq"), text(n, "id"), text(n, "from"), text(n, "text"), text(n, "ts"));
+        List<String> mentions = null;
+        if (n.has("mentions")) {
+            mentions = new ArrayList<>();
+            for (JsonNode name : n.get("mentions")) mentions.add(name.textValue());
+        }
+        Map<String, List<String>> reactions = null;
+        if (n.has("reactions")) {
+            reactions = new java.util.LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = n.get("reactions").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> emoji = it.next();
+                List<String> users = new ArrayList<>();
+                emoji.getValue().forEach(user -> users.add(user.textValue()));
+                reactions.put(emoji.getKey(), users);
+            }
+        }
+        Boolean deleted = n.has("deleted") ? n.get("deleted").booleanValue() : null;
+        return new ServerFrame.Message(text(n, "room"), number(n, "seq"), text(n, "id"), text(n, "from"), text(n, "text"),
+            text(n, "ts"), mentions, text(n, "editedAt"), deleted, reactions);
     }
 
     private static List<ServerFrame.Member> members(JsonNode array) {
@@ -182,7 +208,7 @@ class GoldenFramesTest {
     void clientFixturesAreAllThereAndCoverEveryClientFrame() {
         assertThat(names("client")).containsExactlyInAnyOrderElementsOf(CLIENT.keySet());
         assertThat(CLIENT.values().stream().<Class<?>>map(Object::getClass).collect(Collectors.toSet()))
-            .containsExactlyInAnyOrder(ClientFrame.class.getPermittedSubclasses());
+            .containsExactlyInAnyOrderElementsOf(SealedRecords.of(ClientFrame.class));
     }
 
     // ------------------------------------------------------------------------------------ helpers

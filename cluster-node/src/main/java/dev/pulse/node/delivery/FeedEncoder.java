@@ -1,7 +1,7 @@
 package dev.pulse.node.delivery;
 
 import dev.pulse.node.room.PresenceStatus;
-import dev.pulse.node.room.StoredMessage;
+import dev.pulse.node.room.StoredEvent;
 
 /**
  * Turns what a room publishes into client frames, once per node. The session layer owns the wire
@@ -9,7 +9,8 @@ import dev.pulse.node.room.StoredMessage;
  */
 public interface FeedEncoder {
 
-    EncodedFrame message(String room, StoredMessage message);
+    /** A room event's frame: a message, or (version 1.1) an edit, deletion or reaction. */
+    EncodedFrame event(String room, StoredEvent event);
 
     EncodedFrame typing(String room, String user);
 

@@ -3,7 +3,7 @@ package dev.pulse.node.delivery;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomFeed;
 import dev.pulse.node.room.RoomSettings;
-import dev.pulse.node.room.StoredMessage;
+import dev.pulse.node.room.StoredEvent;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -109,13 +109,13 @@ final class RoomHub extends AbstractBehavior<RoomHub.Command> {
     }
 
     private void publish(RoomFeed.Published published) {
-        for (StoredMessage message : published.messages()) {
+        for (StoredEvent message : published.messages()) {
             if (message.seq() <= lastSeq) {
                 continue; // already delivered (a catch-up overlapping a live batch)
             }
             lastSeq = message.seq();
             Delivery.RoomEvent delivery = new Delivery.RoomEvent(roomId, message.seq(), message.ts(),
-                encoder.message(roomId, message));
+                encoder.event(roomId, message));
             sessions.keySet().forEach(session -> session.tell(delivery));
         }
     }

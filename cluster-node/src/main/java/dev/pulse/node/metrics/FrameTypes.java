@@ -14,16 +14,19 @@ import java.util.Map;
  */
 public final class FrameTypes {
 
-    private static final Map<Class<?>, String> CLIENT = Map.of(
-        ClientFrame.Join.class, "join",
-        ClientFrame.Leave.class, "leave",
-        ClientFrame.Send.class, "send",
-        ClientFrame.History.class, "history",
-        ClientFrame.Typing.class, "typing",
-        ClientFrame.PresenceQuery.class, "presence",
-        ClientFrame.Ping.class, "ping",
-        ClientFrame.Read.class, "read",
-        ClientFrame.Directory.class, "directory");
+    private static final Map<Class<?>, String> CLIENT = Map.ofEntries(
+        Map.entry(ClientFrame.Join.class, "join"),
+        Map.entry(ClientFrame.Leave.class, "leave"),
+        Map.entry(ClientFrame.Send.class, "send"),
+        Map.entry(ClientFrame.History.class, "history"),
+        Map.entry(ClientFrame.Typing.class, "typing"),
+        Map.entry(ClientFrame.PresenceQuery.class, "presence"),
+        Map.entry(ClientFrame.Ping.class, "ping"),
+        Map.entry(ClientFrame.Read.class, "read"),
+        Map.entry(ClientFrame.Directory.class, "directory"),
+        Map.entry(ClientFrame.Edit.class, "edit"),
+        Map.entry(ClientFrame.Delete.class, "delete"),
+        Map.entry(ClientFrame.React.class, "react"));
 
     /** Read once per record class from its {@link JsonTypeName}, the name the codec writes. */
     private static final ClassValue<String> SERVER = new ClassValue<>() {

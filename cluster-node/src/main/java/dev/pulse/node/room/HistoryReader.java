@@ -8,7 +8,7 @@ import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
 import org.apache.pekko.stream.javadsl.Sink;
 
-/** Reads committed messages straight from the journal, for pages older than a room's window. */
+/** Reads committed events straight from the journal, for pages older than a room's window (as posted: not folded). */
 public final class HistoryReader {
 
     private final CurrentEventsByPersistenceIdQuery journal;
@@ -25,13 +25,10 @@ public final class HistoryReader {
             PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier()));
     }
 
-    /** Messages with seq {@code from..to} inclusive, ascending. */
-    public CompletionStage<List<StoredMessage>> read(String persistenceId, long from, long to) {
+    /** Events with seq {@code from..to} inclusive, ascending. */
+    public CompletionStage<List<StoredEvent>> read(String persistenceId, long from, long to) {
         return journal.currentEventsByPersistenceId(persistenceId, from, to)
-            .map(envelope -> {
-                var posted = (RoomEvent.MessagePosted) envelope.event();
-                return new StoredMessage(envelope.sequenceNr(), posted.id(), posted.from(), posted.text(), posted.ts());
-            })
+            .map(envelope -> RoomEvent.stored((RoomEvent) envelope.event(), envelope.sequenceNr()))
             .runWith(Sink.seq(), system);
     }
 }

@@ -59,11 +59,11 @@ final class PostBatch {
     }
 
     /** The batch is committed up to {@code lastSeq}: acks every waiter, returns the messages to publish. */
-    List<StoredMessage> committed(long lastSeq, long ts) {
+    List<StoredEvent> committed(long lastSeq, long ts) {
         List<Waiting> batch = writing;
         writing = List.of();
         long firstSeq = lastSeq - batch.size() + 1;
-        List<StoredMessage> published = new ArrayList<>(batch.size());
+        List<StoredEvent> published = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Waiting post = batch.get(i);
             long seq = firstSeq + i;

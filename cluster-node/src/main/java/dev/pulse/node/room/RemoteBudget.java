@@ -22,13 +22,31 @@ final class RemoteBudget {
         this.maxBytes = maxBytes;
     }
 
-    static long weight(StoredMessage message) {
-        return OVERHEAD + FrameCodec.utf8Length(message.id()) + FrameCodec.utf8Length(message.from())
-            + FrameCodec.utf8Length(message.text());
+    static long weight(StoredEvent event) {
+        long weight = OVERHEAD + length(event.id()) + length(event.from());
+        if (event instanceof StoredMessage message) {
+            weight += length(message.text());
+            MessageChange now = message.now();
+            if (now != null) {
+                weight += length(now.text());
+                for (var byUser : now.reactions().entrySet()) {
+                    weight += length(byUser.getKey()) + byUser.getValue().keySet().stream().mapToLong(user -> 24 + length(user)).sum();
+                }
+            }
+        } else if (event instanceof StoredEdit edit) {
+            weight += length(edit.text());
+        } else if (event instanceof StoredReaction reaction) {
+            weight += length(reaction.emoji());
+        }
+        return weight;
+    }
+
+    private static long length(String text) {
+        return text == null ? 0 : FrameCodec.utf8Length(text);
     }
 
     /** The oldest of {@code messages} (ascending) within the budget; at least the first. */
-    List<StoredMessage> oldest(List<StoredMessage> messages) {
+    List<StoredEvent> oldest(List<StoredEvent> messages) {
         long total = 0;
         int to = 0;
         while (to < messages.size()) {
@@ -42,7 +60,7 @@ final class RemoteBudget {
     }
 
     /** The newest of {@code messages} (ascending) within the budget; at least the last. */
-    List<StoredMessage> newest(List<StoredMessage> messages) {
+    List<StoredEvent> newest(List<StoredEvent> messages) {
         long total = 0;
         int from = messages.size();
         while (from > 0) {
@@ -56,11 +74,11 @@ final class RemoteBudget {
     }
 
     /** {@code messages} (ascending) in consecutive chunks within the budget, for messages sent in a row. */
-    List<List<StoredMessage>> chunks(List<StoredMessage> messages) {
-        List<List<StoredMessage>> chunks = new ArrayList<>();
-        List<StoredMessage> rest = messages;
+    List<List<StoredEvent>> chunks(List<StoredEvent> messages) {
+        List<List<StoredEvent>> chunks = new ArrayList<>();
+        List<StoredEvent> rest = messages;
         while (!rest.isEmpty()) {
-            List<StoredMessage> chunk = oldest(rest);
+            List<StoredEvent> chunk = oldest(rest);
             chunks.add(List.copyOf(chunk));
             rest = rest.subList(chunk.size(), rest.size());
         }

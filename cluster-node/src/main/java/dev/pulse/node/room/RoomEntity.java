@@ -62,6 +62,32 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
      */
     public record Post(String user, String id, String text, long tag, ActorRef<PostResult> replyTo) implements Command {}
 
+    /**
+     * Version 1.1: a change to the message with seq {@code target}, itself a room event with the next
+     * seq, answered like a {@link Post} once committed ({@link Posted} with its seq, or
+     * {@link PostRejected}). {@code id} makes a retry idempotent; the session makes one up when the
+     * client sent none, as it sends unanswered posts again.
+     */
+    public sealed interface Change extends Command {
+        String user();
+
+        long target();
+
+        String id();
+
+        long tag();
+
+        ActorRef<PostResult> replyTo();
+    }
+
+    public record Edit(String user, long target, String id, String text, long tag, ActorRef<PostResult> replyTo)
+        implements Change {}
+
+    public record Delete(String user, long target, String id, long tag, ActorRef<PostResult> replyTo) implements Change {}
+
+    public record React(String user, long target, String id, String emoji, boolean on, long tag, ActorRef<PostResult> replyTo)
+        implements Change {}
+
     /** A member joins through its node's subscriber; {@code since} (nullable) is checked against lastSeq. */
     public record Join(String user, Long since, ActorRef<RoomFeed> subscriber, ActorRef<JoinResult> replyTo) implements Command {}
 
@@ -86,7 +112,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
      */
     public record GetSummary(String user, long lastRead, ActorRef<Summary> replyTo) implements Command {}
 
-    public record Summary(long lastSeq, long mentions) implements CborSerializable {}
+    /** {@code unread}: messages after the marker that are not deleted (older than the window: every seq). */
+    public record Summary(long lastSeq, long mentions, long unread) implements CborSerializable {}
 
     /**
      * From a member's user entity; {@code lastSeen} (epoch ms) is null while online. Answered with
@@ -106,7 +133,14 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     record SubscriberTerminated(ActorRef<RoomFeed> subscriber) implements Command {}
 
     /** Messages a returning subscriber missed that are older than the window, read from the journal. */
-    record CatchUpRead(ActorRef<RoomFeed> subscriber, List<StoredMessage> messages, long readTo) implements Command {}
+    record CatchUpRead(ActorRef<RoomFeed> subscriber, List<StoredEvent> messages, long readTo) implements Command {}
+
+    /** A page read from the journal, folded here (the changes are the room's) before it is answered. */
+    record JournalRead(List<StoredEvent> events, Throwable failure, boolean hasMore, long lastSeq,
+                       UnaryOperator<List<StoredEvent>> within, ActorRef<ReadResult> replyTo) implements Command {}
+
+    /** The target of a change, older than the window, read from the journal (null: none, or it failed). */
+    record TargetRead(Change change, StoredEvent target, Throwable failure) implements Command {}
 
     public sealed interface PostResult extends CborSerializable {
         /** The {@link Post#tag()} this answers. */
@@ -125,8 +159,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     public sealed interface ReadResult extends CborSerializable {}
 
-    /** Messages ascending by seq; {@code hasMore} when older ones exist. */
-    public record Messages(List<StoredMessage> messages, boolean hasMore, long lastSeq) implements ReadResult {}
+    /** Events ascending by seq, messages as they are now; {@code hasMore} when older ones exist. */
+    public record Messages(List<StoredEvent> messages, boolean hasMore, long lastSeq) implements ReadResult {}
 
     public record ReadFailed(String message) implements ReadResult {}
 
@@ -277,9 +311,17 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             .onCommand(GetHistory.class, this::onGetHistory)
             .onCommand(GetRange.class, (state, get) -> {
                 long to = Math.min(get.to(), state.lastSeq());
-                reply(read(state, get.from(), to, get.from() > 1, budget::oldest), get.replyTo());
+                read(state, get.from(), to, get.from() > 1, budget::oldest, get.replyTo());
                 return Effect().noReply();
             })
+            .onCommand(JournalRead.class, (state, read) -> {
+                read.replyTo().tell(read.failure() != null
+                    ? new ReadFailed("history is unavailable: " + read.failure().getMessage())
+                    : page(state.asServed(read.events()), read.hasMore(), read.lastSeq(), read.within()));
+                return Effect().noReply();
+            })
+            .onCommand(Change.class, this::onChange)
+            .onCommand(TargetRead.class, this::onTargetRead)
             .onCommand(Typing.class, (state, typing) -> {
                 RoomFeed.Typing notice = new RoomFeed.Typing(typing.user());
                 subscribers.forEach(subscriber -> subscriber.tell(notice));
@@ -287,15 +329,14 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             })
             .onCommand(PresenceChanged.class, this::onPresenceChanged)
             .onCommand(GetSummary.class, (state, get) -> Effect().reply(get.replyTo(),
-                new Summary(state.lastSeq(), state.mentionsAfter(get.user(), get.lastRead()))))
+                new Summary(state.lastSeq(), state.mentionsAfter(get.user(), get.lastRead()), state.unreadAfter(get.lastRead()))))
             .build();
     }
 
     @Override
     public EventHandler<RoomState, RoomEvent> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
-            .onEvent(RoomEvent.MessagePosted.class,
-                (state, posted) -> state.apply(posted, settings.window(), settings.rememberedIds()))
+            .onEvent(RoomEvent.class, (state, event) -> state.apply(event, settings.window(), settings.rememberedIds()))
             .build();
     }
 
@@ -321,7 +362,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         long started = System.nanoTime();
         return Effect().persist(events).thenRun(committed -> {
             metrics.written(started, events.size());
-            for (List<StoredMessage> part : budget.chunks(posts.committed(committed.lastSeq(), ts))) {
+            for (List<StoredEvent> part : budget.chunks(posts.committed(committed.lastSeq(), ts))) {
                 RoomFeed.Published publish = new RoomFeed.Published(part);
                 subscribers.forEach(subscriber -> subscriber.tell(publish));
             }
@@ -379,7 +420,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         if (subscribe.knownSeq() < 0 || from > state.lastSeq()) {
             addSubscriber(subscriber);
         } else if (from >= state.windowStart()) {
-            publishTo(subscriber, state.windowSlice(from, state.lastSeq()));
+            publishTo(subscriber, state.asServed(state.windowSlice(from, state.lastSeq())));
             addSubscriber(subscriber);
         } else {
             // Older than the window: read the journal; the subscriber stays unregistered (and retries) until then.
@@ -397,11 +438,11 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         if (read.readTo() + 1 < state.windowStart()) {
             return Effect().noReply(); // the room moved on past the window meanwhile; the subscriber asks again
         }
-        List<StoredMessage> missed = new ArrayList<>(read.messages());
+        List<StoredEvent> missed = new ArrayList<>(read.messages());
         if (state.lastSeq() > read.readTo()) {
             missed.addAll(state.windowSlice(read.readTo() + 1, state.lastSeq()));
         }
-        publishTo(read.subscriber(), missed);
+        publishTo(read.subscriber(), state.asServed(missed));
         addSubscriber(read.subscriber());
         return Effect().noReply();
     }
@@ -409,7 +450,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     private ReplyEffect<RoomEvent, RoomState> onGetHistory(RoomState state, GetHistory get) {
         long to = get.before() == null ? state.lastSeq() : Math.min(get.before() - 1, state.lastSeq());
         long from = Math.max(1, to - get.limit() + 1);
-        reply(read(state, from, to, from > 1, budget::newest), get.replyTo());
+        read(state, from, to, from > 1, budget::newest, get.replyTo());
         return Effect().noReply();
     }
 
@@ -436,34 +477,110 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     }
 
     /**
-     * Messages from..to out of the window when it holds them, else from the journal, cut to the
-     * budget by {@code within}: a history page keeps its newest (and has more), a replay chunk its
-     * oldest (the session asks for the rest).
+     * Events from..to, as served (messages as they are now), out of the window when it holds them,
+     * else from the journal (folded here when the read comes back), cut to the budget by
+     * {@code within}: a history page keeps its newest (and has more), a replay chunk its oldest (the
+     * session asks for the rest).
      */
-    private CompletionStage<ReadResult> read(RoomState state, long from, long to, boolean hasMore,
-                                             UnaryOperator<List<StoredMessage>> within) {
+    private void read(RoomState state, long from, long to, boolean hasMore, UnaryOperator<List<StoredEvent>> within,
+                      ActorRef<ReadResult> replyTo) {
         long lastSeq = state.lastSeq();
         if (to < from) {
-            return CompletableFuture.completedFuture(new Messages(List.of(), false, lastSeq));
+            replyTo.tell(new Messages(List.of(), false, lastSeq));
+        } else if (from >= state.windowStart()) {
+            replyTo.tell(page(state.asServed(state.windowSlice(from, to)), hasMore, lastSeq, within));
+        } else {
+            context.pipeToSelf(reader.read(persistenceId, from, to),
+                (events, failure) -> new JournalRead(events, failure, hasMore, lastSeq, within, replyTo));
         }
-        CompletionStage<List<StoredMessage>> read = from >= state.windowStart()
-            ? CompletableFuture.completedFuture(state.windowSlice(from, to))
-            : reader.read(persistenceId, from, to);
-        return read.<ReadResult>thenApply(messages -> {
-                List<StoredMessage> fitting = within.apply(messages);
-                boolean cutOlder = !fitting.isEmpty() && !messages.isEmpty() && fitting.get(0).seq() > messages.get(0).seq();
-                return new Messages(List.copyOf(fitting), hasMore || cutOlder, lastSeq);
-            })
-            .exceptionally(failure -> new ReadFailed("history is unavailable: " + failure.getMessage()));
     }
 
-    /** Messages for one subscriber, in as many parts as the budget asks. */
-    private void publishTo(ActorRef<RoomFeed> subscriber, List<StoredMessage> messages) {
-        budget.chunks(messages).forEach(part -> subscriber.tell(new RoomFeed.Published(part)));
+    private static Messages page(List<StoredEvent> events, boolean hasMore, long lastSeq,
+                                 UnaryOperator<List<StoredEvent>> within) {
+        List<StoredEvent> fitting = within.apply(events);
+        boolean cutOlder = !fitting.isEmpty() && !events.isEmpty() && fitting.get(0).seq() > events.get(0).seq();
+        return new Messages(List.copyOf(fitting), hasMore || cutOlder, lastSeq);
     }
 
-    private static void reply(CompletionStage<ReadResult> result, ActorRef<ReadResult> replyTo) {
-        result.thenAccept(replyTo::tell);
+    /** Events for one subscriber, in as many parts as the budget asks. */
+    private void publishTo(ActorRef<RoomFeed> subscriber, List<StoredEvent> events) {
+        budget.chunks(events).forEach(part -> subscriber.tell(new RoomFeed.Published(part)));
+    }
+
+    // ------------------------------------------------------------------ edit, delete, react (1.1)
+
+    private ReplyEffect<RoomEvent, RoomState> onChange(RoomState state, Change change) {
+        RoomState.Committed committed = state.committed(change.user(), change.id());
+        if (committed != null) {
+            return Effect().reply(change.replyTo(), new Posted(change.tag(), change.id(), committed.seq(), committed.ts()));
+        }
+        if (change.target() > state.lastSeq()) {
+            return reject(change, ErrorCode.NOT_FOUND, "no message " + change.target() + " in " + roomId);
+        }
+        MessageChange known = state.change(change.target());
+        StoredEvent target = state.inWindow(change.target());
+        if (known == null && target == null) {
+            // Older than the window and never changed: who wrote it (and whether it is a message) is in the journal.
+            context.pipeToSelf(reader.read(persistenceId, change.target(), change.target()),
+                (events, failure) -> new TargetRead(change, events == null || events.isEmpty() ? null : events.get(0), failure));
+            return Effect().noReply();
+        }
+        return decide(state, change, known != null ? known.author() : authorOf(target));
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> onTargetRead(RoomState state, TargetRead read) {
+        if (read.failure() != null) {
+            return reject(read.change(), ErrorCode.UNAVAILABLE, "the message store is unavailable; retry");
+        }
+        MessageChange known = state.change(read.change().target()); // a change may have landed meanwhile
+        return decide(state, read.change(), known != null ? known.author() : authorOf(read.target()));
+    }
+
+    /** The author of {@code target}; null when it is no message. */
+    private static String authorOf(StoredEvent target) {
+        return target instanceof StoredMessage message ? message.from() : null;
+    }
+
+    /** Applies the rules of PROTOCOL.md 1.1 to a change of a message by {@code author} (null: no message there). */
+    private ReplyEffect<RoomEvent, RoomState> decide(RoomState state, Change change, String author) {
+        long target = change.target();
+        MessageChange known = state.change(target);
+        if (author == null) {
+            return reject(change, ErrorCode.NOT_FOUND, "seq " + target + " of " + roomId + " is not a message");
+        }
+        if (known != null && known.deleted()) {
+            return reject(change, ErrorCode.NOT_FOUND, "message " + target + " of " + roomId + " is deleted");
+        }
+        if (!(change instanceof React) && !author.equals(change.user())) {
+            return reject(change, ErrorCode.FORBIDDEN, "only the author of message " + target + " may change it");
+        }
+        long ts = Math.max(System.currentTimeMillis(), state.lastTs());
+        RoomEvent event;
+        if (change instanceof Edit edit) {
+            event = new RoomEvent.MessageEdited(target, edit.id(), edit.user(), edit.text(), ts);
+        } else if (change instanceof Delete delete) {
+            event = new RoomEvent.MessageDeleted(target, delete.id(), delete.user(), ts);
+        } else {
+            React react = (React) change;
+            MessageChange.Reaction now = known == null ? null : known.reaction(react.user(), react.emoji());
+            if (now == null ? !react.on() : now.on() == react.on()) {
+                // Already so: no event; the ack names the event that made it so (0: none did).
+                return Effect().reply(change.replyTo(), new Posted(change.tag(), change.id(),
+                    now == null ? 0 : now.seq(), now == null ? ts : now.ts()));
+            }
+            event = new RoomEvent.ReactionSet(target, react.id(), react.user(), author, react.emoji(), react.on(), ts);
+        }
+        long started = System.nanoTime();
+        return Effect().persist(event).thenRun(after -> {
+            metrics.written(started, 1);
+            StoredEvent stored = RoomEvent.stored(event, after.lastSeq());
+            change.replyTo().tell(new Posted(change.tag(), change.id(), stored.seq(), stored.ts()));
+            tellSubscribers(new RoomFeed.Published(List.of(stored)));
+        }).thenNoReply();
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> reject(Change change, ErrorCode code, String message) {
+        return Effect().reply(change.replyTo(), new PostRejected(change.tag(), code, message));
     }
 
     /** Members offline for longer than forget-members-after are listed no more. */

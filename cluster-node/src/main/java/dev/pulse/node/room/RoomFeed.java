@@ -9,8 +9,8 @@ import java.util.List;
  */
 public sealed interface RoomFeed extends CborSerializable {
 
-    /** Committed messages, ascending and contiguous. */
-    record Published(List<StoredMessage> messages) implements RoomFeed {}
+    /** Committed events, ascending and contiguous. */
+    record Published(List<StoredEvent> messages) implements RoomFeed {}
 
     record Typing(String user) implements RoomFeed {}
 

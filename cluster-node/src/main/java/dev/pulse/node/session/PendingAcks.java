@@ -19,7 +19,7 @@ final class PendingAcks {
      * A send waiting for its room, read at {@code sentNanos}; answered "unavailable" once
      * {@code deadlineNanos} passes. {@code post} is what went to the room (sent again while unanswered).
      */
-    record Awaiting(String ref, String room, long sentNanos, long deadlineNanos, RoomEntity.Post post) {}
+    record Awaiting(String ref, String room, String ackId, long sentNanos, long deadlineNanos, RoomEntity.Command post) {}
 
     private final long timeoutNanos;
     private final LinkedHashMap<Long, Awaiting> byTag = new LinkedHashMap<>();
@@ -29,10 +29,13 @@ final class PendingAcks {
         this.timeoutNanos = timeoutNanos;
     }
 
-    /** Registers a send made at {@code nowNanos}, its post made with the tag its answer will carry. */
-    RoomEntity.Post add(String ref, String room, long nowNanos, LongFunction<RoomEntity.Post> post) {
+    /**
+     * Registers a send (or a change) made at {@code nowNanos}, its post made with the tag its answer
+     * will carry; the ack will carry {@code ackId} (the client's id, null when it sent none).
+     */
+    RoomEntity.Command add(String ref, String room, String ackId, long nowNanos, LongFunction<RoomEntity.Command> post) {
         long tag = ++lastTag;
-        Awaiting awaiting = new Awaiting(ref, room, nowNanos, nowNanos + timeoutNanos, post.apply(tag));
+        Awaiting awaiting = new Awaiting(ref, room, ackId, nowNanos, nowNanos + timeoutNanos, post.apply(tag));
         byTag.put(tag, awaiting);
         return awaiting.post();
     }

@@ -3,7 +3,7 @@ package dev.pulse.node.session;
 import dev.pulse.node.delivery.Delivery;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomFeed;
-import dev.pulse.node.room.StoredMessage;
+import dev.pulse.node.room.StoredEvent;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.ServerFrame;
@@ -86,7 +86,7 @@ final class RoomSubscription {
     /** Tells answers of the current replay from those of an abandoned one. */
     private int replayGeneration;
     /** Replayed messages fetched from the room and not yet sent. */
-    private final ArrayDeque<StoredMessage> fetched = new ArrayDeque<>();
+    private final ArrayDeque<StoredEvent> fetched = new ArrayDeque<>();
     private boolean fetching;
     private boolean syncedSent;
     /** Live before a rejoin: a failed rejoin goes back to live instead of ending. */
@@ -245,10 +245,10 @@ final class RoomSubscription {
             return;
         }
         while (!fetched.isEmpty() && port.hasRoomToSend()) {
-            StoredMessage message = fetched.pollFirst();
-            if (message.seq() > delivered) {
-                delivered = message.seq();
-                port.send(WireFrames.messageFrame(room, message));
+            StoredEvent event = fetched.pollFirst();
+            if (event.seq() > delivered) {
+                delivered = event.seq();
+                port.send(WireFrames.eventFrame(room, event));
             }
         }
         if (!fetched.isEmpty()) {

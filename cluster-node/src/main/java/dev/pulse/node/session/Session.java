@@ -228,6 +228,16 @@ public final class Session extends AbstractBehavior<Session.Command> {
             } else {
                 deps.metrics().rejected(ErrorCode.RATE_LIMITED);
             }
+        } else if (frame instanceof ClientFrame.RoomChange change) {
+            // Edits and reactions count against the send budget (PROTOCOL.md 1.1); deletions do not.
+            if (!mayAccess(change.ref(), change.room())) {
+                return;
+            }
+            if (change instanceof ClientFrame.Delete || withinSendRate(change.ref())) {
+                rooms.change(change);
+            } else {
+                deps.metrics().rejected(ErrorCode.RATE_LIMITED);
+            }
         } else if (frame instanceof ClientFrame.Join join) {
             if (mayAccess(join.ref(), join.room()) && peerHasAccount(join.room(), frame) && withinRequestRate(join.ref())) {
                 rooms.join(join);

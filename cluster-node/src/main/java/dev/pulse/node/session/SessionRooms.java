@@ -4,7 +4,6 @@ import dev.pulse.node.delivery.Delivery;
 import dev.pulse.node.delivery.LocalRooms;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomFeed;
-import dev.pulse.node.room.StoredMessage;
 import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ErrorCode;
@@ -184,8 +183,8 @@ final class SessionRooms implements RoomSubscription.Port {
 
     void historyRead(Session.HistoryRead read) {
         if (read.result() instanceof RoomEntity.Messages page) {
-            List<StoredMessage> fitting = WireFrames.newestWithin(read.room(), page.messages(), deps.historyPageBytes());
-            client.send(new ServerFrame.History(read.ref(), read.room(), WireFrames.messageFrames(read.room(), fitting),
+            List<ServerFrame.RoomEvent> fitting = WireFrames.newestWithin(read.room(), page.messages(), deps.historyPageBytes());
+            client.send(new ServerFrame.History(read.ref(), read.room(), fitting,
                 page.hasMore() || fitting.size() < page.messages().size()));
         } else {
             client.send(ServerFrame.Error.of(read.ref(), ErrorCode.UNAVAILABLE, "history of " + read.room() + " is unavailable"));
@@ -199,7 +198,7 @@ final class SessionRooms implements RoomSubscription.Port {
         }
         if (result instanceof RoomEntity.Posted posted) {
             deps.metrics().acked(awaiting.sentNanos());
-            client.send(new ServerFrame.Ack(awaiting.ref(), awaiting.room(), posted.id(), posted.seq(),
+            client.send(new ServerFrame.Ack(awaiting.ref(), awaiting.room(), awaiting.ackId(), posted.seq(),
                 Timestamps.format(posted.ts())));
         } else if (result instanceof RoomEntity.PostRejected rejected) {
             deps.metrics().rejected(rejected.code());
@@ -265,9 +264,29 @@ final class SessionRooms implements RoomSubscription.Port {
      */
     @Override
     public void post(ClientFrame.Send send) {
-        RoomEntity.Post post = pendingAcks.add(send.ref(), send.room(), System.nanoTime(),
-            tag -> new RoomEntity.Post(user, send.id(), send.text(), tag, postAnswers));
-        roomRef(send.room()).tell(post);
+        tellAwaitingAnswer(send.room(), pendingAcks.add(send.ref(), send.room(), send.id(), System.nanoTime(),
+            tag -> new RoomEntity.Post(user, send.id(), send.text(), tag, postAnswers)));
+    }
+
+    /**
+     * Version 1.1: an edit, deletion or reaction, answered like a send (and sent again like one while
+     * unanswered, so one without a client id gets one made up here: the room keeps it from applying twice).
+     */
+    void change(ClientFrame.RoomChange change) {
+        tellAwaitingAnswer(change.room(), pendingAcks.add(change.ref(), change.room(), change.id(), System.nanoTime(), tag -> {
+            String id = change.id() != null ? change.id() : "~" + sessionId + "~" + tag;
+            if (change instanceof ClientFrame.Edit edit) {
+                return new RoomEntity.Edit(user, edit.target(), id, edit.text(), tag, postAnswers);
+            } else if (change instanceof ClientFrame.Delete delete) {
+                return new RoomEntity.Delete(user, delete.target(), id, tag, postAnswers);
+            }
+            ClientFrame.React react = (ClientFrame.React) change;
+            return new RoomEntity.React(user, react.target(), id, react.emoji(), react.on(), tag, postAnswers);
+        }));
+    }
+
+    private void tellAwaitingAnswer(String room, RoomEntity.Command post) {
+        roomRef(room).tell(post);
         if (!timers.isTimerActive(Session.Tick.POSTS)) {
             timers.startSingleTimer(Session.Tick.POSTS, POST_RESEND);
         }

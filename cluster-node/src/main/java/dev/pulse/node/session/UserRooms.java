@@ -76,7 +76,7 @@ final class UserRooms {
         List<CompletableFuture<ServerFrame.RoomEntry>> entries = marks.stream()
             .map(mark -> summary(mark.room(), mark.lastRead())
                 .thenApply(summary -> ServerFrame.RoomEntry.of(mark.room(), summary.lastSeq(), mark.lastRead(),
-                    summary.lastSeq() - mark.lastRead(), summary.mentions()))
+                    summary.unread(), summary.mentions()))
                 .exceptionally(failure -> {
                     // The room does not answer (its node is failing over): listed as read, corrected by the next frame.
                     context.getLog().debug("room {} did not answer for the rooms frame: {}", mark.room(), failure.toString());

@@ -4,14 +4,22 @@ import dev.pulse.node.delivery.EncodedFrame;
 import dev.pulse.node.delivery.FeedEncoder;
 import dev.pulse.node.room.Member;
 import dev.pulse.node.room.PresenceStatus;
+import dev.pulse.node.room.MessageChange;
+import dev.pulse.node.room.StoredDelete;
+import dev.pulse.node.room.StoredEdit;
+import dev.pulse.node.room.StoredEvent;
 import dev.pulse.node.room.StoredMessage;
+import dev.pulse.node.room.StoredReaction;
 import dev.pulse.node.user.UserEntity;
 import dev.pulse.protocol.FrameCodec;
 import dev.pulse.protocol.Mentions;
 import dev.pulse.node.metrics.FrameTypes;
 import dev.pulse.protocol.ServerFrame;
 import dev.pulse.protocol.Timestamps;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The one place where domain values become wire frames: epoch milliseconds become ISO-8601,
@@ -28,42 +36,47 @@ public final class WireFrames implements FeedEncoder {
         return new EncodedFrame(FrameTypes.of(frame), FrameCodec.encodeUtf8(frame));
     }
 
-    public static ServerFrame.Message messageFrame(String room, StoredMessage message) {
-        return new ServerFrame.Message(room, message.seq(), message.id(), message.from(), message.text(),
-            Timestamps.format(message.ts()));
+    /** A room event's frame; a message as served carries its state now (version 1.1). */
+    public static ServerFrame.RoomEvent eventFrame(String room, StoredEvent event) {
+        String ts = Timestamps.format(event.ts());
+        if (event instanceof StoredMessage message) {
+            MessageChange now = message.now();
+            if (now == null) {
+                return new ServerFrame.Message(room, message.seq(), message.id(), message.from(), message.text(), ts);
+            }
+            String text = message.currentText();
+            Map<String, List<String>> reactions = now.currentReactions();
+            return new ServerFrame.Message(room, message.seq(), message.id(), message.from(), text, ts,
+                text == null ? null : Mentions.inOrNull(text), now.editedAt() == null || now.deleted() ? null : Timestamps.format(now.editedAt()),
+                now.deleted() ? Boolean.TRUE : null, reactions.isEmpty() ? null : reactions);
+        } else if (event instanceof StoredEdit edit) {
+            return new ServerFrame.Edited(room, edit.seq(), edit.target(), edit.from(), edit.text(), ts);
+        } else if (event instanceof StoredDelete delete) {
+            return new ServerFrame.Deleted(room, delete.seq(), delete.target(), delete.from(), ts);
+        }
+        StoredReaction reaction = (StoredReaction) event;
+        return new ServerFrame.Reacted(room, reaction.seq(), reaction.target(), reaction.from(), reaction.emoji(), reaction.on(), ts);
     }
-
-    /** What a message frame's JSON adds to its strings: field names, quotes, seq and timestamp. */
-    private static final int MESSAGE_FRAME_OVERHEAD = 110;
 
     /**
-     * The newest of {@code messages} (ascending by seq) whose frames weigh at most {@code maxBytes}
-     * together, estimated from their strings; at least the newest one, however large.
+     * The frames of the newest of {@code events} (ascending by seq) that weigh at most {@code maxBytes}
+     * together; at least the newest one, however large.
      */
-    public static List<StoredMessage> newestWithin(String room, List<StoredMessage> messages, int maxBytes) {
+    public static List<ServerFrame.RoomEvent> newestWithin(String room, List<StoredEvent> events, int maxBytes) {
         long total = 0;
-        int from = messages.size();
+        int from = events.size();
+        List<ServerFrame.RoomEvent> frames = new ArrayList<>();
         while (from > 0) {
-            StoredMessage message = messages.get(from - 1);
-            total += MESSAGE_FRAME_OVERHEAD + FrameCodec.utf8Length(room) + FrameCodec.utf8Length(message.id())
-                + FrameCodec.utf8Length(message.from()) + FrameCodec.utf8Length(message.text())
-                + mentionsLength(message.text());
-            if (total > maxBytes && from < messages.size()) {
+            ServerFrame.RoomEvent frame = eventFrame(room, events.get(from - 1));
+            total += FrameCodec.encodeUtf8(frame).length + 1;
+            if (total > maxBytes && from < events.size()) {
                 break;
             }
+            frames.add(frame);
             from--;
         }
-        return messages.subList(from, messages.size());
-    }
-
-    /** What {@code "mentions":[…]} adds to a frame: the names (at most the text's length), quotes and commas. */
-    private static int mentionsLength(String text) {
-        List<String> names = Mentions.in(text);
-        return names.isEmpty() ? 0 : 14 + names.stream().mapToInt(name -> name.length() + 3).sum();
-    }
-
-    public static List<ServerFrame.Message> messageFrames(String room, List<StoredMessage> messages) {
-        return messages.stream().map(message -> messageFrame(room, message)).toList();
+        Collections.reverse(frames);
+        return frames;
     }
 
     public static List<ServerFrame.Member> memberFrames(List<Member> members) {
@@ -88,8 +101,8 @@ public final class WireFrames implements FeedEncoder {
     }
 
     @Override
-    public EncodedFrame message(String room, StoredMessage stored) {
-        return encode(messageFrame(room, stored));
+    public EncodedFrame event(String room, StoredEvent stored) {
+        return encode(eventFrame(room, stored));
     }
 
     @Override

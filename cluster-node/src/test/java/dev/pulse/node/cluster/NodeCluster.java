@@ -384,11 +384,11 @@ final class NodeCluster implements AutoCloseable {
                         throw new AssertionError("history of " + room + " answered " + answer);
                     }
                 }
-                all.addAll(0, history.messages());
-                if (!history.hasMore() || history.messages().isEmpty()) {
+                all.addAll(0, history.chatMessages());
+                if (!history.hasMore() || history.chatMessages().isEmpty()) {
                     return all;
                 }
-                before = history.messages().get(0).seq();
+                before = history.chatMessages().get(0).seq();
             }
         }
         throw new AssertionError("history of " + room + " did not end within 1000 pages");

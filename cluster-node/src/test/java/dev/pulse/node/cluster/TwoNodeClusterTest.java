@@ -123,6 +123,34 @@ class TwoNodeClusterTest {
         List.of(carolHere, carolThere, dave).forEach(ChatPeer::close);
     }
 
+    /** Version 1.1: edits, reactions and deletions reach the room's sessions on both nodes, once each. */
+    @Test
+    void changesReachTheRoomsSessionsOnBothNodesOnce() {
+        String room = "cross-node-changes";
+        ChatPeer erin = ChatPeer.connect(first.client(), "erin", T);
+        ChatPeer frank = ChatPeer.connect(second.client(), "frank", T);
+        erin.join("j", room);
+        frank.join("j", room);
+        erin.send(new ClientFrame.Send("s", room, "c1", "crossing"));
+        long seq = erin.expectReply("s", ServerFrame.Ack.class).seq();
+
+        erin.send(new ClientFrame.Edit("e", room, seq, null, "crossed"));
+        erin.expectReply("e", ServerFrame.Ack.class);
+        frank.send(new ClientFrame.React("r", room, seq, null, "🚀", true));
+        frank.expectReply("r", ServerFrame.Ack.class);
+        erin.send(new ClientFrame.Delete("d", room, seq, null));
+        erin.expectReply("d", ServerFrame.Ack.class);
+        for (ChatPeer peer : List.of(erin, frank)) {
+            ServerFrame.Edited edited = peer.expectPush(ServerFrame.Edited.class);
+            assertThat(List.of(edited.seq(), edited.target())).containsExactly(seq + 1, seq);
+            assertThat(edited.text()).isEqualTo("crossed");
+            assertThat(peer.expectPush(ServerFrame.Reacted.class).emoji()).isEqualTo("🚀");
+            assertThat(peer.expectPush(ServerFrame.Deleted.class).seq()).isEqualTo(seq + 3);
+            peer.expectNoPush("edited", f -> true, Duration.ofMillis(300));
+        }
+        List.of(erin, frank).forEach(ChatPeer::close);
+    }
+
     /**
      * Lists of long messages cross nodes in parts Artery carries: 80 messages of 4,000 three-byte
      * characters weigh 960 KB, and Artery drops any remote message over 256 KiB. Readers on both
@@ -157,10 +185,10 @@ class TwoNodeClusterTest {
             while (more) {
                 reader.send(new ClientFrame.History("h" + pages, room, before, 200));
                 ServerFrame.History page = reader.expectReply("h" + pages++, ServerFrame.History.class);
-                assertThat(page.messages()).as("a page is never empty while it has more").isNotEmpty();
-                assertThat(page.messages()).allSatisfy(m -> assertThat(m.text()).isEqualTo(text));
-                paged.addAll(0, page.messages().stream().map(ServerFrame.Message::seq).toList());
-                before = page.messages().get(0).seq();
+                assertThat(page.chatMessages()).as("a page is never empty while it has more").isNotEmpty();
+                assertThat(page.chatMessages()).allSatisfy(m -> assertThat(m.text()).isEqualTo(text));
+                paged.addAll(0, page.chatMessages().stream().map(ServerFrame.Message::seq).toList());
+                before = page.chatMessages().get(0).seq();
                 more = page.hasMore();
             }
             assertThat(paged).as("history at " + reader.user()).containsExactlyElementsOf(seqs(1, count));

@@ -322,10 +322,10 @@ class CrashSafetyTest {
             if (!(reply instanceof ServerFrame.History history)) {
                 throw new AssertionError("history of " + room + " " + when + " answered " + reply);
             }
-            pages.addFirst(history.messages());
-            complete = !history.hasMore() || history.messages().isEmpty();
-            if (!history.messages().isEmpty()) {
-                before = history.messages().get(0).seq();
+            pages.addFirst(history.chatMessages());
+            complete = !history.hasMore() || history.chatMessages().isEmpty();
+            if (!history.chatMessages().isEmpty()) {
+                before = history.chatMessages().get(0).seq();
             }
         }
         if (!complete) {

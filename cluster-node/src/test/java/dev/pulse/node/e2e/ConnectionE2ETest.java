@@ -820,10 +820,10 @@ class ConnectionE2ETest {
             writer.send(new ClientFrame.History("h" + pages, room, before, 200));
             ServerFrame.History page = writer.expectReply("h" + pages, ServerFrame.History.class);
             pages++;
-            assertThat(page.messages()).as("page %d", pages).isNotEmpty();
-            int bytes = page.messages().stream().mapToInt(m -> m.text().getBytes(StandardCharsets.UTF_8).length).sum();
+            assertThat(page.chatMessages()).as("page %d", pages).isNotEmpty();
+            int bytes = page.chatMessages().stream().mapToInt(m -> m.text().getBytes(StandardCharsets.UTF_8).length).sum();
             assertThat(bytes).as("text bytes of page %d", pages).isLessThanOrEqualTo(256 * 1024);
-            List<Long> seqs = page.messages().stream().map(ServerFrame.Message::seq).toList();
+            List<Long> seqs = page.chatMessages().stream().map(ServerFrame.Message::seq).toList();
             seen.addAll(0, seqs);
             if (!page.hasMore()) {
                 break;

@@ -27,7 +27,7 @@ class SmokeE2ETest {
             ChatPeer bob = ChatPeer.connect(node.client(), "bob");
             bob.send(new ClientFrame.History("h", "general", null, 50));
             ServerFrame.History history = bob.expectReply("h", ServerFrame.History.class);
-            assertThat(history.messages()).extracting(ServerFrame.Message::text).containsExactly("before restart");
+            assertThat(history.chatMessages()).extracting(ServerFrame.Message::text).containsExactly("before restart");
             bob.send(new ClientFrame.Send("s2", "general", "m-2", "after restart"));
             assertThat(bob.expectReply("s2", ServerFrame.Ack.class).seq()).isEqualTo(2);
             bob.close();

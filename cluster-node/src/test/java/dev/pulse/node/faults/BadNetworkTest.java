@@ -295,11 +295,11 @@ class BadNetworkTest {
                 String ref = "h" + page;
                 reader.send(new ClientFrame.History(ref, room, before, 50));
                 ServerFrame.History history = reader.await(ServerFrame.History.class, h -> ref.equals(h.ref()), T);
-                all.addAll(0, history.messages());
-                if (!history.hasMore() || history.messages().isEmpty()) {
+                all.addAll(0, history.chatMessages());
+                if (!history.hasMore() || history.chatMessages().isEmpty()) {
                     return all;
                 }
-                before = history.messages().get(0).seq();
+                before = history.chatMessages().get(0).seq();
             }
         }
         throw new AssertionError("history of " + room + " did not end within 100 pages");

@@ -85,7 +85,7 @@ class DatabaseOutageTest {
 
         alice.send(new ClientFrame.History("h", "ops", null, 50));
         ServerFrame.History history = alice.expectReply("h", ServerFrame.History.class);
-        assertThat(history.messages()).extracting(ServerFrame.Message::id).containsExactly("before", "during");
+        assertThat(history.chatMessages()).extracting(ServerFrame.Message::id).containsExactly("before", "during");
         alice.close();
     }
 
@@ -128,12 +128,12 @@ class DatabaseOutageTest {
 
             alice.send(new ClientFrame.History("h", "hang", null, 50));
             ServerFrame.History history = alice.expectReply("h", ServerFrame.History.class);
-            assertThat(history.messages()).extracting(ServerFrame.Message::id)
+            assertThat(history.chatMessages()).extracting(ServerFrame.Message::id)
                 .as("the stalled write may have landed before the retry, but only once")
                 .containsOnlyOnce("stalled")
                 .startsWith("before");
-            assertThat(history.messages()).extracting(ServerFrame.Message::seq)
-                .as("gap-free").containsExactly(java.util.stream.LongStream.rangeClosed(1, history.messages().size()).boxed().toArray(Long[]::new));
+            assertThat(history.chatMessages()).extracting(ServerFrame.Message::seq)
+                .as("gap-free").containsExactly(java.util.stream.LongStream.rangeClosed(1, history.chatMessages().size()).boxed().toArray(Long[]::new));
             alice.close();
         }
     }

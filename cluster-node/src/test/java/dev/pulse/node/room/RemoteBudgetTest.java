@@ -8,18 +8,18 @@ import org.junit.jupiter.api.Test;
 
 class RemoteBudgetTest {
 
-    private static List<StoredMessage> messages(int count, int chars) {
+    private static List<StoredEvent> messages(int count, int chars) {
         return LongStream.rangeClosed(1, count)
-            .mapToObj(seq -> new StoredMessage(seq, "id" + seq, "alice", "€".repeat(chars), seq)).toList();
+            .mapToObj(seq -> (StoredEvent) new StoredMessage(seq, "id" + seq, "alice", "€".repeat(chars), seq)).toList();
     }
 
-    private static List<Long> seqs(List<StoredMessage> messages) {
-        return messages.stream().map(StoredMessage::seq).toList();
+    private static List<Long> seqs(List<StoredEvent> messages) {
+        return messages.stream().map(StoredEvent::seq).toList();
     }
 
     @Test
     void pagesKeepTheirNewestAndReplaysTheirOldestWithinTheBudget() {
-        List<StoredMessage> messages = messages(10, 1000); // ~3.1 KB each
+        List<StoredEvent> messages = messages(10, 1000); // ~3.1 KB each
         RemoteBudget budget = new RemoteBudget(3 * 3100);
         assertThat(seqs(budget.newest(messages))).containsExactly(8L, 9L, 10L);
         assertThat(seqs(budget.oldest(messages))).containsExactly(1L, 2L, 3L);
@@ -27,7 +27,7 @@ class RemoteBudgetTest {
 
     @Test
     void aSingleMessageOverTheBudgetStillGoes() {
-        List<StoredMessage> messages = messages(3, 4000);
+        List<StoredEvent> messages = messages(3, 4000);
         RemoteBudget budget = new RemoteBudget(100);
         assertThat(seqs(budget.newest(messages))).containsExactly(3L);
         assertThat(seqs(budget.oldest(messages))).containsExactly(1L);
@@ -36,9 +36,9 @@ class RemoteBudgetTest {
 
     @Test
     void chunksKeepEveryMessageInOrderAndEachWithinTheBudget() {
-        List<StoredMessage> messages = messages(100, 1000);
+        List<StoredEvent> messages = messages(100, 1000);
         int max = 20_000;
-        List<List<StoredMessage>> chunks = new RemoteBudget(max).chunks(messages);
+        List<List<StoredEvent>> chunks = new RemoteBudget(max).chunks(messages);
         assertThat(chunks.stream().flatMap(List::stream).toList()).isEqualTo(messages);
         assertThat(chunks).allSatisfy(chunk ->
             assertThat(chunk.stream().mapToLong(RemoteBudget::weight).sum()).isLessThanOrEqualTo(max));

@@ -112,8 +112,8 @@ class RoomEntityTest {
         return room.kit().<RoomEntity.JoinResult>runCommand(replyTo -> new RoomEntity.Join(user, since, hub, replyTo)).reply();
     }
 
-    private static List<Long> seqs(List<StoredMessage> messages) {
-        return messages.stream().map(StoredMessage::seq).toList();
+    private static List<Long> seqs(List<StoredEvent> messages) {
+        return messages.stream().map(StoredEvent::seq).toList();
     }
 
     /** Everything the probe receives within {@code window} (possibly nothing). */
@@ -148,12 +148,12 @@ class RoomEntityTest {
         posted(room, "carol", "m4", "mail alice@example.com");
         RoomEntity.Summary all = room.kit().<RoomEntity.Summary>runCommand(
             replyTo -> new RoomEntity.GetSummary("alice", 0, replyTo)).reply();
-        assertThat(all).isEqualTo(new RoomEntity.Summary(4, 2));
+        assertThat(all).isEqualTo(new RoomEntity.Summary(4, 2, 4));
         RoomEntity.Summary afterOne = room.kit().<RoomEntity.Summary>runCommand(
             replyTo -> new RoomEntity.GetSummary("alice", 1, replyTo)).reply();
-        assertThat(afterOne).isEqualTo(new RoomEntity.Summary(4, 1));
+        assertThat(afterOne).isEqualTo(new RoomEntity.Summary(4, 1, 3));
         assertThat(room.kit().<RoomEntity.Summary>runCommand(replyTo -> new RoomEntity.GetSummary("dave", 0, replyTo)).reply())
-            .isEqualTo(new RoomEntity.Summary(4, 0));
+            .isEqualTo(new RoomEntity.Summary(4, 0, 4));
     }
 
     @Test
@@ -210,7 +210,7 @@ class RoomEntityTest {
         assertThat(retry.reply()).isEqualTo(new RoomEntity.Posted(0, "uuid-1", first.seq(), first.ts()));
         assertThat(retry.hasNoEvents()).isTrue();
         assertThat(retry.state().lastSeq()).isEqualTo(2);
-        assertThat(range(room, 1, 2).messages()).extracting(StoredMessage::text).containsExactly("hello", "hi");
+        assertThat(range(room, 1, 2).messages()).extracting(RoomEntityTest::text).containsExactly("hello", "hi");
     }
 
     @Test
@@ -222,7 +222,7 @@ class RoomEntityTest {
 
         assertThat(bob.replyOfType(RoomEntity.Posted.class).seq()).isEqualTo(alice.seq() + 1);
         assertThat(bob.events()).hasSize(1);
-        assertThat(range(room, 1, 2).messages()).extracting(StoredMessage::from).containsExactly("alice", "bob");
+        assertThat(range(room, 1, 2).messages()).extracting(RoomEntityTest::from).containsExactly("alice", "bob");
     }
 
     // ------------------------------------------------------------------ reading
@@ -236,7 +236,7 @@ class RoomEntityTest {
 
         RoomEntity.Messages messages = range(room, 3, 5);
         assertThat(seqs(messages.messages())).containsExactly(3L, 4L, 5L);
-        assertThat(messages.messages()).extracting(StoredMessage::text).containsExactly("text 3", "text 4", "text 5");
+        assertThat(messages.messages()).extracting(RoomEntityTest::text).containsExactly("text 3", "text 4", "text 5");
         assertThat(messages.lastSeq()).isEqualTo(5);
         assertThat(messages.hasMore()).isTrue();
 
@@ -377,7 +377,7 @@ class RoomEntityTest {
         RoomEntity.Posted a1 = posted(room, "alice", "a1", "one");
         RoomEntity.Posted b1 = posted(room, "bob", "b1", "two");
         RoomEntity.Posted a2 = posted(room, "alice", "a2", "three");
-        List<StoredMessage> beforeRestart = range(room, 1, 3).messages();
+        List<StoredEvent> beforeRestart = range(room, 1, 3).messages();
 
         RoomState recovered = room.kit().restart().state();
 
@@ -411,7 +411,7 @@ class RoomEntityTest {
         room.kit().runCommand(new RoomEntity.Subscribe(hub.ref(), 1));
         RoomFeed.Published catchUp = hub.expectMessageClass(RoomFeed.Published.class);
         assertThat(seqs(catchUp.messages())).containsExactly(2L, 3L);
-        assertThat(catchUp.messages()).extracting(StoredMessage::text).containsExactly("text 2", "text 3");
+        assertThat(catchUp.messages()).extracting(RoomEntityTest::text).containsExactly("text 2", "text 3");
 
         RoomEntity.Posted live = posted(room, "bob", "b1", "live");
         assertThat(hub.expectMessageClass(RoomFeed.Published.class).messages())
@@ -726,7 +726,15 @@ class RoomEntityTest {
         room.tell(new RoomEntity.GetRange(1, 10, read.ref()));
         RoomEntity.Messages messages = read.expectMessageClass(RoomEntity.Messages.class);
         assertThat(messages.lastSeq()).isEqualTo(4);
-        assertThat(messages.messages()).extracting(StoredMessage::id).containsExactly("a1", "a2", "x", "b1");
+        assertThat(messages.messages()).extracting(StoredEvent::id).containsExactly("a1", "a2", "x", "b1");
         testKit.stop(room);
+    }
+
+    private static String text(StoredEvent event) {
+        return ((StoredMessage) event).text();
+    }
+
+    private static String from(StoredEvent event) {
+        return event.from();
     }
 }

@@ -12,7 +12,7 @@ class PendingAcksTest {
     /** Registers a send without a post (these tests only look at the bookkeeping); its tag. */
     private long add(String ref, String room, long nowNanos) {
         long[] given = new long[1];
-        pending.add(ref, room, nowNanos, tag -> {
+        pending.add(ref, room, "id-" + ref, nowNanos, tag -> {
             given[0] = tag;
             return null;
         });
@@ -36,7 +36,7 @@ class PendingAcksTest {
         long second = add("r2", "random", 10);
 
         assertThat(first).isNotEqualTo(second);
-        assertThat(pending.answered(second)).isEqualTo(new PendingAcks.Awaiting("r2", "random", 10, 10 + TIMEOUT, null));
+        assertThat(pending.answered(second)).isEqualTo(new PendingAcks.Awaiting("r2", "random", "id-r2", 10, 10 + TIMEOUT, null));
         assertThat(pending.answered(second)).as("answered already").isNull();
         assertThat(pending.size()).isEqualTo(1);
     }

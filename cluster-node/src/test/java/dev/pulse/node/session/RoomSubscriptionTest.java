@@ -7,6 +7,7 @@ import dev.pulse.node.delivery.EncodedFrame;
 import dev.pulse.node.room.Member;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomFeed;
+import dev.pulse.node.room.StoredEvent;
 import dev.pulse.node.room.StoredMessage;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.ErrorCode;
@@ -295,7 +296,7 @@ class RoomSubscriptionTest {
     }
 
     private static RoomEntity.Messages page(long from, long to) {
-        List<StoredMessage> messages = new ArrayList<>();
+        List<StoredEvent> messages = new ArrayList<>();
         for (long seq = from; seq <= to; seq++) {
             messages.add(new StoredMessage(seq, "m" + seq, "alice", "text " + seq, 1_700_000_000_000L + seq));
         }
