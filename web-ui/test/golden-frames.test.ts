@@ -38,7 +38,18 @@ function reply(name: string, ref: string | undefined): Frame {
 // ------------------------------------------------------------------------------------ server frames
 
 /** What the client expects of each field; typed against ServerFrame so the table follows protocol.ts. */
-type Kind = 'string' | 'number' | 'boolean' | 'members' | 'messages' | 'strings' | 'roomEntries' | 'directoryEntries' | 'reactions';
+type Kind =
+  | 'string'
+  | 'number'
+  | 'boolean'
+  | 'members'
+  | 'messages'
+  | 'strings'
+  | 'roomEntries'
+  | 'directoryEntries'
+  | 'searchResults'
+  | 'reactions'
+  | 'decimal';
 type Field = { kind: Kind; optional?: true };
 type ShapeOf<F> = { [P in Exclude<keyof F, 'type'>]-?: Field };
 type Shapes = { [T in ServerFrame['type']]: ShapeOf<Extract<ServerFrame, { type: T }>> };
@@ -49,7 +60,7 @@ const optStr: Field = { kind: 'string', optional: true };
 const optNum: Field = { kind: 'number', optional: true };
 
 const SHAPES: Shapes = {
-  welcome: { user: str, session: str, node: str, heartbeatMs: num, protocol: num },
+  welcome: { user: str, session: str, node: str, heartbeatMs: num, protocol: { kind: 'decimal' } },
   joined: { ref: optStr, room: str, lastSeq: num, members: { kind: 'members', optional: true } },
   synced: { room: str, lastSeq: num },
   left: { ref: optStr, room: str },
@@ -78,10 +89,12 @@ const SHAPES: Shapes = {
   rooms: { rooms: { kind: 'roomEntries' } },
   read: { ref: optStr, room: str, seq: num },
   directory: { ref: optStr, rooms: { kind: 'directoryEntries' } },
+  search: { ref: optStr, results: { kind: 'searchResults' } },
 };
 
 const ROOM_ENTRY: Record<string, Field> = { room: str, lastSeq: num, lastRead: num, unread: optNum, mentions: optNum };
 const DIRECTORY_ENTRY: Record<string, Field> = { room: str, members: num, lastSeq: num };
+const SEARCH_RESULT: Record<string, Field> = { room: str, seq: num, from: str, text: str, ts: str };
 
 const MEMBER: Record<string, Field> = { user: str, status: str, lastSeen: optStr };
 /** The shape of each room event a history page may hold. */
@@ -125,6 +138,10 @@ function expectShape(value: Record<string, unknown>, shape: Record<string, Field
           (users as unknown[]).forEach((u) => expect(typeof u, `${at}.${emoji}`).toBe('string'));
         }
         break;
+      case 'searchResults':
+        expect(Array.isArray(v), at).toBe(true);
+        (v as Record<string, unknown>[]).forEach((e, i) => expectShape(e, SEARCH_RESULT, `${at}[${i}]`));
+        break;
       case 'roomEntries':
       case 'directoryEntries':
         expect(Array.isArray(v), at).toBe(true);
@@ -138,6 +155,9 @@ function expectShape(value: Record<string, unknown>, shape: Record<string, Field
         break;
       case 'number':
         expect(Number.isInteger(v), `${at} is an integer`).toBe(true);
+        break;
+      case 'decimal':
+        expect(typeof v, at).toBe('number');
         break;
       default:
         expect(typeof v, at).toBe(field.kind);
@@ -170,6 +190,7 @@ describe('golden server frames', () => {
         'reacted',
         'read',
         'rooms',
+        'search',
         'synced',
         'typing',
         'welcome',
@@ -407,6 +428,11 @@ const BUILDERS: Record<string, () => Promise<void>> = {
     const { c, s } = await fedWithFixtures();
     void c.browse('dev');
     expectSameFrame(last(s, 'directory'), 'directory');
+  },
+  async search() {
+    const { c, s } = await fedWithFixtures();
+    void c.search('deploy', 'general');
+    expectSameFrame(last(s, 'search'), 'search');
   },
   async edit() {
     const { c, s } = await fedWithFixtures();

@@ -15,6 +15,7 @@ import {
   type DirectoryEntry,
   type Member,
   type RoomEntry,
+  type SearchResult,
   type ServerFrame,
 } from './protocol';
 import { Requests } from './requests';
@@ -219,6 +220,12 @@ export class ChatClient {
   async browse(query: string, limit = 50): Promise<DirectoryEntry[]> {
     const reply = await this.requests.request({ type: 'directory', query, limit });
     return reply.type === 'directory' ? reply.rooms : [];
+  }
+
+  /** Version 1.1: messages whose current text has every word of `query`, newest first; in `room`, or in all of the user's. */
+  async search(query: string, room?: string, limit = 20): Promise<SearchResult[]> {
+    const reply = await this.requests.request({ type: 'search', query, ...(room ? { room } : {}), limit });
+    return reply.type === 'search' ? reply.results : [];
   }
 
   /**

@@ -21,6 +21,15 @@ export interface ChatMessage {
 /** A message as the wire carries it: without text once deleted. */
 export type MessageFrame = Omit<ChatMessage, 'text'> & { text?: string };
 
+/** Version 1.1: a message that matched a search, with its current text. */
+export interface SearchResult {
+  room: string;
+  seq: number;
+  from: string;
+  text: string;
+  ts: string;
+}
+
 /** Version 1.1: changes of a message, room events with their own seq. */
 export interface EditedEvent {
   room: string;
@@ -102,6 +111,7 @@ export type ServerFrame =
   | { type: 'rooms'; rooms: RoomEntry[] }
   | { type: 'read'; ref?: string; room: string; seq: number }
   | { type: 'directory'; ref?: string; rooms: DirectoryEntry[] }
+  | { type: 'search'; ref?: string; results: SearchResult[] }
   | { type: 'error'; ref?: string; code: string; message?: string; retryAfterMs?: number };
 
 export type ClientFrame =
@@ -114,6 +124,7 @@ export type ClientFrame =
   | { type: 'ping'; ref?: string }
   | { type: 'read'; ref?: string; room: string; seq: number }
   | { type: 'directory'; ref?: string; query: string; limit: number }
+  | { type: 'search'; ref?: string; query: string; room?: string; limit: number }
   | { type: 'edit'; ref?: string; room: string; target: number; id?: string; text: string }
   | { type: 'delete'; ref?: string; room: string; target: number; id?: string }
   | { type: 'react'; ref?: string; room: string; target: number; id?: string; emoji: string; on: boolean };

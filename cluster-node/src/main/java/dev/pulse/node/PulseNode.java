@@ -18,11 +18,15 @@ import dev.pulse.node.metrics.PulseMetrics;
 import dev.pulse.node.metrics.ShardRegionMetrics;
 import dev.pulse.node.persistence.JournalSchema;
 import dev.pulse.node.persistence.JournalWarmup;
+import dev.pulse.node.persistence.JournalDatabase;
+import dev.pulse.node.persistence.MessageSearchTable;
 import dev.pulse.node.persistence.RoomMembersTable;
 import dev.pulse.node.user.RoomMembership;
 import dev.pulse.node.user.RosterPresence;
 import dev.pulse.protocol.ServerFrame;
+import dev.pulse.protocol.Timestamps;
 import dev.pulse.node.room.HistoryReader;
+import dev.pulse.node.room.RoomPorts;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomSettings;
 import dev.pulse.node.session.UserRateLimiter;
@@ -111,10 +115,16 @@ public final class PulseNode {
 
         RoomSettings roomSettings = RoomSettings.from(settings.config());
         ClusterSharding sharding = ClusterSharding.get(system);
-        RoomMembersTable roomMembers = RoomMembersTable.of(system);
-        RoomEntity.init(system, roomSettings, HistoryReader.jdbc(system), metrics.journal(),
+        JournalDatabase journalDatabase = JournalDatabase.of(system);
+        RoomMembersTable roomMembers = new RoomMembersTable(journalDatabase);
+        HistoryReader history = HistoryReader.jdbc(system);
+        MessageSearchTable searchTable = new MessageSearchTable(journalDatabase);
+        system.log().info("Search: {}", journalDatabase.postgres()
+            ? "PostgreSQL full-text search (tsvector, GIN index)" : "embedded H2 (substring match per word)");
+        RoomEntity.init(system, roomSettings, history, metrics.journal(), new RoomPorts(
             (room, user) -> sharding.entityRefFor(UserEntity.ENTITY_KEY, user).tell(new UserEntity.TrackRoom(room)),
-            new RosterPresence(roomMembers::members, system, ROSTER_PRESENCE_TIMEOUT, ROSTER_PRESENCE_ASKS));
+            new RosterPresence(roomMembers::members, system, ROSTER_PRESENCE_TIMEOUT, ROSTER_PRESENCE_ASKS),
+            new MessageIndexer(searchTable, history, journalDatabase.blocking())));
         UserEntity.init(system, settings.heartbeat(), settings.loginLimitPerUser(), new RoomMembership() {
             @Override
             public void joined(String room, String user) {
@@ -152,7 +162,10 @@ public final class PulseNode {
             settings.historyPageBytes(), settings.maxRoomsPerSession(), settings.maxSocketsPerUser(),
             settings.authMode() == Accounts.Mode.ACCOUNTS,
             (query, limit) -> roomMembers.find(query, limit).thenApply(rooms -> rooms.stream()
-                .map(room -> new ServerFrame.DirectoryEntry(room.room(), room.members(), room.lastSeq())).toList()));
+                .map(room -> new ServerFrame.DirectoryEntry(room.room(), room.members(), room.lastSeq())).toList()),
+            (rooms, query, limit) -> searchTable.search(rooms, query, limit).thenApply(hits -> hits.stream()
+                .map(hit -> new ServerFrame.SearchResult(hit.room(), hit.seq(), hit.author(), hit.text(), Timestamps.format(hit.ts())))
+                .toList()));
         ActorRef<Sessions.Command> sessions = Sessions.asCommands(
             system.systemActorOf(Sessions.create(deps), "sessions", Props.empty()));
 

@@ -51,6 +51,12 @@ public sealed interface ClientFrame {
     /** Version 1.1: the user's reaction {@code emoji} to message {@code target} is set ({@code on}) or removed. */
     record React(String ref, String room, long target, String id, String emoji, boolean on) implements RoomChange {}
 
+    /**
+     * Version 1.1: messages whose current text matches {@code query}, newest first, in {@code room}
+     * (null: every room in the user's list), at most {@code limit}.
+     */
+    record Search(String ref, String query, String room, int limit) implements ClientFrame {}
+
     /** Version 1.1: public rooms whose name contains {@code query} (lower-cased; empty: all), at most {@code limit}. */
     record Directory(String ref, String query, int limit) implements ClientFrame {}
 }

@@ -116,6 +116,8 @@ public final class FrameCodec {
             case "ping" -> new ClientFrame.Ping(ref);
             case "read" -> new ClientFrame.Read(ref, room(root), requiredCount(root, "seq"));
             case "directory" -> new ClientFrame.Directory(ref, directoryQuery(root), directoryLimit(root));
+            case "search" -> new ClientFrame.Search(ref, searchQuery(root), optionalRoom(root),
+                limit(root, Limits.SEARCH_DEFAULT_LIMIT, Limits.SEARCH_MAX_LIMIT));
             case "edit" -> new ClientFrame.Edit(ref, room(root), target(root), optionalId(root), text(root));
             case "delete" -> new ClientFrame.Delete(ref, room(root), target(root), optionalId(root));
             case "react" -> new ClientFrame.React(ref, room(root), target(root), optionalId(root), emoji(root), on(root));
@@ -143,6 +145,21 @@ public final class FrameCodec {
             throw new Invalid("id must be a string of 1-" + Limits.MAX_ID_CHARS + " characters");
         }
         return node.textValue();
+    }
+
+    private static String searchQuery(JsonNode root) {
+        JsonNode node = root.get("query");
+        String query = node != null && node.isTextual() ? node.textValue() : null;
+        if (query == null || !isWellFormed(query) || query.isBlank()
+            || query.codePointCount(0, query.length()) > Limits.MAX_SEARCH_QUERY_CHARS) {
+            throw new Invalid("query must be a string of 1-" + Limits.MAX_SEARCH_QUERY_CHARS + " characters");
+        }
+        return query;
+    }
+
+    private static String optionalRoom(JsonNode root) {
+        JsonNode node = root.get("room");
+        return node == null || node.isNull() ? null : room(root);
     }
 
     /** A change's optional {@code id}: like a send's when present. */
@@ -346,6 +363,7 @@ public final class FrameCodec {
                 case "rooms" -> ServerFrame.Rooms.class;
                 case "read" -> ServerFrame.Read.class;
                 case "directory" -> ServerFrame.Directory.class;
+                case "search" -> ServerFrame.Search.class;
                 case "error" -> ServerFrame.Error.class;
                 default -> throw new IllegalArgumentException("unknown server frame type '" + type + "'");
             };
@@ -397,6 +415,12 @@ public final class FrameCodec {
             node.put("type", "read").put("room", f.room()).put("seq", f.seq());
         } else if (frame instanceof ClientFrame.Directory f) {
             node.put("type", "directory").put("query", f.query()).put("limit", f.limit());
+        } else if (frame instanceof ClientFrame.Search f) {
+            node.put("type", "search").put("query", f.query());
+            if (f.room() != null) {
+                node.put("room", f.room());
+            }
+            node.put("limit", f.limit());
         } else if (frame instanceof ClientFrame.RoomChange change) {
             encodeChange(node, change);
         } else {

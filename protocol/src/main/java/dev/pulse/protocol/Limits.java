@@ -26,6 +26,10 @@ public record Limits(int maxFrameBytes, int maxTextChars, int sendBurst, Duratio
     public static final int DIRECTORY_MAX_LIMIT = 100;
     /** Longest directory {@code query}: a room id is at most 64 characters. */
     public static final int MAX_DIRECTORY_QUERY_CHARS = 64;
+    /** Longest search {@code query}, in code points. */
+    public static final int MAX_SEARCH_QUERY_CHARS = 200;
+    public static final int SEARCH_DEFAULT_LIMIT = 20;
+    public static final int SEARCH_MAX_LIMIT = 100;
     /** Longest reaction {@code emoji}, in code points (a flag or a family is several). */
     public static final int MAX_EMOJI_CHARS = 16;
 

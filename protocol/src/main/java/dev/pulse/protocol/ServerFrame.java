@@ -31,13 +31,18 @@ import java.util.Map;
     @JsonSubTypes.Type(ServerFrame.Rooms.class),
     @JsonSubTypes.Type(ServerFrame.Read.class),
     @JsonSubTypes.Type(ServerFrame.Directory.class),
+    @JsonSubTypes.Type(ServerFrame.Search.class),
     @JsonSubTypes.Type(ServerFrame.Error.class)
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface ServerFrame {
 
+    /** {@code protocol}: {@link #PROTOCOL}, the version this node speaks. */
     @JsonTypeName("welcome")
-    record Welcome(String user, String session, String node, long heartbeatMs, int protocol) implements ServerFrame {}
+    record Welcome(String user, String session, String node, long heartbeatMs, double protocol) implements ServerFrame {
+        /** Version 1.1: accounts, the user's own state, members and the directory, mentions, edit/delete/react, search. */
+        public static final double PROTOCOL = 1.1;
+    }
 
     /** A room member and their presence; {@code lastSeen} only when offline and known. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -159,6 +164,13 @@ public sealed interface ServerFrame {
     record Directory(String ref, List<DirectoryEntry> rooms) implements ServerFrame {}
 
     record DirectoryEntry(String room, long members, long lastSeq) {}
+
+    /** Version 1.1: the answer to {@code search}, newest first. */
+    @JsonTypeName("search")
+    record Search(String ref, List<SearchResult> results) implements ServerFrame {}
+
+    /** A message that matched, with its current text. */
+    record SearchResult(String room, long seq, String from, String text, String ts) {}
 
     /** {@code retryAfterMs} is only set with {@link ErrorCode#RATE_LIMITED}. */
     @JsonTypeName("error")

@@ -289,6 +289,11 @@ class FrameCodecTest {
                 frame("react").put("ref", "y").put("room", "general").put("target", 3),
                 frame("react").put("ref", "z").put("room", "general").put("target", 3).put("emoji", "👍".repeat(17)),
                 frame("react").put("ref", "aa").put("room", "general").put("target", 3).put("emoji", " "),
+                frame("search").put("ref", "ac"),
+                frame("search").put("ref", "ad").put("query", "   "),
+                frame("search").put("ref", "ae").put("query", "q".repeat(201)),
+                frame("search").put("ref", "af").put("query", "x").put("room", "Bad"),
+                raw(frame("search").put("ref", "ag").put("query", "x"), "limit", "101"),
                 raw(frame("react").put("ref", "ab").put("room", "general").put("target", 3).put("emoji", "👍"), "on", "1")
             ).map(Arguments::of);
         }
@@ -805,7 +810,7 @@ class FrameCodecTest {
     /** At least one sample of every ServerFrame record, with and without optional fields. */
     static List<ServerFrame> serverSamples() {
         return List.of(
-            new ServerFrame.Welcome("alice", "s-1", "10.0.0.1:8080", 15000, 1),
+            new ServerFrame.Welcome("alice", "s-1", "10.0.0.1:8080", 15000, ServerFrame.Welcome.PROTOCOL),
             new ServerFrame.Joined("1", "general", 57, List.of(new ServerFrame.Member("bob", "online", null))),
             new ServerFrame.Joined(null, "dm:alice:bob", 0, List.of()),
             new ServerFrame.Joined("1", "general", 3, List.of(new ServerFrame.Member("bob", "online", null),
@@ -838,6 +843,8 @@ class FrameCodecTest {
             new ServerFrame.Read(null, "general", 0),
             new ServerFrame.Directory("12", List.of(new ServerFrame.DirectoryEntry("dev", 12, 340))),
             new ServerFrame.Directory(null, List.of()),
+            new ServerFrame.Search("11", List.of(new ServerFrame.SearchResult("general", 58, "alice", "deploy", TS))),
+            new ServerFrame.Search(null, List.of()),
             new ServerFrame.Edited("general", 60, 58, "alice", "hi!", TS),
             new ServerFrame.Edited("general", 60, 58, "alice", null, TS),
             new ServerFrame.Deleted("general", 61, 58, "alice", TS),
@@ -869,7 +876,8 @@ class FrameCodecTest {
         Map.entry(ServerFrame.Error.class, "error"),
         Map.entry(ServerFrame.Rooms.class, "rooms"),
         Map.entry(ServerFrame.Read.class, "read"),
-        Map.entry(ServerFrame.Directory.class, "directory"));
+        Map.entry(ServerFrame.Directory.class, "directory"),
+        Map.entry(ServerFrame.Search.class, "search"));
 
     @Nested
     class Encoding {
@@ -901,8 +909,8 @@ class FrameCodecTest {
 
         static Stream<Arguments> contractExamples() {
             return Stream.of(
-                Arguments.of(new ServerFrame.Welcome("alice", "abc", "h:1", 15000, 1),
-                    "{\"type\":\"welcome\",\"user\":\"alice\",\"session\":\"abc\",\"node\":\"h:1\",\"heartbeatMs\":15000,\"protocol\":1}"),
+                Arguments.of(new ServerFrame.Welcome("alice", "abc", "h:1", 15000, ServerFrame.Welcome.PROTOCOL),
+                    "{\"type\":\"welcome\",\"user\":\"alice\",\"session\":\"abc\",\"node\":\"h:1\",\"heartbeatMs\":15000,\"protocol\":1.1}"),
                 Arguments.of(new ServerFrame.Joined("1", "general", 57, List.of(new ServerFrame.Member("bob", "online", null))),
                     "{\"type\":\"joined\",\"ref\":\"1\",\"room\":\"general\",\"lastSeq\":57,\"members\":[{\"user\":\"bob\",\"status\":\"online\"}]}"),
                 Arguments.of(new ServerFrame.Joined(null, "general", 57, List.of()),
@@ -1078,6 +1086,8 @@ class FrameCodecTest {
             new ClientFrame.Read(null, "dm:alice:bob", 0),
             new ClientFrame.Directory("12", "dev", 50),
             new ClientFrame.Directory(null, "", 100),
+            new ClientFrame.Search("11", "deploy", "general", 20),
+            new ClientFrame.Search(null, "naïve café", null, 100),
             new ClientFrame.Edit("8", "general", 58, "e1", "hi!"),
             new ClientFrame.Edit(null, "dm:alice:bob", 1, null, "fixed"),
             new ClientFrame.Delete("9", "general", 58, null),
@@ -1096,6 +1106,7 @@ class FrameCodecTest {
         Map.entry(ClientFrame.Ping.class, "ping"),
         Map.entry(ClientFrame.Read.class, "read"),
         Map.entry(ClientFrame.Directory.class, "directory"),
+        Map.entry(ClientFrame.Search.class, "search"),
         Map.entry(ClientFrame.Edit.class, "edit"),
         Map.entry(ClientFrame.Delete.class, "delete"),
         Map.entry(ClientFrame.React.class, "react"));

@@ -48,13 +48,14 @@ class GoldenFramesTest {
         Map.entry("ping", new ClientFrame.Ping("6")),
         Map.entry("read", new ClientFrame.Read("7", "general", 57)),
         Map.entry("directory", new ClientFrame.Directory("12", "dev", 50)),
+        Map.entry("search", new ClientFrame.Search("11", "deploy", "general", 20)),
         Map.entry("edit", new ClientFrame.Edit("8", "general", 58, "e-6f1c0e2a-3b4d", "hi!")),
         Map.entry("delete", new ClientFrame.Delete("9", "general", 58, null)),
         Map.entry("react", new ClientFrame.React("10", "general", 58, null, "👍", true)));
 
     private static final Set<String> SERVER = Set.of("welcome", "joined", "synced", "left", "ack", "message",
         "history", "typing", "member", "presence-push", "presence-list", "pong", "error-rate-limited", "error-invalid",
-        "rooms", "read", "directory", "edited", "deleted", "reacted", "ack-change", "history-events");
+        "rooms", "read", "directory", "edited", "deleted", "reacted", "ack-change", "history-events", "search");
 
     // ------------------------------------------------------------------------------------ server frames
 
@@ -93,7 +94,7 @@ class GoldenFramesTest {
         String type = n.path("type").asText();
         return switch (type) {
             case "welcome" -> new ServerFrame.Welcome(text(n, "user"), text(n, "session"), text(n, "node"),
-                number(n, "heartbeatMs"), (int) number(n, "protocol"));
+                number(n, "heartbeatMs"), n.get("protocol").doubleValue());
             case "joined" -> new ServerFrame.Joined(text(n, "ref"), text(n, "room"), number(n, "lastSeq"), members(n.get("members")));
             case "synced" -> new ServerFrame.Synced(text(n, "room"), number(n, "lastSeq"));
             case "left" -> new ServerFrame.Left(text(n, "ref"), text(n, "room"));
@@ -135,6 +136,14 @@ class GoldenFramesTest {
                     rooms.add(new ServerFrame.DirectoryEntry(text(r, "room"), number(r, "members"), number(r, "lastSeq")));
                 }
                 yield new ServerFrame.Directory(text(n, "ref"), rooms);
+            }
+            case "search" -> {
+                List<ServerFrame.SearchResult> results = new ArrayList<>();
+                for (JsonNode r : n.get("results")) {
+                    results.add(new ServerFrame.SearchResult(text(r, "room"), number(r, "seq"), text(r, "from"), text(r, "text"),
+                        text(r, "ts")));
+                }
+                yield new ServerFrame.Search(text(n, "ref"), results);
             }
             case "error" -> new ServerFrame.Error(text(n, "ref"), text(n, "code"), text(n, "message"),
                 n.has("retryAfterMs") ? number(n, "retryAfterMs") : null);

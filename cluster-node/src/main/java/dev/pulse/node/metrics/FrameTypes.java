@@ -24,6 +24,7 @@ public final class FrameTypes {
         Map.entry(ClientFrame.Ping.class, "ping"),
         Map.entry(ClientFrame.Read.class, "read"),
         Map.entry(ClientFrame.Directory.class, "directory"),
+        Map.entry(ClientFrame.Search.class, "search"),
         Map.entry(ClientFrame.Edit.class, "edit"),
         Map.entry(ClientFrame.Delete.class, "delete"),
         Map.entry(ClientFrame.React.class, "react"));

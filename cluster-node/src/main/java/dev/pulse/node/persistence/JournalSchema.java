@@ -11,8 +11,8 @@ import java.sql.Statement;
 import java.util.regex.Pattern;
 
 /**
- * Creates the journal tables from pekko-persistence-jdbc's own schema files (and Pulse's read side,
- * {@link RoomMembersTable}), idempotently: every
+ * Creates the journal tables from pekko-persistence-jdbc's own schema files (and Pulse's read sides,
+ * {@link RoomMembersTable} and {@link MessageSearchTable}), idempotently: every
  * statement is made "IF NOT EXISTS", so it runs at every start. On PostgreSQL the nodes of a cluster
  * take turns: "IF NOT EXISTS" does not stop two sessions that create the same table at once from
  * failing one of them ("relation already exists", or a duplicate key in the catalog), and the nodes of
@@ -47,6 +47,7 @@ public final class JournalSchema {
                 }
             }
             statement.execute(RoomMembersTable.CREATE);
+            MessageSearchTable.create(statement, !database.embedded());
         } catch (SQLException e) {
             throw new IllegalStateException("cannot create the journal schema at " + database.url() + ": " + e.getMessage(), e);
         }

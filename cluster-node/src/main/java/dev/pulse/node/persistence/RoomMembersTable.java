@@ -2,29 +2,20 @@ package dev.pulse.node.persistence;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.persistence.jdbc.db.SlickExtension;
-import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import slick.jdbc.JdbcBackend;
 
 /**
  * Who is in which room, for the room directory (version 1.1: public rooms by name, most members
  * first): a read side of the user entities' journals, written after each join or leave is journaled
  * there (a user entity writes only its own rows, one at a time, so rows never race). It uses the
- * journal's own connection pool, on Pekko's blocking-IO dispatcher. A row write that fails is logged
+ * journal's own connection pool, on Pekko's blocking-IO dispatcher ({@link JournalDatabase}). A row write that fails is logged
  * and lost: the directory's counts may drift by it, never the user's own list, which is the journal.
  * The directory's {@code lastSeq} is read from the rooms' journals.
  */
@@ -50,23 +41,12 @@ public final class RoomMembersTable {
     /** A public room, its members and its lastSeq. */
     public record Listing(String room, long members, long lastSeq) {}
 
-    private final JdbcBackend.JdbcDatabaseDef database;
-    private final Executor blocking;
+    private final JournalDatabase database;
     /** The last write of each (room, user) not done yet: a join and a leave of one pair run in their order. */
     private final Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
 
-    private RoomMembersTable(JdbcBackend.JdbcDatabaseDef database, Executor blocking) {
+    public RoomMembersTable(JournalDatabase database) {
         this.database = database;
-        this.blocking = blocking;
-    }
-
-    /** On the journal plugin's shared database ({@code jdbc-journal}). */
-    public static RoomMembersTable of(ActorSystem<?> system) {
-        var classic = Adapter.toClassic(system);
-        // The static forwarder is typed Extension (Scala's generic ExtensionId); it is this one.
-        SlickExtensionImpl slick = (SlickExtensionImpl) SlickExtension.get(classic);
-        JdbcBackend.JdbcDatabaseDef database = slick.database(system.settings().config().getConfig("jdbc-journal")).database();
-        return new RoomMembersTable(database, system.dispatchers().lookup(DispatcherSelector.blocking()));
     }
 
     public void joined(String room, String user) {
@@ -81,14 +61,14 @@ public final class RoomMembersTable {
         String key = room + '\n' + user;
         pending.compute(key, (k, before) -> {
             CompletableFuture<Void> after = before == null ? CompletableFuture.completedFuture(null) : before.exceptionally(e -> null);
-            CompletableFuture<Void> next = after.thenRunAsync(() -> run(sql, room, user, join), blocking);
+            CompletableFuture<Void> next = after.thenRunAsync(() -> run(sql, room, user, join), database.blocking());
             next.whenComplete((ok, failure) -> pending.remove(k, next));
             return next;
         });
     }
 
     private void run(String sql, String room, String user, boolean join) {
-        try (Connection connection = database.source().createConnection();
+        try (Connection connection = database.connection();
              PreparedStatement statement = connection.prepareStatement(sql)) {
             statement.setString(1, room);
             statement.setString(2, user);
@@ -104,7 +84,7 @@ public final class RoomMembersTable {
 
     /** Public rooms whose name contains {@code query} (as given), most members first, at most {@code limit}. */
     public CompletionStage<List<Listing>> find(String query, int limit) {
-        return query(FIND, statement -> {
+        return database.query(FIND, statement -> {
             statement.setString(1, "%" + escapeLike(query) + "%");
             statement.setInt(2, limit);
         }, rows -> new Listing(rows.getString(1), rows.getLong(2), rows.getLong(3)));
@@ -112,33 +92,7 @@ public final class RoomMembersTable {
 
     /** Who joined {@code room} and has not left, by name; a room's members when it starts again. */
     public CompletionStage<List<String>> members(String room) {
-        return query(MEMBERS, statement -> statement.setString(1, room), rows -> rows.getString(1));
-    }
-
-    private interface Binder {
-        void bind(PreparedStatement statement) throws SQLException;
-    }
-
-    private interface Row<T> {
-        T read(ResultSet rows) throws SQLException;
-    }
-
-    private <T> CompletionStage<List<T>> query(String sql, Binder binder, Row<T> row) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (Connection connection = database.source().createConnection();
-                 PreparedStatement statement = connection.prepareStatement(sql)) {
-                binder.bind(statement);
-                List<T> found = new ArrayList<>();
-                try (ResultSet rows = statement.executeQuery()) {
-                    while (rows.next()) {
-                        found.add(row.read(rows));
-                    }
-                }
-                return found;
-            } catch (SQLException e) {
-                throw new IllegalStateException("room members query failed: " + e.getMessage(), e);
-            }
-        }, blocking);
+        return database.query(MEMBERS, statement -> statement.setString(1, room), rows -> rows.getString(1));
     }
 
     /** Room ids hold {@code _}, a LIKE wildcard: matched literally, as are {@code %} and the escape {@code !}. */

@@ -167,27 +167,25 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     // ------------------------------------------------------------------ wiring
 
     public static void init(ActorSystem<?> system, RoomSettings settings, HistoryReader reader, JournalMetrics metrics,
-                            DirectMessages directMessages, MemberRoster roster) {
+                            RoomPorts ports) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(),
-            PersistenceId.of(entity.getEntityTypeKey().name(), entity.getEntityId()), settings, reader, metrics, directMessages,
-            roster)));
+            PersistenceId.of(entity.getEntityTypeKey().name(), entity.getEntityId()), settings, reader, metrics, ports)));
     }
 
     public static Behavior<Command> create(String roomId, PersistenceId persistenceId, RoomSettings settings,
                                            HistoryReader reader, JournalMetrics metrics) {
-        return create(roomId, persistenceId, settings, reader, metrics, DirectMessages.NONE);
+        return create(roomId, persistenceId, settings, reader, metrics, RoomPorts.NONE);
     }
 
     public static Behavior<Command> create(String roomId, PersistenceId persistenceId, RoomSettings settings,
                                            HistoryReader reader, JournalMetrics metrics, DirectMessages directMessages) {
-        return create(roomId, persistenceId, settings, reader, metrics, directMessages, MemberRoster.NONE);
+        return create(roomId, persistenceId, settings, reader, metrics,
+            new RoomPorts(directMessages, MemberRoster.NONE, SearchIndex.NONE));
     }
 
     public static Behavior<Command> create(String roomId, PersistenceId persistenceId, RoomSettings settings,
-                                           HistoryReader reader, JournalMetrics metrics, DirectMessages directMessages,
-                                           MemberRoster roster) {
-        return Behaviors.setup(context -> new RoomEntity(context, roomId, persistenceId, settings, reader, metrics,
-            directMessages, roster));
+                                           HistoryReader reader, JournalMetrics metrics, RoomPorts ports) {
+        return Behaviors.setup(context -> new RoomEntity(context, roomId, persistenceId, settings, reader, metrics, ports));
     }
 
     // ------------------------------------------------------------------ behaviour
@@ -201,6 +199,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     private final JournalMetrics metrics;
     private final DirectMessages directMessages;
     private final MemberRoster roster;
+    private final SearchIndex search;
     /** The two users of a DM room; empty for a public room. */
     private final List<String> dmParticipants;
 
@@ -215,8 +214,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     /** When this incarnation started, for the recovery time in the log (failover and hand-off analysis). */
     private final long startedAtNanos = System.nanoTime();
     private RoomEntity(ActorContext<Command> context, String roomId, PersistenceId persistenceId,
-                       RoomSettings settings, HistoryReader reader, JournalMetrics metrics, DirectMessages directMessages,
-                       MemberRoster roster) {
+                       RoomSettings settings, HistoryReader reader, JournalMetrics metrics, RoomPorts ports) {
         super(persistenceId, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         this.context = context;
         this.roomId = roomId;
@@ -225,8 +223,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         this.reader = reader;
         this.budget = new RemoteBudget(settings.remoteBytes());
         this.metrics = metrics;
-        this.directMessages = directMessages;
-        this.roster = roster;
+        this.directMessages = ports.directMessages();
+        this.roster = ports.roster();
+        this.search = ports.search();
         this.dmParticipants = Names.dmParticipants(roomId).orElse(List.of());
     }
 
@@ -275,6 +274,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
                 // After a failed write the stash (and any Flush in it) is gone: start a fresh batch.
                 if (posts.resumeAfterRecovery()) {
                     context.getSelf().tell(new Flush());
+                }
+                if (state.lastSeq() > 0) {
+                    search.recovered(roomId, state.lastSeq());
                 }
                 if (!rosterLoaded) {
                     context.pipeToSelf(roster.load(roomId),
@@ -362,7 +364,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         long started = System.nanoTime();
         return Effect().persist(events).thenRun(committed -> {
             metrics.written(started, events.size());
-            for (List<StoredEvent> part : budget.chunks(posts.committed(committed.lastSeq(), ts))) {
+            List<StoredEvent> published = posts.committed(committed.lastSeq(), ts);
+            search.committed(roomId, published);
+            for (List<StoredEvent> part : budget.chunks(published)) {
                 RoomFeed.Published publish = new RoomFeed.Published(part);
                 subscribers.forEach(subscriber -> subscriber.tell(publish));
             }
@@ -575,6 +579,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             metrics.written(started, 1);
             StoredEvent stored = RoomEvent.stored(event, after.lastSeq());
             change.replyTo().tell(new Posted(change.tag(), change.id(), stored.seq(), stored.ts()));
+            search.committed(roomId, List.of(stored));
             tellSubscribers(new RoomFeed.Published(List.of(stored)));
         }).thenNoReply();
     }

@@ -68,6 +68,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
 
     record ReadAnswered(String ref, String room, UserEntity.ReadAnswer answer) implements Command {}
 
+    record SearchAnswered(String ref, List<ServerFrame.SearchResult> results, Throwable failure) implements Command {}
+
     /** Whether a room this session had not joined was in the user's list (null: no answer). */
     record LeaveAnswered(String ref, String room, Boolean wasListed) implements Command {}
 
@@ -141,7 +143,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
         this.vitals = vitals;
         this.silenceBoundNanos = silenceBoundNanos;
         userEntity.tell(new UserEntity.SessionOpened(sessionId, context.getSelf(), directory, credential.tokenId()));
-        client.send(new ServerFrame.Welcome(user, sessionId, deps.node(), deps.heartbeat().toMillis(), 1));
+        client.send(new ServerFrame.Welcome(user, sessionId, deps.node(), deps.heartbeat().toMillis(),
+            ServerFrame.Welcome.PROTOCOL));
         userRooms.start();
         context.getLog().debug("session opened");
     }
@@ -175,6 +178,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
             }))
             .onMessage(ReadMoved.class, moved -> next(() -> userRooms.readMoved(moved.room(), moved.seq())))
             .onMessage(ReadAnswered.class, answered -> next(() -> userRooms.readAnswered(answered)))
+            .onMessage(SearchAnswered.class, answered -> next(() -> userRooms.searchAnswered(answered)))
             .onMessage(LeaveAnswered.class, answered -> next(() -> rooms.leaveAnswered(answered)))
             .onMessage(AccountChecked.class, checked -> next(() -> dmAccounts.checked(checked.peer(), checked.exists(), this::handle)))
             .onMessage(Shutdown.class, shutdown -> closeWith(ClientConnection.CLOSE_GOING_AWAY, GOING_AWAY))
@@ -265,6 +269,10 @@ public final class Session extends AbstractBehavior<Session.Command> {
             if (withinRequestRate(directory.ref())) {
                 onDirectory(directory);
             }
+        } else if (frame instanceof ClientFrame.Search search) {
+            if ((search.room() == null || mayAccess(search.ref(), search.room())) && withinRequestRate(search.ref())) {
+                userRooms.search(search);
+            }
         }
     }
 
@@ -319,7 +327,7 @@ public final class Session extends AbstractBehavior<Session.Command> {
         }
         deps.metrics().rejected(ErrorCode.RATE_LIMITED);
         client.send(new ServerFrame.Error(ref, ErrorCode.RATE_LIMITED.wire(),
-            "at most " + deps.requestLimiter().describe() + " history, presence, join, read and directory requests", retryAfterMs));
+            "at most " + deps.requestLimiter().describe() + " history, presence, join, read, directory and search requests", retryAfterMs));
         return false;
     }
 

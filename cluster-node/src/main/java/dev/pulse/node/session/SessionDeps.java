@@ -12,10 +12,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * {@code rateLimiter} counts sends, {@code requestLimiter} history, presence, join, read and directory requests, and
  * {@code typingLimiter} typing notices, each per user. With {@code refuseDmLookalikes} (accounts mode)
  * no public room whose name starts with {@code dm} is joined or written to. {@code directory} answers
- * {@code directory} frames.
+ * {@code directory} frames, {@code search} {@code search} frames.
  */
 public record SessionDeps(ClusterSharding sharding, ActorRef<LocalRooms.Command> localRooms, UserRateLimiter rateLimiter,
                           UserRateLimiter requestLimiter, UserRateLimiter typingLimiter,
                           FrameCodec codec, Duration heartbeat, Duration entityTimeout, String node,
                           ClientMetrics metrics, int historyPageBytes, int maxRoomsPerSession,
-                          int maxSocketsPerUser, boolean refuseDmLookalikes, RoomDirectory directory) {}
+                          int maxSocketsPerUser, boolean refuseDmLookalikes, RoomDirectory directory,
+                          MessageSearch search) {}

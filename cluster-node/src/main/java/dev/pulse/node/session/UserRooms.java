@@ -118,6 +118,28 @@ final class UserRooms {
         }
     }
 
+    // ------------------------------------------------------------------ search
+
+    /** In the room asked for (the session checked it may read it), else in every room of the user's list. */
+    void search(ClientFrame.Search search) {
+        CompletionStage<List<String>> rooms = search.room() != null
+            ? CompletableFuture.completedFuture(List.of(search.room()))
+            : AskPattern.<UserEntity.Command, UserEntity.RoomList>ask(userEntity, UserEntity.GetRooms::new,
+                    deps.entityTimeout(), context.getSystem().scheduler())
+                .thenApply(list -> list.rooms().stream().map(UserEntity.RoomMark::room).toList());
+        context.pipeToSelf(rooms.thenCompose(names -> deps.search().find(names, search.query(), search.limit())),
+            (results, failure) -> new Session.SearchAnswered(search.ref(), results, failure));
+    }
+
+    void searchAnswered(Session.SearchAnswered answered) {
+        if (answered.failure() != null) {
+            context.getLog().warn("search failed: {}", answered.failure().toString());
+            client.send(ServerFrame.Error.of(answered.ref(), ErrorCode.UNAVAILABLE, "search is unavailable; try again"));
+        } else {
+            client.send(new ServerFrame.Search(answered.ref(), answered.results()));
+        }
+    }
+
     /** Another session of the user moved a marker. */
     void readMoved(String room, long seq) {
         client.send(new ServerFrame.Read(null, room, seq));
