@@ -95,14 +95,51 @@ describe('ChatClient', () => {
     const { c, s, room } = await connected();
     const id = c.send('general', 'hello');
     const first = s.last('send')!;
-    s.deliver({ type: 'error', ref: first.ref, code: 'rate_limited', message: 'slow down', retryAfterMs: 500 });
+    s.deliver({ type: 'error', ref: first.ref, code: 'forbidden', message: 'not yours' });
     await flush();
-    expect(room.messages()[0]).toMatchObject({ id, state: 'failed' });
+    expect(room.messages()[0]).toMatchObject({ id, state: 'failed', error: 'not yours' });
     c.retry('general', id);
     const second = s.last('send')!;
     expect(second.ref).not.toBe(first.ref);
     expect(second).toMatchObject({ id, text: 'hello' });
     expect(room.messages()[0].state).toBe('pending');
+  });
+
+  it('sends one message at a time, in the order written', async () => {
+    const { c, s, room } = await connected();
+    const ids = ['one', 'two', 'three'].map((t) => c.send('general', t));
+    expect(s.all('send').map((f) => (f as { id: string }).id)).toEqual([ids[0]]);
+    for (let i = 0; i < 3; i++) {
+      s.deliver({ type: 'ack', ref: s.last('send')!.ref, room: 'general', id: ids[i], seq: i + 1, ts: '2026-01-01T00:00:00Z' });
+      await flush();
+    }
+    expect(s.all('send').map((f) => (f as { id: string }).id)).toEqual(ids);
+    expect(room.messages().map((m) => [m.seq, m.text, m.state])).toEqual([
+      [1, 'one', 'acked'],
+      [2, 'two', 'acked'],
+      [3, 'three', 'acked'],
+    ]);
+  });
+
+  it('on rate_limited waits retryAfterMs, then sends the refused message and the later ones in order', async () => {
+    const { c, s, room } = await connected();
+    const ids = ['a', 'b', 'c'].map((t) => c.send('general', t));
+    s.deliver({ type: 'ack', ref: s.last('send')!.ref, room: 'general', id: ids[0], seq: 1, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    const refused = s.last('send')!;
+    expect(refused).toMatchObject({ id: ids[1] });
+    s.deliver({ type: 'error', ref: refused.ref, code: 'rate_limited', message: 'slow down', retryAfterMs: 700 });
+    await flush();
+    // nothing is failed, and nothing overtakes the refused one while it waits
+    expect(room.messages().map((m) => m.state)).toEqual(['acked', 'pending', 'pending']);
+    vi.advanceTimersByTime(699);
+    expect(s.all('send')).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    expect(s.last('send')).toMatchObject({ id: ids[1] });
+    s.deliver({ type: 'ack', ref: s.last('send')!.ref, room: 'general', id: ids[1], seq: 2, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    expect(s.last('send')).toMatchObject({ id: ids[2] });
+    expect(s.all('send').map((f) => (f as { id: string }).id)).toEqual([ids[0], ids[1], ids[1], ids[2]]);
   });
 
   it('reconnects with back-off and resumes each room with since = highest seq seen', async () => {
@@ -160,16 +197,58 @@ describe('ChatClient', () => {
     const join = s2.last('join')!;
     s2.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 1, members: [] });
     await flush();
-    const sends = s2.all('send');
-    expect(sends.map((f) => (f as { id: string }).id)).toEqual([id, late]);
+    // the oldest first; the next one once it is answered
+    expect(s2.all('send').map((f) => (f as { id: string }).id)).toEqual([id]);
     // the first one had landed before the drop: the server answers with the same seq
-    s2.deliver({ type: 'ack', ref: sends[0].ref, room: 'general', id, seq: 1, ts: '2026-01-01T00:00:00Z' });
+    s2.deliver({ type: 'ack', ref: s2.last('send')!.ref, room: 'general', id, seq: 1, ts: '2026-01-01T00:00:00Z' });
     s2.deliver(msg('general', 1, 'alice', 'in flight', id));
     await flush();
+    expect(s2.all('send').map((f) => (f as { id: string }).id)).toEqual([id, late]);
     expect(room.messages().map((m) => [m.seq, m.text])).toEqual([
       [1, 'in flight'],
       [undefined, 'written while offline'],
     ]);
+  });
+
+  it('keeps a send pending through a network drop and resends it with its id when the network is back', async () => {
+    const { h, c, s, room } = await connected();
+    c.networkLost();
+    const id = c.send('general', 'written offline');
+    vi.advanceTimersByTime(60_000); // longer than any request timeout: still pending, never failed
+    await flush();
+    expect(room.messages()[0]).toMatchObject({ id, state: 'pending' });
+    expect(s.all('send')).toHaveLength(0);
+    c.networkBack();
+    await flush();
+    const s2 = h.socket();
+    s2.open();
+    const join = s2.last('join')!;
+    s2.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 0, members: [] });
+    await flush();
+    expect(s2.last('send')).toMatchObject({ id, text: 'written offline' });
+  });
+
+  it('does not fail a send whose answer is lost with the connection, and sends it again with its id', async () => {
+    const { h, c, s, room } = await connected();
+    const id = c.send('general', 'into the void');
+    vi.advanceTimersByTime(1500 + 4000); // neither the send nor the probe is answered: the socket is dead
+    await flush();
+    expect(s.closed).toBe(true);
+    expect(room.messages()[0]).toMatchObject({ id, state: 'pending' });
+    vi.advanceTimersByTime(1000);
+    await flush();
+    const s2 = h.socket();
+    expect(s2).not.toBe(s);
+    s2.open();
+    const join = s2.last('join')!;
+    s2.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 1, members: [] });
+    await flush();
+    const again = s2.last('send')!;
+    expect(again).toMatchObject({ id });
+    // it had landed: the server acks it again with the same seq, and it is shown once
+    s2.deliver({ type: 'ack', ref: again.ref, room: 'general', id, seq: 1, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    expect(room.messages().map((m) => [m.seq, m.state])).toEqual([[1, 'acked']]);
   });
 
   it('backs off exponentially and reports offline after repeated failures', async () => {

@@ -253,9 +253,19 @@ export class ChatClient {
     this.conn.retryNow();
   }
 
-  /** The browser says the network is gone. */
+  /** The browser says the network is gone: the socket is given up and reconnecting waits for networkBack(). */
   networkLost(): void {
     this.conn.networkLost();
+  }
+
+  /** The browser says the network is back: reconnect now (pending sends go out after the rejoin). */
+  networkBack(): void {
+    this.conn.networkBack();
+  }
+
+  /** Reconnecting waits for the browser to be online again. */
+  get waitingForNetwork(): boolean {
+    return this.conn.waitingForNetwork;
   }
 
   membersOf(room: string): Member[] {
