@@ -49,6 +49,32 @@ describe('ChatClient', () => {
     expect(c.membersOf('general').map((m) => m.user)).toEqual(['alice', 'bob', 'u2', 'u10', 'zed', 'u1']);
   });
 
+  it('shows nobody online while disconnected, and presence again after the rejoin', async () => {
+    const { h, c, s } = await connected();
+    s.deliver({ type: 'presence', user: 'carol', status: 'offline', lastSeen: '2026-01-01T00:00:00Z' });
+    s.deliver({ type: 'member', room: 'general', user: 'carol', event: 'joined' });
+    s.deliver({ type: 'presence', user: 'carol', status: 'offline', lastSeen: '2026-01-01T00:00:00Z' });
+    s.drop();
+    expect(c.membersOf('general').map((m) => [m.user, m.status])).toEqual([
+      ['bob', 'unknown'],
+      ['carol', 'unknown'],
+      ['alice', 'offline'],
+    ]);
+    expect(c.membersOf('general').find((m) => m.user === 'carol')?.lastSeen).toBe('2026-01-01T00:00:00Z');
+    vi.advanceTimersByTime(1000);
+    await flush();
+    const s2 = h.socket();
+    s2.open();
+    const join = s2.last('join')!;
+    s2.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 0, members: [{ user: 'bob', status: 'offline', lastSeen: '2026-01-02T00:00:00Z' }] });
+    await flush();
+    expect(c.membersOf('general').map((m) => [m.user, m.status])).toEqual([
+      ['alice', 'online'],
+      ['bob', 'offline'],
+      ['carol', 'offline'],
+    ]);
+  });
+
   it('keeps the member list live with member frames', async () => {
     const { c, s } = await connected(0);
     s.deliver({ type: 'member', room: 'general', user: 'carol', event: 'joined' });

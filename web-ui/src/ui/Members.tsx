@@ -28,7 +28,9 @@ export function Members({ client, room, onPick }: { client: ChatClient; room: st
                   {m.user}
                 </button>
               )}
-              <span class="member-status small muted">{m.status === 'online' ? 'online' : lastSeen(m.lastSeen, now)}</span>
+              <span class="member-status small muted">
+                {m.status === 'online' ? 'online' : m.status === 'unknown' ? 'unknown while offline' : lastSeen(m.lastSeen, now)}
+              </span>
             </div>
           </li>
         ))}

@@ -32,12 +32,15 @@ class ChatUiResilienceTest extends ChatUiBase {
         // the browser knows at once, so the page says so within seconds (not after heartbeats)
         assertThat(alice.locator(".banner")).hasAttribute("data-state", "offline",
             new LocatorAssertions.HasAttributeOptions().setTimeout(5_000));
+        // nobody's presence is known while disconnected: not shown online as it was
+        assertThat(member(alice, "bob")).hasAttribute("data-status", "unknown");
         send(alice, "written on a train");
         assertThat(ownMessage(alice, "written on a train")).hasAttribute("data-state", "pending");
         shot(alice, "offline");
 
         alice.context().setOffline(false);
         assertThat(alice.locator(".banner")).hasCount(0);
+        assertThat(member(alice, "bob")).hasAttribute("data-status", "online");
         assertThat(ownMessage(alice, "written on a train")).hasAttribute("data-state", "acked");
         assertThat(message(bob, "written on a train")).isVisible();
 
