@@ -1,18 +1,43 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
 import { Banner } from './Banner';
 import { Composer } from './Composer';
+import { useMedia } from './hooks';
 import { roomLabel } from './labels';
 import { Members } from './Members';
 import { MessageList } from './MessageList';
+import { QuickSwitcher } from './QuickSwitcher';
+import { useShortcuts } from './shortcuts';
 import { Sidebar } from './Sidebar';
 import { TypingLine } from './TypingLine';
 
-/** The signed-in layout: banner, rooms sidebar, the active room and its members. */
+/** The widths below which the members panel (900) and the rooms sidebar (640) become drawers (styles.css). */
+const MEMBERS_DRAWER = '(max-width: 900px)';
+const ROOMS_DRAWER = '(max-width: 640px)';
+
+/**
+ * The signed-in layout: banner, rooms sidebar, the active room and its members. On narrow screens
+ * the sidebar and the members are drawers: a hidden drawer is inert (Tab never walks into it), an
+ * open one has its own close button above the backdrop, and Escape closes it and gives the focus
+ * back to the button that opened it.
+ */
 export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () => void }) {
   const [navOpen, setNavOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(false);
+  const [switcherOpen, setSwitcherOpen] = useState(false);
+  const membersDrawer = useMedia(MEMBERS_DRAWER);
+  const roomsDrawer = useMedia(ROOMS_DRAWER);
+  const navToggle = useRef<HTMLButtonElement>(null);
+  const membersToggle = useRef<HTMLButtonElement>(null);
   const active = client.active;
+
+  function closeDrawers() {
+    if (navOpen) navToggle.current?.focus();
+    else if (membersOpen) membersToggle.current?.focus();
+    setNavOpen(false);
+    setMembersOpen(false);
+  }
+  useShortcuts(client, { openSwitcher: () => setSwitcherOpen(true), escape: closeDrawers });
   const room = active ? client.rooms.get(active) : undefined;
 
   useEffect(() => {
@@ -29,10 +54,16 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
       </a>
       <Banner client={client} />
       <div class="shell">
-        <Sidebar client={client} onPick={() => setNavOpen(false)} onSignOut={onSignOut} />
+        <Sidebar
+          client={client}
+          hidden={roomsDrawer && !navOpen}
+          onClose={roomsDrawer ? closeDrawers : undefined}
+          onPick={() => setNavOpen(false)}
+          onSignOut={onSignOut}
+        />
         <main class="room" aria-label={active ? roomLabel(active, client.user) : 'No room'}>
           <header class="room-header">
-            <button class="icon only-narrow" aria-label="Rooms" aria-expanded={navOpen} onClick={() => setNavOpen(!navOpen)}>
+            <button ref={navToggle} class="icon only-narrow" aria-label="Rooms" aria-expanded={navOpen} onClick={() => setNavOpen(!navOpen)}>
               <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true">
                 <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
               </svg>
@@ -44,7 +75,7 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
                 Leave
               </button>
             )}
-            <button class="icon members-toggle" aria-label="Members" aria-expanded={membersOpen} onClick={() => setMembersOpen(!membersOpen)}>
+            <button ref={membersToggle} class="icon members-toggle" aria-label="Members" aria-expanded={membersOpen} onClick={() => setMembersOpen(!membersOpen)}>
               <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true">
                 <circle cx="9" cy="8" r="3.5" fill="none" stroke="currentColor" stroke-width="2" />
                 <path d="M2.5 20c.8-3.8 3.4-6 6.5-6s5.7 2.2 6.5 6M16 4.8a3.5 3.5 0 0 1 0 6.4M18.5 14.5c1.6.9 2.6 2.8 3 5.5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
@@ -62,7 +93,13 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
             <p class="empty">Join a room to start.</p>
           )}
         </main>
-        <Members client={client} room={active} onPick={() => setMembersOpen(false)} />
+        <Members
+          client={client}
+          room={active}
+          hidden={membersDrawer && !membersOpen}
+          onClose={membersDrawer ? closeDrawers : undefined}
+          onPick={() => setMembersOpen(false)}
+        />
       </div>
       {(navOpen || membersOpen) && (
         <div
@@ -74,6 +111,7 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
           }}
         />
       )}
+      <QuickSwitcher client={client} open={switcherOpen} onClose={() => setSwitcherOpen(false)} />
     </div>
   );
 }

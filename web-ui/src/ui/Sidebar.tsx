@@ -2,12 +2,28 @@ import { useState } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
 import type { DirectoryEntry } from '../client/protocol';
 import { isDmRoom, isValidRoom, isValidUser, normalizeName } from '../client/protocol';
+import { DrawerClose } from './DrawerClose';
 import { colorOf, roomLabel } from './labels';
 
 const members = (n: number) => (n === 1 ? '1 member' : `${n} members`);
 
-/** Rooms and DMs with unread badges, forms to join a room or message a user, and sign-out. */
-export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onPick: () => void; onSignOut: () => void }) {
+/**
+ * Rooms and DMs with unread badges, forms to join a room or message a user, and sign-out. On a phone
+ * it is a drawer: `hidden` makes it inert, `onClose` gives it a close button.
+ */
+export function Sidebar({
+  client,
+  hidden,
+  onClose,
+  onPick,
+  onSignOut,
+}: {
+  client: ChatClient;
+  hidden: boolean;
+  onClose?: () => void;
+  onPick: () => void;
+  onSignOut: () => void;
+}) {
   const [roomInput, setRoomInput] = useState('');
   const [dmInput, setDmInput] = useState('');
   const [error, setError] = useState('');
@@ -98,7 +114,7 @@ export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onP
   );
 
   return (
-    <nav class="sidebar" aria-label="Rooms and direct messages">
+    <nav class="sidebar" aria-label="Rooms and direct messages" inert={hidden}>
       <header class="me">
         <span class="avatar" aria-hidden="true" style={{ background: colorOf(client.user) }}>
           {client.user.slice(0, 1).toUpperCase()}
@@ -107,6 +123,7 @@ export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onP
         <button class="link" onClick={onSignOut}>
           Sign out
         </button>
+        {onClose && <DrawerClose label="Close rooms" open={!hidden} onClose={onClose} />}
       </header>
       <h3>Rooms</h3>
       <ul class="room-list">{channels.map((r) => item(r.name, r.unread, r.mentions))}</ul>
