@@ -39,6 +39,7 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
   }
   useShortcuts(client, { openSwitcher: () => setSwitcherOpen(true), escape: closeDrawers });
   const room = active ? client.rooms.get(active) : undefined;
+  const online = active ? client.membersOf(active).filter((m) => m.status === 'online').length : 0;
 
   useEffect(() => {
     const unread = [...client.rooms.values()].reduce((n, r) => n + r.unread, 0);
@@ -75,12 +76,12 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
                 Leave
               </button>
             )}
-            <button ref={membersToggle} class="icon members-toggle" aria-label="Members" aria-expanded={membersOpen} onClick={() => setMembersOpen(!membersOpen)}>
+            <button ref={membersToggle} class="icon members-toggle" aria-label={`Members, ${online} online`} aria-expanded={membersOpen} onClick={() => setMembersOpen(!membersOpen)}>
               <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true">
                 <circle cx="9" cy="8" r="3.5" fill="none" stroke="currentColor" stroke-width="2" />
                 <path d="M2.5 20c.8-3.8 3.4-6 6.5-6s5.7 2.2 6.5 6M16 4.8a3.5 3.5 0 0 1 0 6.4M18.5 14.5c1.6.9 2.6 2.8 3 5.5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
               </svg>{' '}
-              <span class="count">{active ? client.membersOf(active).filter((m) => m.status === 'online').length : 0}</span>
+              <span class="count">{online}</span>
             </button>
           </header>
           {active && room ? (

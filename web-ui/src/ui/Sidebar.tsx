@@ -4,6 +4,7 @@ import type { DirectoryEntry } from '../client/protocol';
 import { isDmRoom, isValidRoom, isValidUser, normalizeName } from '../client/protocol';
 import { DrawerClose } from './DrawerClose';
 import { colorOf, roomLabel } from './labels';
+import { useTheme } from './theme';
 
 const members = (n: number) => (n === 1 ? '1 member' : `${n} members`);
 
@@ -24,6 +25,7 @@ export function Sidebar({
   onPick: () => void;
   onSignOut: () => void;
 }) {
+  const theme = useTheme();
   const [roomInput, setRoomInput] = useState('');
   const [dmInput, setDmInput] = useState('');
   const [error, setError] = useState('');
@@ -120,6 +122,9 @@ export function Sidebar({
           {client.user.slice(0, 1).toUpperCase()}
         </span>
         <span class="me-name">{client.user}</span>
+        <button class="theme-toggle" aria-label="Dark theme" aria-pressed={theme.dark} title={theme.dark ? 'Use the light theme' : 'Use the dark theme'} onClick={theme.toggle}>
+          <span aria-hidden="true">{theme.dark ? '☀' : '☾'}</span>
+        </button>
         <button class="link" onClick={onSignOut}>
           Sign out
         </button>

@@ -171,6 +171,29 @@ abstract class ChatUiBase {
         }
     }
 
+    /** axe-core, from web-ui's dev dependencies (the web-ui build installs them). */
+    private static final Path AXE = Path.of("..", "web-ui", "node_modules", "axe-core", "axe.min.js");
+
+    /**
+     * Runs axe-core in the page as it is now and fails on any serious or critical violation (contrast,
+     * names, roles...). Evaluated over DevTools, as the page's own Content-Security-Policy allows no
+     * script but its own.
+     */
+    protected static void assertAccessible(Page page, String where) {
+        if (!Boolean.TRUE.equals(page.evaluate("() => typeof window.axe === 'object'"))) {
+            try {
+                page.evaluate(Files.readString(AXE));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("axe-core is missing: run npm install in web-ui", e);
+            }
+        }
+        Object found = page.evaluate("""
+            async () => (await axe.run(document, { resultTypes: ['violations'] })).violations
+              .filter(v => v.impact === 'serious' || v.impact === 'critical')
+              .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 5).map(n => n.target.join(' ')).join(' | '))""");
+        assertThat((List<?>) found).as("serious or critical accessibility violations (axe-core) in %s", where).isEmpty();
+    }
+
     protected static void shot(Page page, String name) {
         page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve(name + ".png"))
             .setAnimations(ScreenshotAnimations.DISABLED));
