@@ -7,6 +7,7 @@ import { roomLabel } from './labels';
 import { Members } from './Members';
 import { MessageList } from './MessageList';
 import { QuickSwitcher } from './QuickSwitcher';
+import { saveOrder, storedOrder, type RoomOrder } from './rooms';
 import { useShortcuts } from './shortcuts';
 import { Sidebar } from './Sidebar';
 import { TypingLine } from './TypingLine';
@@ -25,6 +26,7 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
   const [navOpen, setNavOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(false);
   const [switcherOpen, setSwitcherOpen] = useState(false);
+  const [order, setOrder] = useState<RoomOrder>(storedOrder);
   const membersDrawer = useMedia(MEMBERS_DRAWER);
   const roomsDrawer = useMedia(ROOMS_DRAWER);
   const navToggle = useRef<HTMLButtonElement>(null);
@@ -37,9 +39,11 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
     setNavOpen(false);
     setMembersOpen(false);
   }
-  useShortcuts(client, { openSwitcher: () => setSwitcherOpen(true), escape: closeDrawers });
+  useShortcuts(client, order, { openSwitcher: () => setSwitcherOpen(true), escape: closeDrawers });
   const room = active ? client.rooms.get(active) : undefined;
   const online = active ? client.membersOf(active).filter((m) => m.status === 'online').length : 0;
+  // the phone's ☰ shows a mark while another room has unread messages
+  const unreadElsewhere = [...client.rooms.values()].some((r) => r.name !== active && r.unread > 0);
 
   useEffect(() => {
     const unread = [...client.rooms.values()].reduce((n, r) => n + r.unread, 0);
@@ -57,6 +61,11 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
       <div class="shell">
         <Sidebar
           client={client}
+          order={order}
+          onOrder={(o) => {
+            saveOrder(o);
+            setOrder(o);
+          }}
           hidden={roomsDrawer && !navOpen}
           onClose={roomsDrawer ? closeDrawers : undefined}
           onPick={() => setNavOpen(false)}
@@ -64,7 +73,13 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
         />
         <main class="room" aria-label={active ? roomLabel(active, client.user) : 'No room'}>
           <header class="room-header">
-            <button ref={navToggle} class="icon only-narrow" aria-label="Rooms" aria-expanded={navOpen} onClick={() => setNavOpen(!navOpen)}>
+            <button
+              ref={navToggle}
+              class={`icon only-narrow ${unreadElsewhere ? 'has-unread' : ''}`}
+              aria-label={unreadElsewhere ? 'Rooms, unread messages' : 'Rooms'}
+              aria-expanded={navOpen}
+              onClick={() => setNavOpen(!navOpen)}
+            >
               <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true">
                 <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
               </svg>
@@ -112,7 +127,7 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
           }}
         />
       )}
-      <QuickSwitcher client={client} open={switcherOpen} onClose={() => setSwitcherOpen(false)} />
+      <QuickSwitcher client={client} order={order} open={switcherOpen} onClose={() => setSwitcherOpen(false)} />
     </div>
   );
 }

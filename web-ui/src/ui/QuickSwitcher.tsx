@@ -1,18 +1,18 @@
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
 import { roomLabel } from './labels';
-import { roomsInOrder, switcherMatches } from './rooms';
+import { roomsInOrder, switcherMatches, type RoomOrder } from './rooms';
 
 /**
  * Ctrl/⌘+K: a modal dialog (the platform's <dialog>, which traps focus and closes on Escape) to go
  * to a room or DM by typing part of its name; ↑/↓ choose, Enter opens.
  */
-export function QuickSwitcher({ client, open, onClose }: { client: ChatClient; open: boolean; onClose: () => void }) {
+export function QuickSwitcher({ client, order, open, onClose }: { client: ChatClient; order: RoomOrder; open: boolean; onClose: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const input = useRef<HTMLInputElement>(null);
   const [query, setQuery] = useState('');
   const [index, setIndex] = useState(0);
-  const found = switcherMatches(roomsInOrder(client), query, client.user);
+  const found = switcherMatches(roomsInOrder(client, order), query, client.user);
   const chosen = found[Math.min(index, found.length - 1)];
 
   // a layout effect: the dialog is open (and focused) before the next key press is handled

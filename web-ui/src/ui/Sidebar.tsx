@@ -1,25 +1,34 @@
 import { useState } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
 import type { DirectoryEntry } from '../client/protocol';
-import { isDmRoom, isValidRoom, isValidUser, normalizeName } from '../client/protocol';
+import { dmPeer, isDmRoom, isValidRoom, isValidUser, normalizeName } from '../client/protocol';
+import type { RoomState } from '../client/room';
 import { DrawerClose } from './DrawerClose';
 import { colorOf, roomLabel } from './labels';
+import { sidebarRooms, type RoomOrder } from './rooms';
 import { useTheme } from './theme';
 
 const members = (n: number) => (n === 1 ? '1 member' : `${n} members`);
 
+const PRESENCE_TEXT: Record<string, string> = { unknown: 'presence unknown' };
+
 /**
- * Rooms and DMs with unread badges, forms to join a room or message a user, and sign-out. On a phone
- * it is a drawer: `hidden` makes it inert, `onClose` gives it a close button.
+ * Rooms and DMs (unread ones in bold, with badges; DMs with the person's presence), in the chosen
+ * order, forms to join a room or message a user, and sign-out. On a phone it is a drawer: `hidden`
+ * makes it inert, `onClose` gives it a close button.
  */
 export function Sidebar({
   client,
+  order,
+  onOrder,
   hidden,
   onClose,
   onPick,
   onSignOut,
 }: {
   client: ChatClient;
+  order: RoomOrder;
+  onOrder: (order: RoomOrder) => void;
   hidden: boolean;
   onClose?: () => void;
   onPick: () => void;
@@ -33,9 +42,7 @@ export function Sidebar({
   const [browseQuery, setBrowseQuery] = useState('');
   /** What the directory says of the name in the join box: null while unknown. */
   const [known, setKnown] = useState<{ name: string; room?: DirectoryEntry } | null>(null);
-  const rooms = [...client.rooms.values()];
-  const channels = rooms.filter((r) => !isDmRoom(r.name));
-  const dms = rooms.filter((r) => isDmRoom(r.name));
+  const { channels, dms } = sidebarRooms(client, order);
 
   function pick(name: string) {
     client.setActive(name);
@@ -92,28 +99,37 @@ export function Sidebar({
     onPick();
   }
 
-  const item = (name: string, unread: number, mentions: number) => (
-    <li key={name}>
-      <button
-        class={`room-link ${client.active === name ? 'active' : ''}`}
-        data-room={name}
-        aria-current={client.active === name ? 'page' : undefined}
-        onClick={() => pick(name)}
-      >
-        <span class="room-name">{roomLabel(name, client.user)}</span>
-        {mentions > 0 && (
-          <span class="badge mention-badge" aria-label={`${mentions} mentions`}>
-            @{mentions > 99 ? '99+' : mentions}
+  const item = (r: RoomState) => {
+    const { name, unread, mentions } = r;
+    const peer = dmPeer(name, client.user);
+    const presence = peer === null ? undefined : client.membersOf(name).find((m) => m.user === peer)?.status ?? 'unknown';
+    return (
+      <li key={name}>
+        <button
+          class={`room-link ${client.active === name ? 'active' : ''} ${unread > 0 ? 'unread' : ''}`}
+          data-room={name}
+          aria-current={client.active === name ? 'page' : undefined}
+          onClick={() => pick(name)}
+        >
+          {presence && <span class={`dot ${presence}`} data-status={presence} aria-hidden="true" />}
+          <span class="room-name">
+            {roomLabel(name, client.user)}
+            {presence && <span class="sr-only">, {PRESENCE_TEXT[presence] ?? presence}</span>}
           </span>
-        )}
-        {unread > 0 && (
-          <span class="badge" aria-label={`${unread} unread`}>
-            {unread > 99 ? '99+' : unread}
-          </span>
-        )}
-      </button>
-    </li>
-  );
+          {mentions > 0 && (
+            <span class="badge mention-badge" aria-label={`${mentions} mentions`}>
+              @{mentions > 99 ? '99+' : mentions}
+            </span>
+          )}
+          {unread > 0 && (
+            <span class="badge" aria-label={`${unread} unread`}>
+              {unread > 99 ? '99+' : unread}
+            </span>
+          )}
+        </button>
+      </li>
+    );
+  };
 
   return (
     <nav class="sidebar" aria-label="Rooms and direct messages" inert={hidden}>
@@ -130,8 +146,17 @@ export function Sidebar({
         </button>
         {onClose && <DrawerClose label="Close rooms" open={!hidden} onClose={onClose} />}
       </header>
-      <h3>Rooms</h3>
-      <ul class="room-list">{channels.map((r) => item(r.name, r.unread, r.mentions))}</ul>
+      <div class="list-head">
+        <h3>Rooms</h3>
+        <label class="sr-only" for="room-order">
+          Order rooms by
+        </label>
+        <select id="room-order" value={order} onChange={(e) => onOrder((e.target as HTMLSelectElement).value as RoomOrder)}>
+          <option value="activity">Recent</option>
+          <option value="joined">Joined</option>
+        </select>
+      </div>
+      <ul class="room-list">{channels.map(item)}</ul>
       <form class="mini-form" onSubmit={joinRoom}>
         <label class="sr-only" for="join-room">
           Join or create a room
@@ -184,7 +209,7 @@ export function Sidebar({
         </section>
       )}
       <h3>Direct messages</h3>
-      <ul class="room-list">{dms.map((r) => item(r.name, r.unread, r.mentions))}</ul>
+      <ul class="room-list">{dms.map(item)}</ul>
       <form class="mini-form" onSubmit={openDm}>
         <label class="sr-only" for="dm-user">
           Message a user

@@ -3,16 +3,20 @@
 
 import { useEffect } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
-import { neighbour, roomsInOrder } from './rooms';
+import { neighbour, roomsInOrder, type RoomOrder } from './rooms';
 
-export function useShortcuts(client: ChatClient, actions: { openSwitcher: () => void; escape: () => void }): void {
+export function useShortcuts(
+  client: ChatClient,
+  order: RoomOrder,
+  actions: { openSwitcher: () => void; escape: () => void },
+): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'k') {
         e.preventDefault();
         actions.openSwitcher();
       } else if (e.altKey && !e.ctrlKey && !e.metaKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
-        const next = neighbour(roomsInOrder(client), client.active, e.key === 'ArrowDown' ? 1 : -1);
+        const next = neighbour(roomsInOrder(client, order), client.active, e.key === 'ArrowDown' ? 1 : -1);
         if (next === null) return;
         e.preventDefault();
         client.setActive(next);
