@@ -101,7 +101,7 @@ describe('Connection', () => {
     expect(seen.closed).toEqual(['disconnected']);
     expect(conn.state).toBe('offline');
     expect(conn.waitingForNetwork).toBe(true);
-    vi.advanceTimersByTime(60_000); // no attempt while the browser says offline
+    vi.advanceTimersByTime(29_000); // no attempt while the browser says offline, but for a rare one
     await flush();
     expect(h.sockets).toHaveLength(1);
     conn.networkBack();
@@ -110,6 +110,21 @@ describe('Connection', () => {
     h.socket().open();
     expect(conn.state).toBe('online');
     expect(conn.waitingForNetwork).toBe(false);
+  });
+
+  it('still tries now and then while the browser says offline, in case it is wrong', async () => {
+    const { h, conn } = connection();
+    await conn.start('alice');
+    h.socket().open();
+    conn.networkLost();
+    vi.advanceTimersByTime(29_999);
+    await flush();
+    expect(h.sockets).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    await flush();
+    expect(h.sockets).toHaveLength(2);
+    h.socket().open();
+    expect(conn.state).toBe('online');
   });
 
   it('reconnects with back-off, logging in again only when the socket closed before welcome', async () => {

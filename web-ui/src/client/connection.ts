@@ -70,6 +70,8 @@ export const PROBE_TIMEOUT_MS = 4000;
 /** A request unanswered this long makes the connection probe itself with a ping. */
 export const ANSWER_PATIENCE_MS = 1500;
 const WATCH_EVERY_MS = 500;
+/** While the browser says it is offline, attempts are this far apart (the online event comes first). */
+export const OFFLINE_RETRY_MS = 30_000;
 
 export class Connection {
   state: ConnState = 'idle';
@@ -178,8 +180,8 @@ export class Connection {
 
   /**
    * The browser says the network is gone: the socket is given up at once (what it still carries
-   * would be lost unseen; pending sends are resent with their ids on the next one), and no attempt
-   * is made until networkBack().
+   * would be lost unseen; pending sends are resent with their ids on the next one), and attempts
+   * wait for networkBack() (but for a rare one, OFFLINE_RETRY_MS apart).
    */
   networkLost(): void {
     if (this.stopped) return;
@@ -310,16 +312,14 @@ export class Connection {
   private scheduleReconnect(): void {
     if (this.stopped) return;
     this.attempt++;
-    const delay = backoffDelay(this.attempt, this.deps.random, this.deps.backoff ?? DEFAULT_BACKOFF);
+    // Offline, the browser's online event (or Retry now) brings the connection back; a rare attempt
+    // still goes out in case that event never comes (the browser's word is not always right).
+    const delay = this.browserOffline
+      ? OFFLINE_RETRY_MS
+      : backoffDelay(this.attempt, this.deps.random, this.deps.backoff ?? DEFAULT_BACKOFF);
     this.nextRetryAt = this.now() + delay;
     this.state = this.browserOffline || this.attempt > (this.deps.offlineAfter ?? 4) ? 'offline' : 'reconnecting';
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    if (this.browserOffline) {
-      // nothing can get through: the browser's online event (or Retry now) brings it back
-      this.nextRetryAt = 0;
-      this.handler.changed();
-      return;
-    }
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       void this.reconnect();
