@@ -240,7 +240,7 @@ describe('ChatClient', () => {
     const { h, c, s, room } = await connected();
     c.networkLost();
     const id = c.send('general', 'written offline');
-    vi.advanceTimersByTime(60_000); // longer than any request timeout: still pending, never failed
+    vi.advanceTimersByTime(20_000); // longer than any request timeout: still pending, never failed
     await flush();
     expect(room.messages()[0]).toMatchObject({ id, state: 'pending' });
     expect(s.all('send')).toHaveLength(0);
@@ -389,6 +389,16 @@ describe('ChatClient', () => {
     expect([random.unread, random.mentions, random.lastRead]).toEqual([0, 0, 5]);
     s.deliver({ type: 'read', room: 'random', seq: 3 }); // never backwards
     expect(random.lastRead).toBe(5);
+  });
+
+  it('moves the read marker past an own message in the room looked at', async () => {
+    const { c, s } = await connected(2, [msg('general', 1), msg('general', 2)]);
+    const id = c.send('general', 'mine');
+    s.deliver({ type: 'ack', ref: s.last('send')!.ref, room: 'general', id, seq: 3, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    s.deliver(msg('general', 3, 'alice', 'mine', id));
+    vi.advanceTimersByTime(1000);
+    expect(s.last('read')).toMatchObject({ room: 'general', seq: 3 });
   });
 
   it('does not count a replay the server already counted, nor undo a newer read', async () => {

@@ -23,6 +23,8 @@ export interface ChannelHost {
   memberListed(member: Member): void;
   /** A user seen in the room (posting, typing) whose presence may be unknown yet. */
   memberSeen(user: string): void;
+  /** One of the user's messages was acked (whoever writes has read the room up to there). */
+  acked(): void;
 }
 
 export const HISTORY_PAGE = 50;
@@ -242,7 +244,10 @@ export class RoomChannel {
       .request({ type: 'send', room: r.name, id, text: out.text })
       .then((f) => {
         if (!answered()) return;
-        if (f.type === 'ack') r.ack(f.id, f.seq, f.ts, this.host.user());
+        if (f.type === 'ack') {
+          r.ack(f.id, f.seq, f.ts, this.host.user());
+          this.host.acked();
+        }
         this.host.changed();
         this.pump();
       })

@@ -550,6 +550,10 @@ export class ChatClient {
         memberSeen: (user) => {
           if (!this.presence.has(user)) this.presence.set(user, { user, status: 'online' });
         },
+        // the server counts the user's own messages after the marker as unread: move it past them
+        acked: () => {
+          if (this.active === name) this.markRead(name);
+        },
       });
       this.channels.set(name, ch);
     }

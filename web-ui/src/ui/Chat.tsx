@@ -32,6 +32,10 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
   const navToggle = useRef<HTMLButtonElement>(null);
   const membersToggle = useRef<HTMLButtonElement>(null);
   const active = client.active;
+  const room = active ? client.rooms.get(active) : undefined;
+  const online = active ? client.membersOf(active).filter((m) => m.status === 'online').length : 0;
+  // the phone's ☰ shows a mark while another room has unread messages
+  const unreadElsewhere = [...client.rooms.values()].some((r) => r.name !== active && r.unread > 0);
 
   function closeDrawers() {
     if (navOpen) navToggle.current?.focus();
@@ -40,10 +44,6 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
     setMembersOpen(false);
   }
   useShortcuts(client, order, { openSwitcher: () => setSwitcherOpen(true), escape: closeDrawers });
-  const room = active ? client.rooms.get(active) : undefined;
-  const online = active ? client.membersOf(active).filter((m) => m.status === 'online').length : 0;
-  // the phone's ☰ shows a mark while another room has unread messages
-  const unreadElsewhere = [...client.rooms.values()].some((r) => r.name !== active && r.unread > 0);
 
   useEffect(() => {
     const unread = [...client.rooms.values()].reduce((n, r) => n + r.unread, 0);

@@ -43,11 +43,12 @@ class ChatUiSidebarTest extends ChatUiBase {
 
         // join order instead, remembered by the browser
         alice.locator("#room-order").selectOption("joined");
-        assertThat(rooms).hasText(new String[] {"# general", "# alpha", "# beta"});
+        String[] joinOrder = {"# general", "# alpha", "# beta"};
+        assertThat(rooms.locator(".room-name")).hasText(joinOrder);
         alice.reload();
         assertThat(alice.locator(".me-name")).hasText("alice");
         assertThat(alice.locator("#room-order")).hasValue("joined");
-        assertThat(alice.locator(".sidebar .room-list").first().locator(".room-link")).hasText(new String[] {"# general", "# alpha", "# beta"});
+        assertThat(alice.locator(".sidebar .room-list").first().locator(".room-name")).hasText(joinOrder);
     }
 
     @Test
