@@ -131,6 +131,14 @@ describe('ChatClient', () => {
     expect(room.messages()[0].state).toBe('pending');
   });
 
+  it('retires an own message by its own id, also when the ack leaves the id out', async () => {
+    const { c, s, room } = await connected();
+    const id = c.send('general', 'hello');
+    s.deliver({ type: 'ack', ref: s.last('send')!.ref, room: 'general', seq: 1, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    expect(room.messages()).toMatchObject([{ seq: 1, id, text: 'hello', state: 'acked' }]);
+  });
+
   it('sends one message at a time, in the order written', async () => {
     const { c, s, room } = await connected();
     const ids = ['one', 'two', 'three'].map((t) => c.send('general', t));

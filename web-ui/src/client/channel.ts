@@ -245,7 +245,7 @@ export class RoomChannel {
       .then((f) => {
         if (!answered()) return;
         if (f.type === 'ack') {
-          r.ack(f.id, f.seq, f.ts, this.host.user());
+          r.ack(id, f.seq, f.ts, this.host.user()); // by our own id: the ack's is the same, or missing
           this.host.acked();
         }
         this.host.changed();
