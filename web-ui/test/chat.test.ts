@@ -139,6 +139,15 @@ describe('ChatClient', () => {
     expect(room.messages()).toMatchObject([{ seq: 1, id, text: 'hello', state: 'acked' }]);
   });
 
+  it('fails a send answered by anything but an ack, rather than sending it again and again', async () => {
+    const { c, s, room } = await connected();
+    const id = c.send('general', 'hello');
+    s.deliver({ type: 'pong', ref: s.last('send')!.ref });
+    await flush();
+    expect(room.messages()).toMatchObject([{ id, state: 'failed' }]);
+    expect(s.all('send')).toHaveLength(1);
+  });
+
   it('sends one message at a time, in the order written', async () => {
     const { c, s, room } = await connected();
     const ids = ['one', 'two', 'three'].map((t) => c.send('general', t));

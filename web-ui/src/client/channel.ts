@@ -247,6 +247,8 @@ export class RoomChannel {
         if (f.type === 'ack') {
           r.ack(id, f.seq, f.ts, this.host.user()); // by our own id: the ack's is the same, or missing
           this.host.acked();
+        } else {
+          r.fail(id, `unexpected answer (${f.type})`); // else the queue would send it again at once
         }
         this.host.changed();
         this.pump();
