@@ -30,6 +30,8 @@ export interface ChannelHost {
 export const HISTORY_PAGE = 50;
 export const TYPING_SEND_EVERY_MS = 1500;
 const UNAVAILABLE_RETRIES = 5;
+/** The shortest wait before a refused send goes again (a retryAfterMs of 0 must not spin). */
+const MIN_PAUSE_MS = 100;
 
 export class RoomChannel {
   readonly state: RoomState;
@@ -277,7 +279,7 @@ export class RoomChannel {
     this.resendTimer = setTimeout(() => {
       this.resendTimer = null;
       this.pump();
-    }, Math.max(0, ms));
+    }, Math.max(MIN_PAUSE_MS, ms));
   }
 
   private clearResendTimer(): void {
