@@ -5,6 +5,7 @@ import { Composer } from './Composer';
 import { useMedia } from './hooks';
 import { roomLabel } from './labels';
 import { Members } from './Members';
+import { PeerStatus } from './PeerStatus';
 import { MessageList } from './MessageList';
 import { QuickSwitcher } from './QuickSwitcher';
 import { saveOrder, storedOrder, type RoomOrder } from './rooms';
@@ -85,6 +86,7 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
               </svg>
             </button>
             <h2 class="room-title">{active ? roomLabel(active, client.user) : 'No room'}</h2>
+            {active && <PeerStatus client={client} room={active} />}
             {room?.error && <span class="error small">{room.error}</span>}
             {active && (
               <button class="secondary leave-room" onClick={() => client.close(active)} aria-label={`Leave ${roomLabel(active, client.user)}`}>

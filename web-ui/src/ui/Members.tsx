@@ -1,6 +1,6 @@
 import type { ChatClient } from '../client/chat';
 import { DrawerClose } from './DrawerClose';
-import { lastSeen } from './format';
+import { presenceText } from './format';
 import { useNow } from './hooks';
 
 /** The room's members with presence; a click opens a DM. A drawer on narrow screens (see Sidebar). */
@@ -45,7 +45,7 @@ export function Members({
                 </button>
               )}
               <span class="member-status small muted">
-                {m.status === 'online' ? 'online' : m.status === 'unknown' ? 'unknown while offline' : lastSeen(m.lastSeen, now)}
+                {presenceText(m.status, m.lastSeen, now)}
               </span>
             </div>
           </li>

@@ -4,13 +4,13 @@ import type { DirectoryEntry } from '../client/protocol';
 import { dmPeer, isDmRoom, isValidRoom, isValidUser, normalizeName } from '../client/protocol';
 import type { RoomState } from '../client/room';
 import { DrawerClose } from './DrawerClose';
+import { presenceText } from './format';
+import { useNow } from './hooks';
 import { colorOf, roomLabel } from './labels';
 import { sidebarRooms, type RoomOrder } from './rooms';
 import { useTheme } from './theme';
 
 const members = (n: number) => (n === 1 ? '1 member' : `${n} members`);
-
-const PRESENCE_TEXT: Record<string, string> = { unknown: 'presence unknown' };
 
 /**
  * Rooms and DMs (unread ones in bold, with badges; DMs with the person's presence), in the chosen
@@ -35,6 +35,7 @@ export function Sidebar({
   onSignOut: () => void;
 }) {
   const theme = useTheme();
+  const now = useNow(30_000);
   const [roomInput, setRoomInput] = useState('');
   const [dmInput, setDmInput] = useState('');
   const [error, setError] = useState('');
@@ -102,7 +103,8 @@ export function Sidebar({
   const item = (r: RoomState) => {
     const { name, unread, mentions } = r;
     const peer = dmPeer(name, client.user);
-    const presence = peer === null ? undefined : client.membersOf(name).find((m) => m.user === peer)?.status ?? 'unknown';
+    const member = peer === null ? undefined : client.membersOf(name).find((m) => m.user === peer);
+    const presence = peer === null ? undefined : (member?.status ?? 'unknown');
     return (
       <li key={name}>
         <button
@@ -114,7 +116,7 @@ export function Sidebar({
           {presence && <span class={`dot ${presence}`} data-status={presence} aria-hidden="true" />}
           <span class="room-name">
             {roomLabel(name, client.user)}
-            {presence && <span class="sr-only">, {PRESENCE_TEXT[presence] ?? presence}</span>}
+            {presence && <span class="sr-only">, {presenceText(presence, member?.lastSeen, now)}</span>}
           </span>
           {mentions > 0 && (
             <span class="badge mention-badge" aria-label={`${mentions} mentions`}>

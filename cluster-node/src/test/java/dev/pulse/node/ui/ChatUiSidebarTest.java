@@ -60,12 +60,15 @@ class ChatUiSidebarTest extends ChatUiBase {
         Locator dm = alice.locator(".room-link[data-room='dm:alice:bob']");
         assertThat(dm.locator(".dot")).hasAttribute("data-status", "online");
         assertThat(dm).hasAccessibleName(Pattern.compile("^bob\\s*, online"));
+        assertThat(alice.locator(".room-header .peer-status")).hasText("online");
 
         BrowserContext bobs = bob.context();
         contexts.remove(bobs);
         bobs.close();
         assertThat(dm.locator(".dot")).hasAttribute("data-status", "offline");
         assertThat(member(alice, "bob").locator(".member-status")).hasText("last seen just now");
+        assertThat(alice.locator(".room-header .peer-status")).hasText("last seen just now");
+        assertThat(dm).hasAccessibleName(Pattern.compile("^bob\\s*, last seen just now"));
     }
 
     @Test
