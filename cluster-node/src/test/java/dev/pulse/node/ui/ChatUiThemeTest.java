@@ -51,6 +51,21 @@ class ChatUiThemeTest extends ChatUiBase {
     }
 
     @Test
+    void theSignInPagePassesTheAccessibilityCheckInBothThemes() {
+        for (ColorScheme scheme : new ColorScheme[] {ColorScheme.LIGHT, ColorScheme.DARK}) {
+            com.microsoft.playwright.BrowserContext ctx = browser.newContext(screen(scheme, 1280, 800));
+            contexts.add(ctx);
+            Page page = watched(ctx.newPage(), "sign-in " + scheme);
+            page.navigate(base());
+            page.locator("#signin-name").fill("Not Valid!");
+            page.locator("#signin-name").press("Enter");
+            assertThat(page.locator(".error")).isVisible();
+            assertAccessible(page, "the sign-in page, " + scheme);
+            shot(page, "sign-in-" + scheme.name().toLowerCase());
+        }
+    }
+
+    @Test
     void theToggleOverridesTheSystemThemeAndIsRemembered() {
         Page page = signIn("alice", screen(ColorScheme.LIGHT, 1280, 800));
         Locator toggle = page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Dark theme"));
