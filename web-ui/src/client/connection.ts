@@ -281,6 +281,10 @@ export class Connection {
     s.onclose = (ev) => {
       if (this.socket !== s) return;
       this.lastError = ev.reason || (ev.code ? `closed (${ev.code})` : 'closed');
+      // Refused before welcome: maybe a token the node no longer accepts, so the next attempt logs
+      // in again. Not when a ticket was just issued for it: the token was good, the trouble is elsewhere
+      // (and a session resumed from storage has no password to log in with).
+      if (!this.welcomed && oneTime === undefined) this.tokenSuspect = true;
       this.onDisconnect();
     };
     s.onerror = () => undefined; // onclose follows
@@ -301,7 +305,6 @@ export class Connection {
   }
 
   private onDisconnect(): void {
-    if (!this.welcomed) this.tokenSuspect = true; // maybe a token the node no longer accepts
     this.socket = null;
     this.welcomed = false;
     this.stopHeartbeat();
