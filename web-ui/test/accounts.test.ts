@@ -65,6 +65,29 @@ describe('accounts', () => {
     expect(opened).toEqual(['ticket-1', 'ticket-2']);
   });
 
+  it('does not log in again when a socket opened with a fresh ticket closes before welcome', async () => {
+    const h = harness({ ticket: async () => 'ticket' });
+    const client = new ChatClient(h.deps);
+    await client.start('alice', { token: 'stored' }); // resumed: no password to log in with
+    await flush();
+    h.socket().drop(); // the network, not the token: the ticket was just issued for it
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.logins).toEqual([]);
+    expect(h.sockets).toHaveLength(2);
+    expect(h.sockets[1].token).toBe('stored');
+  });
+
+  it('gives the socket up without doubting the token when the browser goes offline while connecting', async () => {
+    const h = harness();
+    const client = new ChatClient(h.deps);
+    await client.start('alice', { token: 'stored' });
+    client.networkLost();
+    client.networkBack();
+    await flush();
+    expect(h.logins).toEqual([]);
+    expect(h.sockets).toHaveLength(2);
+  });
+
   it('logs in again when the ticket is refused (signed out elsewhere, or expired)', async () => {
     let refuse = true;
     const h = harness({

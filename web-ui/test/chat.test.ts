@@ -49,6 +49,32 @@ describe('ChatClient', () => {
     expect(c.membersOf('general').map((m) => m.user)).toEqual(['alice', 'bob', 'u2', 'u10', 'zed', 'u1']);
   });
 
+  it('shows nobody online while disconnected, and presence again after the rejoin', async () => {
+    const { h, c, s } = await connected();
+    s.deliver({ type: 'presence', user: 'carol', status: 'offline', lastSeen: '2026-01-01T00:00:00Z' });
+    s.deliver({ type: 'member', room: 'general', user: 'carol', event: 'joined' });
+    s.deliver({ type: 'presence', user: 'carol', status: 'offline', lastSeen: '2026-01-01T00:00:00Z' });
+    s.drop();
+    expect(c.membersOf('general').map((m) => [m.user, m.status])).toEqual([
+      ['bob', 'unknown'],
+      ['carol', 'unknown'],
+      ['alice', 'offline'],
+    ]);
+    expect(c.membersOf('general').find((m) => m.user === 'carol')?.lastSeen).toBe('2026-01-01T00:00:00Z');
+    vi.advanceTimersByTime(1000);
+    await flush();
+    const s2 = h.socket();
+    s2.open();
+    const join = s2.last('join')!;
+    s2.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 0, members: [{ user: 'bob', status: 'offline', lastSeen: '2026-01-02T00:00:00Z' }] });
+    await flush();
+    expect(c.membersOf('general').map((m) => [m.user, m.status])).toEqual([
+      ['alice', 'online'],
+      ['bob', 'offline'],
+      ['carol', 'offline'],
+    ]);
+  });
+
   it('keeps the member list live with member frames', async () => {
     const { c, s } = await connected(0);
     s.deliver({ type: 'member', room: 'general', user: 'carol', event: 'joined' });
@@ -95,14 +121,68 @@ describe('ChatClient', () => {
     const { c, s, room } = await connected();
     const id = c.send('general', 'hello');
     const first = s.last('send')!;
-    s.deliver({ type: 'error', ref: first.ref, code: 'rate_limited', message: 'slow down', retryAfterMs: 500 });
+    s.deliver({ type: 'error', ref: first.ref, code: 'forbidden', message: 'not yours' });
     await flush();
-    expect(room.messages()[0]).toMatchObject({ id, state: 'failed' });
+    expect(room.messages()[0]).toMatchObject({ id, state: 'failed', error: 'not yours' });
     c.retry('general', id);
     const second = s.last('send')!;
     expect(second.ref).not.toBe(first.ref);
     expect(second).toMatchObject({ id, text: 'hello' });
     expect(room.messages()[0].state).toBe('pending');
+  });
+
+  it('retires an own message by its own id, also when the ack leaves the id out', async () => {
+    const { c, s, room } = await connected();
+    const id = c.send('general', 'hello');
+    s.deliver({ type: 'ack', ref: s.last('send')!.ref, room: 'general', seq: 1, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    expect(room.messages()).toMatchObject([{ seq: 1, id, text: 'hello', state: 'acked' }]);
+  });
+
+  it('fails a send answered by anything but an ack, rather than sending it again and again', async () => {
+    const { c, s, room } = await connected();
+    const id = c.send('general', 'hello');
+    s.deliver({ type: 'pong', ref: s.last('send')!.ref });
+    await flush();
+    expect(room.messages()).toMatchObject([{ id, state: 'failed' }]);
+    expect(s.all('send')).toHaveLength(1);
+  });
+
+  it('sends one message at a time, in the order written', async () => {
+    const { c, s, room } = await connected();
+    const ids = ['one', 'two', 'three'].map((t) => c.send('general', t));
+    expect(s.all('send').map((f) => (f as { id: string }).id)).toEqual([ids[0]]);
+    for (let i = 0; i < 3; i++) {
+      s.deliver({ type: 'ack', ref: s.last('send')!.ref, room: 'general', id: ids[i], seq: i + 1, ts: '2026-01-01T00:00:00Z' });
+      await flush();
+    }
+    expect(s.all('send').map((f) => (f as { id: string }).id)).toEqual(ids);
+    expect(room.messages().map((m) => [m.seq, m.text, m.state])).toEqual([
+      [1, 'one', 'acked'],
+      [2, 'two', 'acked'],
+      [3, 'three', 'acked'],
+    ]);
+  });
+
+  it('on rate_limited waits retryAfterMs, then sends the refused message and the later ones in order', async () => {
+    const { c, s, room } = await connected();
+    const ids = ['a', 'b', 'c'].map((t) => c.send('general', t));
+    s.deliver({ type: 'ack', ref: s.last('send')!.ref, room: 'general', id: ids[0], seq: 1, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    const refused = s.last('send')!;
+    expect(refused).toMatchObject({ id: ids[1] });
+    s.deliver({ type: 'error', ref: refused.ref, code: 'rate_limited', message: 'slow down', retryAfterMs: 700 });
+    await flush();
+    // nothing is failed, and nothing overtakes the refused one while it waits
+    expect(room.messages().map((m) => m.state)).toEqual(['acked', 'pending', 'pending']);
+    vi.advanceTimersByTime(699);
+    expect(s.all('send')).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    expect(s.last('send')).toMatchObject({ id: ids[1] });
+    s.deliver({ type: 'ack', ref: s.last('send')!.ref, room: 'general', id: ids[1], seq: 2, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    expect(s.last('send')).toMatchObject({ id: ids[2] });
+    expect(s.all('send').map((f) => (f as { id: string }).id)).toEqual([ids[0], ids[1], ids[1], ids[2]]);
   });
 
   it('reconnects with back-off and resumes each room with since = highest seq seen', async () => {
@@ -160,16 +240,58 @@ describe('ChatClient', () => {
     const join = s2.last('join')!;
     s2.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 1, members: [] });
     await flush();
-    const sends = s2.all('send');
-    expect(sends.map((f) => (f as { id: string }).id)).toEqual([id, late]);
+    // the oldest first; the next one once it is answered
+    expect(s2.all('send').map((f) => (f as { id: string }).id)).toEqual([id]);
     // the first one had landed before the drop: the server answers with the same seq
-    s2.deliver({ type: 'ack', ref: sends[0].ref, room: 'general', id, seq: 1, ts: '2026-01-01T00:00:00Z' });
+    s2.deliver({ type: 'ack', ref: s2.last('send')!.ref, room: 'general', id, seq: 1, ts: '2026-01-01T00:00:00Z' });
     s2.deliver(msg('general', 1, 'alice', 'in flight', id));
     await flush();
+    expect(s2.all('send').map((f) => (f as { id: string }).id)).toEqual([id, late]);
     expect(room.messages().map((m) => [m.seq, m.text])).toEqual([
       [1, 'in flight'],
       [undefined, 'written while offline'],
     ]);
+  });
+
+  it('keeps a send pending through a network drop and resends it with its id when the network is back', async () => {
+    const { h, c, s, room } = await connected();
+    c.networkLost();
+    const id = c.send('general', 'written offline');
+    vi.advanceTimersByTime(20_000); // longer than any request timeout: still pending, never failed
+    await flush();
+    expect(room.messages()[0]).toMatchObject({ id, state: 'pending' });
+    expect(s.all('send')).toHaveLength(0);
+    c.networkBack();
+    await flush();
+    const s2 = h.socket();
+    s2.open();
+    const join = s2.last('join')!;
+    s2.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 0, members: [] });
+    await flush();
+    expect(s2.last('send')).toMatchObject({ id, text: 'written offline' });
+  });
+
+  it('does not fail a send whose answer is lost with the connection, and sends it again with its id', async () => {
+    const { h, c, s, room } = await connected();
+    const id = c.send('general', 'into the void');
+    vi.advanceTimersByTime(1500 + 4000); // neither the send nor the probe is answered: the socket is dead
+    await flush();
+    expect(s.closed).toBe(true);
+    expect(room.messages()[0]).toMatchObject({ id, state: 'pending' });
+    vi.advanceTimersByTime(1000);
+    await flush();
+    const s2 = h.socket();
+    expect(s2).not.toBe(s);
+    s2.open();
+    const join = s2.last('join')!;
+    s2.deliver({ type: 'joined', ref: join.ref, room: 'general', lastSeq: 1, members: [] });
+    await flush();
+    const again = s2.last('send')!;
+    expect(again).toMatchObject({ id });
+    // it had landed: the server acks it again with the same seq, and it is shown once
+    s2.deliver({ type: 'ack', ref: again.ref, room: 'general', id, seq: 1, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    expect(room.messages().map((m) => [m.seq, m.state])).toEqual([[1, 'acked']]);
   });
 
   it('backs off exponentially and reports offline after repeated failures', async () => {
@@ -284,6 +406,16 @@ describe('ChatClient', () => {
     expect([random.unread, random.mentions, random.lastRead]).toEqual([0, 0, 5]);
     s.deliver({ type: 'read', room: 'random', seq: 3 }); // never backwards
     expect(random.lastRead).toBe(5);
+  });
+
+  it('moves the read marker past an own message in the room looked at', async () => {
+    const { c, s } = await connected(2, [msg('general', 1), msg('general', 2)]);
+    const id = c.send('general', 'mine');
+    s.deliver({ type: 'ack', ref: s.last('send')!.ref, room: 'general', id, seq: 3, ts: '2026-01-01T00:00:00Z' });
+    await flush();
+    s.deliver(msg('general', 3, 'alice', 'mine', id));
+    vi.advanceTimersByTime(1000);
+    expect(s.last('read')).toMatchObject({ room: 'general', seq: 3 });
   });
 
   it('does not count a replay the server already counted, nor undo a newer read', async () => {

@@ -73,6 +73,60 @@ describe('Connection', () => {
     expect(h.logins).toHaveLength(1);
   });
 
+  it('probes a request left unanswered and drops the socket within seconds when the probe is not answered', async () => {
+    const { h, seen, conn } = connection();
+    await conn.start('alice');
+    const s = h.socket();
+    s.open();
+    conn.send({ type: 'history', ref: '9', room: 'general' });
+    vi.advanceTimersByTime(1500); // the answer is late: a ping asks whether anyone is there
+    expect(s.all('ping')).toHaveLength(1);
+    s.deliver({ type: 'pong' }); // someone is: the request is merely slow
+    vi.advanceTimersByTime(5000);
+    expect(s.closed).toBe(false);
+    conn.send({ type: 'history', ref: '10', room: 'general' });
+    vi.advanceTimersByTime(1500 + 4000); // no answer to the request nor to the ping
+    expect(s.closed).toBe(true);
+    expect(seen.closed).toEqual(['disconnected']);
+    expect(conn.lastError).toBe('no answer from the server');
+  });
+
+  it('gives the socket up when the browser goes offline, and reconnects when it is back', async () => {
+    const { h, seen, conn } = connection();
+    await conn.start('alice');
+    const s = h.socket();
+    s.open();
+    conn.networkLost();
+    expect(s.closed).toBe(true);
+    expect(seen.closed).toEqual(['disconnected']);
+    expect(conn.state).toBe('offline');
+    expect(conn.waitingForNetwork).toBe(true);
+    vi.advanceTimersByTime(29_000); // no attempt while the browser says offline, but for a rare one
+    await flush();
+    expect(h.sockets).toHaveLength(1);
+    conn.networkBack();
+    await flush();
+    expect(h.sockets).toHaveLength(2);
+    h.socket().open();
+    expect(conn.state).toBe('online');
+    expect(conn.waitingForNetwork).toBe(false);
+  });
+
+  it('still tries now and then while the browser says offline, in case it is wrong', async () => {
+    const { h, conn } = connection();
+    await conn.start('alice');
+    h.socket().open();
+    conn.networkLost();
+    vi.advanceTimersByTime(29_999);
+    await flush();
+    expect(h.sockets).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    await flush();
+    expect(h.sockets).toHaveLength(2);
+    h.socket().open();
+    expect(conn.state).toBe('online');
+  });
+
   it('reconnects with back-off, logging in again only when the socket closed before welcome', async () => {
     const { h, seen, conn } = connection();
     await conn.start('alice');

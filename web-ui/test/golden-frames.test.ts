@@ -290,12 +290,18 @@ describe('the client reads the golden server frames', () => {
     expect(room.messages().map((m) => m.seq)).toEqual([56, 57, 58]);
   });
 
-  it('error: a rate-limited send fails visibly', async () => {
+  it('error: a rate-limited send stays pending and goes again after retryAfterMs', async () => {
     const { c, s, room } = await fedWithFixtures();
     const id = c.send('general', 'too fast');
-    s.deliver(reply('error-rate-limited', s.last('send')!.ref));
+    const first = s.last('send')!;
+    s.deliver(reply('error-rate-limited', first.ref)); // retryAfterMs 480
     await flush();
-    expect(room.messages().at(-1)).toMatchObject({ id, state: 'failed', error: 'sending too fast' });
+    expect(room.messages().at(-1)).toMatchObject({ id, state: 'pending' });
+    vi.advanceTimersByTime(479);
+    expect(s.last('send')!.ref).toBe(first.ref);
+    vi.advanceTimersByTime(1);
+    expect(s.last('send')).toMatchObject({ id, text: 'too fast' });
+    expect(s.last('send')!.ref).not.toBe(first.ref);
   });
 
   it('left and pong settle their requests', async () => {

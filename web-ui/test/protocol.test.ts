@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/client/backoff';
 import { dmPeer, dmRoom, isValidRoom, isValidUser, newMessageId, normalizeName, parseFrame } from '../src/client/protocol';
-import { dayLabel, lastSeen, startsGroup, typingText } from '../src/ui/format';
+import { dayLabel, lastSeen, presenceText, startsGroup, typingText } from '../src/ui/format';
 
 describe('names', () => {
   it('builds DM rooms with the two names sorted', () => {
@@ -90,6 +90,9 @@ describe('view formatting', () => {
     expect(lastSeen('2026-01-01T11:50:00Z', now)).toBe('last seen 10 min ago');
     expect(lastSeen('2026-01-01T09:00:00Z', now)).toBe('last seen 3 h ago');
     expect(lastSeen(undefined, now)).toBe('offline');
+    expect(presenceText('online', undefined, now)).toBe('online');
+    expect(presenceText('offline', '2026-01-01T11:55:00Z', now)).toBe('last seen 5 min ago');
+    expect(presenceText('unknown', '2026-01-01T11:55:00Z', now)).toBe('unknown while offline');
     expect(typingText([])).toBe('');
     expect(typingText(['bob'])).toBe('bob is typing…');
     expect(typingText(['bob', 'carol'])).toBe('bob and carol are typing…');

@@ -1,6 +1,8 @@
 // One room over the connection, like phoenix.js's Channel: join (resuming with `since` once the
-// newest page is loaded), history paging, and own sends that stay pending until acked, are resent
-// with the same `id` after a rejoin, and fail visibly when refused. The room's data is RoomState.
+// newest page is loaded), history paging, and own sends. Sends go out one at a time in the order
+// written, so that a refusal (rate_limited, with its retryAfterMs) never lets a later one overtake:
+// they stay pending until acked, are resent with the same `id` after a rejoin (the server dedupes),
+// and fail visibly only when refused. The room's data is RoomState.
 
 import type { ChatMessage, ClientFrame, Member, ServerFrame } from './protocol';
 import { RequestError } from './requests';
@@ -21,11 +23,15 @@ export interface ChannelHost {
   memberListed(member: Member): void;
   /** A user seen in the room (posting, typing) whose presence may be unknown yet. */
   memberSeen(user: string): void;
+  /** One of the user's messages was acked (whoever writes has read the room up to there). */
+  acked(): void;
 }
 
 export const HISTORY_PAGE = 50;
 export const TYPING_SEND_EVERY_MS = 1500;
 const UNAVAILABLE_RETRIES = 5;
+/** The shortest wait before a refused send goes again (a retryAfterMs of 0 must not spin). */
+const MIN_PAUSE_MS = 100;
 
 export class RoomChannel {
   readonly state: RoomState;
@@ -38,8 +44,10 @@ export class RoomChannel {
   private typingTrailing: ReturnType<typeof setTimeout> | null = null;
   /** Set once the client has let go of this room: late replies and timers must not touch it. */
   private closed = false;
-  /** Sends waiting to be retried after `unavailable`. */
-  private readonly resendTimers = new Set<ReturnType<typeof setTimeout>>();
+  /** The id of the send waiting for its answer (one at a time keeps the order). */
+  private inFlight: string | null = null;
+  /** Set while the queue waits (retryAfterMs, or a pause after `unavailable`). */
+  private resendTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(name: string, host: ChannelHost) {
     this.state = new RoomState(name);
@@ -95,7 +103,7 @@ export class RoomChannel {
       }
       this.host.changed();
     }
-    for (const out of r.outgoing.values()) if (out.state === 'pending') this.transmit(out.id);
+    this.pump();
   }
 
   /** Leaves the room on the server (the client forgets it); a join on its way is left once it is answered. */
@@ -112,13 +120,14 @@ export class RoomChannel {
   close(): void {
     this.closed = true;
     this.stopTyping();
-    for (const t of this.resendTimers) clearTimeout(t);
-    this.resendTimers.clear();
+    this.clearResendTimer();
   }
 
   /** The socket is gone: the room must be joined again on the next one. */
   disconnected(): void {
     this.joining = false;
+    this.inFlight = null; // its request failed with the socket: it is sent again after the rejoin
+    this.clearResendTimer();
     this.state.joined = false;
     this.state.typing.clear();
   }
@@ -152,7 +161,7 @@ export class RoomChannel {
     if (this.typingTrailing) clearTimeout(this.typingTrailing);
     this.typingTrailing = null;
     this.host.changed();
-    this.transmit(id);
+    this.pump();
   }
 
   /** Sends a failed message again with the same id (the server dedupes it if it had landed). */
@@ -162,7 +171,7 @@ export class RoomChannel {
     out.state = 'pending';
     out.error = undefined;
     this.host.changed();
-    this.transmit(id);
+    this.pump();
   }
 
   /** Drops a failed message from the view. */
@@ -219,36 +228,62 @@ export class RoomChannel {
     this.host.memberSeen(user);
   }
 
-  private transmit(id: string): void {
+  /** Sends the oldest pending message, unless one is waiting for its answer or the queue is paused. */
+  private pump(): void {
     const r = this.state;
-    const out = r.outgoing.get(id);
-    if (!out || this.closed || !this.host.isOpen() || !r.joined) return; // sent on (re)join
+    if (this.inFlight !== null || this.resendTimer !== null || this.closed || !this.host.isOpen() || !r.joined) return;
+    const out = [...r.outgoing.values()].find((o) => o.state === 'pending');
+    if (!out) return;
+    const id = out.id;
+    this.inFlight = id;
     out.attempts++;
+    const answered = () => {
+      const mine = this.inFlight === id && !this.closed;
+      if (mine) this.inFlight = null;
+      return mine;
+    };
     this.host
       .request({ type: 'send', room: r.name, id, text: out.text })
       .then((f) => {
-        if (f.type === 'ack' && !this.closed) {
-          r.ack(id, f.seq, f.ts, this.host.user());
-          this.host.changed();
+        if (!answered()) return;
+        if (f.type === 'ack') {
+          r.ack(id, f.seq, f.ts, this.host.user()); // by our own id: the ack's is the same, or missing
+          this.host.acked();
+        } else {
+          r.fail(id, `unexpected answer (${f.type})`); // else the queue would send it again at once
         }
+        this.host.changed();
+        this.pump();
       })
       .catch((e: unknown) => {
-        if (this.closed || !r.outgoing.has(id)) return;
-        if (e instanceof RequestError) {
-          if (e.code === 'unavailable' && out.attempts < UNAVAILABLE_RETRIES) {
-            const t = setTimeout(() => {
-              this.resendTimers.delete(t);
-              this.transmit(id);
-            }, 1000 * out.attempts);
-            this.resendTimers.add(t);
-            return;
-          }
-          r.fail(id, e.code === 'rate_limited' ? 'sending too fast' : e.message);
-        } else if (this.host.isOpen()) {
-          r.fail(id, 'no answer');
+        if (!answered() || !r.outgoing.has(id)) return;
+        if (e instanceof RequestError && e.code === 'rate_limited') {
+          // the server says when: this one and all after it wait, then go in their order
+          this.pauseQueue(e.retryAfterMs ?? 1000);
+          return;
         }
-        // disconnected: stays pending and is sent again after the rejoin
+        if (e instanceof RequestError && e.code === 'unavailable' && out.attempts < UNAVAILABLE_RETRIES) {
+          this.pauseQueue(1000 * out.attempts);
+          return;
+        }
+        if (e instanceof RequestError) r.fail(id, e.message);
+        else if (this.host.isOpen()) r.fail(id, 'no answer');
+        else return; // disconnected: stays pending and is sent again after the rejoin
         this.host.changed();
+        this.pump();
       });
+  }
+
+  private pauseQueue(ms: number): void {
+    this.clearResendTimer();
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = null;
+      this.pump();
+    }, Math.max(MIN_PAUSE_MS, ms));
+  }
+
+  private clearResendTimer(): void {
+    if (this.resendTimer) clearTimeout(this.resendTimer);
+    this.resendTimer = null;
   }
 }

@@ -34,6 +34,13 @@ export interface ChatDeps extends ConnectionDeps {
   notify?: (title: string, body: string, room: string) => void;
 }
 
+/** A member as the view shows them: while this page is disconnected, others' presence is unknown. */
+export interface ShownMember {
+  user: string;
+  status: Member['status'] | 'unknown';
+  lastSeen?: string;
+}
+
 const TYPING_SHOW_MS = 4000;
 /** Read markers go out at most this often per room while messages stream in. */
 const READ_DEBOUNCE_MS = 1000;
@@ -278,22 +285,43 @@ export class ChatClient {
     this.conn.retryNow();
   }
 
-  /** The browser says the network is gone. */
+  /** The browser says the network is gone: the socket is given up and reconnecting waits for networkBack(). */
   networkLost(): void {
     this.conn.networkLost();
   }
 
-  membersOf(room: string): Member[] {
+  /** The browser says the network is back: reconnect now (pending sends go out after the rejoin). */
+  networkBack(): void {
+    this.conn.networkBack();
+  }
+
+  /** Reconnecting waits for the browser to be online again. */
+  get waitingForNetwork(): boolean {
+    return this.conn.waitingForNetwork;
+  }
+
+  /**
+   * The room's members with their presence, online first. While disconnected nobody's presence is
+   * known (the last word may be minutes old): the others are 'unknown' and the user is offline.
+   */
+  membersOf(room: string): ShownMember[] {
     const r = this.channels.get(room)?.state;
     if (!r) return [];
     const names = new Set(r.members);
     names.add(this.user);
     const peer = isDmRoom(room) ? room.split(':').find((u, i) => i > 0 && u !== this.user) : undefined;
     if (peer) names.add(peer);
+    const open = this.isOpen();
+    const rank = (m: ShownMember) => (m.status === 'online' ? 0 : m.status === 'unknown' ? 1 : 2);
     return [...names]
-      .map((user) => this.presence.get(user) ?? { user, status: user === this.user && this.isOpen() ? 'online' : 'offline' })
+      .map((user): ShownMember => {
+        if (user === this.user) return { user, status: open ? 'online' : 'offline' };
+        const known = this.presence.get(user);
+        if (!open) return { user, status: 'unknown', lastSeen: known?.lastSeen };
+        return known ?? { user, status: 'offline' };
+      })
       // online first, then names in natural order (u2 before u10)
-      .sort((a, b) => (a.status === b.status ? NATURAL.compare(a.user, b.user) : a.status === 'online' ? -1 : 1));
+      .sort((a, b) => rank(a) - rank(b) || NATURAL.compare(a.user, b.user));
   }
 
   // ---------------------------------------------------------------- connection events
@@ -554,6 +582,10 @@ export class ChatClient {
         memberListed: (m) => this.presence.set(m.user, m),
         memberSeen: (user) => {
           if (!this.presence.has(user)) this.presence.set(user, { user, status: 'online' });
+        },
+        // the server counts the user's own messages after the marker as unread: move it past them
+        acked: () => {
+          if (this.active === name) this.markRead(name);
         },
       });
       this.channels.set(name, ch);

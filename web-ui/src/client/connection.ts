@@ -47,6 +47,8 @@ export interface ConnectionDeps {
   backoff?: BackoffOptions;
   /** Attempts after which the state says "offline" rather than "reconnecting". */
   offlineAfter?: number;
+  /** How long a ping may go unanswered before the socket counts as dead (ms). */
+  probeTimeoutMs?: number;
   /** Told each login the connection goes on with, and null on sign-out (the tab's stored session). */
   onSession?: (session: LoginResult | null) => void;
 }
@@ -63,6 +65,13 @@ export interface ConnectionHandler {
 }
 
 const OPEN = 1;
+/** A ping unanswered this long means the socket is dead: a few seconds, not heartbeats' tens. */
+export const PROBE_TIMEOUT_MS = 4000;
+/** A request unanswered this long makes the connection probe itself with a ping. */
+export const ANSWER_PATIENCE_MS = 1500;
+const WATCH_EVERY_MS = 500;
+/** While the browser says it is offline, attempts are this far apart (the online event comes first). */
+export const OFFLINE_RETRY_MS = 30_000;
 
 export class Connection {
   state: ConnState = 'idle';
@@ -87,8 +96,14 @@ export class Connection {
   private stopped = true;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
-  private lastFrameAt = 0;
+  private lastPingAt = 0;
+  /** When the unanswered ping was sent (null: none is); any frame from the node answers it. */
+  private probeAt: number | null = null;
+  /** When the oldest request sent since the node's last frame went out (null: none waits). */
+  private awaitingSince: number | null = null;
   private heartbeatMs = 15000;
+  /** The browser said it is offline: reconnect attempts wait for it to say online again. */
+  private browserOffline = false;
   /**
    * Bumped by every start and stop: a login that answers after it (the user signed out, maybe
    * another one signed in) belongs to a session that is over and is dropped.
@@ -163,13 +178,29 @@ export class Connection {
     void this.reconnect();
   }
 
-  /** The browser says the network is gone. */
+  /**
+   * The browser says the network is gone: the socket is given up at once (what it still carries
+   * would be lost unseen; pending sends are resent with their ids on the next one), and attempts
+   * wait for networkBack() (but for a rare one, OFFLINE_RETRY_MS apart).
+   */
   networkLost(): void {
     if (this.stopped) return;
-    if (this.state !== 'online') {
-      this.state = 'offline';
-      this.handler.changed();
-    }
+    this.browserOffline = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    if (this.socket) this.dropSocket('the network is down');
+    else this.scheduleReconnect();
+  }
+
+  /** The browser says the network is back: reconnect now. */
+  networkBack(): void {
+    this.browserOffline = false;
+    this.retryNow();
+  }
+
+  /** True while reconnecting waits for the browser to be online again. */
+  get waitingForNetwork(): boolean {
+    return this.browserOffline && !this.stopped && !this.isOpen();
   }
 
   /** Welcomed on an open socket: frames will be answered. */
@@ -183,6 +214,8 @@ export class Connection {
   }
 
   send(frame: ClientFrame): void {
+    // a request (it has a ref) expects an answer: the watchdog notices when none comes
+    if ('ref' in frame && frame.ref !== undefined && this.awaitingSince === null) this.awaitingSince = this.now();
     try {
       this.socket?.send(JSON.stringify(frame));
     } catch {
@@ -238,7 +271,8 @@ export class Connection {
     this.socket = s;
     s.onmessage = (ev) => {
       if (this.socket !== s) return;
-      this.lastFrameAt = this.now();
+      this.probeAt = null;
+      this.awaitingSince = null;
       const frame = parseFrame(ev.data);
       if (!frame) return;
       if (frame.type === 'welcome') this.onWelcome(frame);
@@ -247,6 +281,10 @@ export class Connection {
     s.onclose = (ev) => {
       if (this.socket !== s) return;
       this.lastError = ev.reason || (ev.code ? `closed (${ev.code})` : 'closed');
+      // Refused before welcome: maybe a token the node no longer accepts, so the next attempt logs
+      // in again. Not when a ticket was just issued for it: the token was good, the trouble is elsewhere
+      // (and a session resumed from storage has no password to log in with).
+      if (!this.welcomed && oneTime === undefined) this.tokenSuspect = true;
       this.onDisconnect();
     };
     s.onerror = () => undefined; // onclose follows
@@ -267,7 +305,6 @@ export class Connection {
   }
 
   private onDisconnect(): void {
-    if (!this.welcomed) this.tokenSuspect = true; // maybe a token the node no longer accepts
     this.socket = null;
     this.welcomed = false;
     this.stopHeartbeat();
@@ -278,9 +315,13 @@ export class Connection {
   private scheduleReconnect(): void {
     if (this.stopped) return;
     this.attempt++;
-    const delay = backoffDelay(this.attempt, this.deps.random, this.deps.backoff ?? DEFAULT_BACKOFF);
+    // Offline, the browser's online event (or Retry now) brings the connection back; a rare attempt
+    // still goes out in case that event never comes (the browser's word is not always right).
+    const delay = this.browserOffline
+      ? OFFLINE_RETRY_MS
+      : backoffDelay(this.attempt, this.deps.random, this.deps.backoff ?? DEFAULT_BACKOFF);
     this.nextRetryAt = this.now() + delay;
-    this.state = this.attempt > (this.deps.offlineAfter ?? 4) ? 'offline' : 'reconnecting';
+    this.state = this.browserOffline || this.attempt > (this.deps.offlineAfter ?? 4) ? 'offline' : 'reconnecting';
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
@@ -311,27 +352,45 @@ export class Connection {
     void this.connect();
   }
 
+  /**
+   * Pings every half heartbeat (the node closes sockets silent for 2.5 heartbeats), and also as soon
+   * as a request has waited ANSWER_PATIENCE_MS; a ping unanswered for the probe timeout means the
+   * socket is dead (a half-open connection, Wi-Fi gone), so the banner shows within seconds.
+   */
   private startHeartbeat(): void {
     this.stopHeartbeat();
-    this.lastFrameAt = this.now();
+    this.lastPingAt = this.now();
+    this.probeAt = null;
+    this.awaitingSince = null;
     this.heartbeatTimer = setInterval(() => {
-      const s = this.socket;
-      if (!s) return;
-      if (this.now() - this.lastFrameAt > 2 * this.heartbeatMs) {
-        // the node went silent (half-open connection): give up on this socket
-        this.socket = null;
-        s.onclose = null;
-        try {
-          s.close(4000, 'heartbeat timeout');
-        } catch {
-          // ignore
-        }
-        this.lastError = 'no answer from the server';
-        this.onDisconnect();
+      if (!this.socket) return;
+      const now = this.now();
+      if (this.probeAt !== null) {
+        if (now - this.probeAt >= (this.deps.probeTimeoutMs ?? PROBE_TIMEOUT_MS)) this.dropSocket('no answer from the server');
         return;
       }
-      this.send({ type: 'ping' });
-    }, Math.max(1000, Math.floor(this.heartbeatMs / 2)));
+      const waited = this.awaitingSince !== null && now - this.awaitingSince >= ANSWER_PATIENCE_MS;
+      if (waited || now - this.lastPingAt >= this.heartbeatMs / 2) {
+        this.lastPingAt = now;
+        this.probeAt = now;
+        this.send({ type: 'ping' });
+      }
+    }, WATCH_EVERY_MS);
+  }
+
+  /** Gives up on the current socket as dead and reconnects (unless the browser is offline). */
+  private dropSocket(reason: string): void {
+    const s = this.socket;
+    if (!s) return;
+    this.socket = null;
+    s.onclose = null;
+    try {
+      s.close(4000, reason);
+    } catch {
+      // ignore
+    }
+    this.lastError = reason;
+    this.onDisconnect();
   }
 
   private stopHeartbeat(): void {

@@ -68,6 +68,8 @@ export class RoomState {
   dividerAfter = 0;
   /** The room's lastSeq as the server's last `rooms` entry counted it: messages up to it are counted there. */
   listedSeq = 0;
+  /** When the newest message shown here was written (ms; 0: none yet): the sidebar's "recent activity". */
+  lastActivityAt = 0;
   error?: string;
 
   constructor(name: string) {
@@ -168,6 +170,7 @@ export class RoomState {
   addOutgoing(id: string, text: string, ts: string): Outgoing {
     const out: Outgoing = { id, text, ts, state: 'pending', attempts: 0 };
     this.outgoing.set(id, out);
+    this.touched(ts);
     return out;
   }
 
@@ -227,7 +230,13 @@ export class RoomState {
     if (m.from === me) this.ackedIds.add(m.id);
     if (this.bySeq.has(m.seq)) return false;
     this.bySeq.set(m.seq, m);
+    this.touched(m.ts);
     return true;
+  }
+
+  private touched(ts: string): void {
+    const t = Date.parse(ts);
+    if (t > this.lastActivityAt) this.lastActivityAt = t;
   }
 }
 

@@ -10,6 +10,7 @@ export function Banner({ client }: { client: ChatClient }) {
   let text: string;
   if (s === 'connecting') text = 'Connecting…';
   else if (s === 'reconnecting') text = client.nextRetryAt > now ? `Connection lost. Reconnecting in ${secs}s…` : 'Reconnecting…';
+  else if (client.waitingForNetwork) text = 'You are offline. Messages you write are sent when the network is back.';
   else text = client.nextRetryAt > now ? `Offline. Retrying in ${secs}s.` : 'Offline. Retrying…';
   return (
     <div class={`banner ${s}`} data-state={s} role="status" aria-live="polite">

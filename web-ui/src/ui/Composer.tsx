@@ -22,8 +22,9 @@ export function Composer({ client, room }: { client: ChatClient; room: string })
   useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;
+    // grows with its text; the CSS max-height bounds it (the message list shrinks and stays at its end)
     el.style.height = 'auto';
-    el.style.height = `${Math.min(el.scrollHeight, 200)}px`;
+    el.style.height = `${el.scrollHeight + el.offsetHeight - el.clientHeight}px`; // plus the borders
   }, [text]);
 
   function send() {

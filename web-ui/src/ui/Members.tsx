@@ -1,14 +1,30 @@
 import type { ChatClient } from '../client/chat';
-import { lastSeen } from './format';
+import { DrawerClose } from './DrawerClose';
+import { presenceText } from './format';
 import { useNow } from './hooks';
 
-/** The room's members with presence; a click opens a DM. */
-export function Members({ client, room, onPick }: { client: ChatClient; room: string | null; onPick: () => void }) {
+/** The room's members with presence; a click opens a DM. A drawer on narrow screens (see Sidebar). */
+export function Members({
+  client,
+  room,
+  hidden,
+  onClose,
+  onPick,
+}: {
+  client: ChatClient;
+  room: string | null;
+  hidden: boolean;
+  onClose?: () => void;
+  onPick: () => void;
+}) {
   const now = useNow(30_000);
   const members = room ? client.membersOf(room) : [];
   return (
-    <aside class="members" aria-label="Members">
-      <h3>Members</h3>
+    <aside class="members" aria-label="Members" inert={hidden}>
+      <header class="drawer-head">
+        <h3>Members</h3>
+        {onClose && <DrawerClose label="Close members" open={!hidden} onClose={onClose} />}
+      </header>
       <ul>
         {members.map((m) => (
           <li key={m.user} class="member" data-user={m.user} data-status={m.status}>
@@ -28,7 +44,9 @@ export function Members({ client, room, onPick }: { client: ChatClient; room: st
                   {m.user}
                 </button>
               )}
-              <span class="member-status small muted">{m.status === 'online' ? 'online' : lastSeen(m.lastSeen, now)}</span>
+              <span class="member-status small muted">
+                {presenceText(m.status, m.lastSeen, now)}
+              </span>
             </div>
           </li>
         ))}

@@ -1,11 +1,15 @@
 import { Fragment } from 'preact';
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
 import { dayKey, dayLabel, startsGroup } from './format';
 import { roomLabel } from './labels';
 import { Message } from './Message';
 
-/** The room's messages: sticks to the bottom, keeps the reader in place when older pages load. */
+/**
+ * The room's messages: sticks to the bottom (also when the composer grows), keeps the reader in
+ * place when older pages load, always shows what the reader just sent, and offers "New messages ↓"
+ * for others' messages only.
+ */
 export function MessageList({ client, room }: { client: ChatClient; room: string }) {
   const r = client.rooms.get(room)!;
   const messages = r.messages(client.user);
@@ -14,28 +18,43 @@ export function MessageList({ client, room }: { client: ChatClient; room: string
   const atBottom = useRef(true);
   const prevFirst = useRef<string | undefined>(undefined);
   const prevHeight = useRef(0);
-  const prevCount = useRef(0);
+  const prevKeys = useRef(new Set<string>());
   const [newBelow, setNewBelow] = useState(false);
 
   useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;
     const first = messages[0]?.key;
-    if (atBottom.current) {
+    const added = messages.filter((m) => !prevKeys.current.has(m.key));
+    // a message written here just now (shown pending, keyed by its id): the writer wants to see it
+    const sentHere = added.some((m) => m.key.startsWith('o'));
+    if (atBottom.current || sentHere) {
       el.scrollTop = el.scrollHeight;
+      atBottom.current = true;
       setNewBelow(false);
     } else if (prevFirst.current !== undefined && first !== prevFirst.current) {
       // older messages were prepended: keep what the reader looks at in place
       el.scrollTop += el.scrollHeight - prevHeight.current;
-    } else if (messages.length > prevCount.current) {
+    } else if (added.some((m) => m.from !== client.user)) {
       setNewBelow(true);
     }
     prevFirst.current = first;
     prevHeight.current = el.scrollHeight;
-    prevCount.current = messages.length;
+    prevKeys.current = new Set(messages.map((m) => m.key));
     // fill the view: load more while the list does not scroll yet
     if (el.scrollHeight <= el.clientHeight + 10 && r.hasMore && r.loadedNewest && !r.loadingOlder) void client.loadOlder(room);
   });
+
+  // the view shrinks when the composer grows (a long paste) or the window does: keep the newest in sight
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
 
   function onScroll() {
     const el = ref.current;

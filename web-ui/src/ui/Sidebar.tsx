@@ -1,13 +1,41 @@
 import { useState } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
 import type { DirectoryEntry } from '../client/protocol';
-import { isDmRoom, isValidRoom, isValidUser, normalizeName } from '../client/protocol';
+import { dmPeer, isDmRoom, isValidRoom, isValidUser, normalizeName } from '../client/protocol';
+import type { RoomState } from '../client/room';
+import { DrawerClose } from './DrawerClose';
+import { presenceText } from './format';
+import { useNow } from './hooks';
 import { colorOf, roomLabel } from './labels';
+import { sidebarRooms, type RoomOrder } from './rooms';
+import { useTheme } from './theme';
 
 const members = (n: number) => (n === 1 ? '1 member' : `${n} members`);
 
-/** Rooms and DMs with unread badges, forms to join a room or message a user, and sign-out. */
-export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onPick: () => void; onSignOut: () => void }) {
+/**
+ * Rooms and DMs (unread ones in bold, with badges; DMs with the person's presence), in the chosen
+ * order, forms to join a room or message a user, and sign-out. On a phone it is a drawer: `hidden`
+ * makes it inert, `onClose` gives it a close button.
+ */
+export function Sidebar({
+  client,
+  order,
+  onOrder,
+  hidden,
+  onClose,
+  onPick,
+  onSignOut,
+}: {
+  client: ChatClient;
+  order: RoomOrder;
+  onOrder: (order: RoomOrder) => void;
+  hidden: boolean;
+  onClose?: () => void;
+  onPick: () => void;
+  onSignOut: () => void;
+}) {
+  const theme = useTheme();
+  const now = useNow(30_000);
   const [roomInput, setRoomInput] = useState('');
   const [dmInput, setDmInput] = useState('');
   const [error, setError] = useState('');
@@ -15,9 +43,7 @@ export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onP
   const [browseQuery, setBrowseQuery] = useState('');
   /** What the directory says of the name in the join box: null while unknown. */
   const [known, setKnown] = useState<{ name: string; room?: DirectoryEntry } | null>(null);
-  const rooms = [...client.rooms.values()];
-  const channels = rooms.filter((r) => !isDmRoom(r.name));
-  const dms = rooms.filter((r) => isDmRoom(r.name));
+  const { channels, dms } = sidebarRooms(client, order);
 
   function pick(name: string) {
     client.setActive(name);
@@ -74,42 +100,65 @@ export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onP
     onPick();
   }
 
-  const item = (name: string, unread: number, mentions: number) => (
-    <li key={name}>
-      <button
-        class={`room-link ${client.active === name ? 'active' : ''}`}
-        data-room={name}
-        aria-current={client.active === name ? 'page' : undefined}
-        onClick={() => pick(name)}
-      >
-        <span class="room-name">{roomLabel(name, client.user)}</span>
-        {mentions > 0 && (
-          <span class="badge mention-badge" aria-label={`${mentions} mentions`}>
-            @{mentions > 99 ? '99+' : mentions}
+  const item = (r: RoomState) => {
+    const { name, unread, mentions } = r;
+    const peer = dmPeer(name, client.user);
+    const member = peer === null ? undefined : client.membersOf(name).find((m) => m.user === peer);
+    const presence = peer === null ? undefined : (member?.status ?? 'unknown');
+    return (
+      <li key={name}>
+        <button
+          class={`room-link ${client.active === name ? 'active' : ''} ${unread > 0 ? 'unread' : ''}`}
+          data-room={name}
+          aria-current={client.active === name ? 'page' : undefined}
+          onClick={() => pick(name)}
+        >
+          {presence && <span class={`dot ${presence}`} data-status={presence} aria-hidden="true" />}
+          <span class="room-name">
+            {roomLabel(name, client.user)}
+            {presence && <span class="sr-only">, {presenceText(presence, member?.lastSeen, now)}</span>}
           </span>
-        )}
-        {unread > 0 && (
-          <span class="badge" aria-label={`${unread} unread`}>
-            {unread > 99 ? '99+' : unread}
-          </span>
-        )}
-      </button>
-    </li>
-  );
+          {mentions > 0 && (
+            <span class="badge mention-badge" aria-label={`${mentions} mentions`}>
+              @{mentions > 99 ? '99+' : mentions}
+            </span>
+          )}
+          {unread > 0 && (
+            <span class="badge" aria-label={`${unread} unread`}>
+              {unread > 99 ? '99+' : unread}
+            </span>
+          )}
+        </button>
+      </li>
+    );
+  };
 
   return (
-    <nav class="sidebar" aria-label="Rooms and direct messages">
+    <nav class="sidebar" aria-label="Rooms and direct messages" inert={hidden}>
       <header class="me">
         <span class="avatar" aria-hidden="true" style={{ background: colorOf(client.user) }}>
           {client.user.slice(0, 1).toUpperCase()}
         </span>
         <span class="me-name">{client.user}</span>
+        <button class="theme-toggle" aria-label="Dark theme" aria-pressed={theme.dark} title={theme.dark ? 'Use the light theme' : 'Use the dark theme'} onClick={theme.toggle}>
+          <span aria-hidden="true">{theme.dark ? '☀' : '☾'}</span>
+        </button>
         <button class="link" onClick={onSignOut}>
           Sign out
         </button>
+        {onClose && <DrawerClose label="Close rooms" open={!hidden} onClose={onClose} />}
       </header>
-      <h3>Rooms</h3>
-      <ul class="room-list">{channels.map((r) => item(r.name, r.unread, r.mentions))}</ul>
+      <div class="list-head">
+        <h3>Rooms</h3>
+        <label class="sr-only" for="room-order">
+          Order rooms by
+        </label>
+        <select id="room-order" value={order} onChange={(e) => onOrder((e.target as HTMLSelectElement).value as RoomOrder)}>
+          <option value="activity">Recent</option>
+          <option value="joined">Joined</option>
+        </select>
+      </div>
+      <ul class="room-list">{channels.map(item)}</ul>
       <form class="mini-form" onSubmit={joinRoom}>
         <label class="sr-only" for="join-room">
           Join or create a room
@@ -162,7 +211,7 @@ export function Sidebar({ client, onPick, onSignOut }: { client: ChatClient; onP
         </section>
       )}
       <h3>Direct messages</h3>
-      <ul class="room-list">{dms.map((r) => item(r.name, r.unread, r.mentions))}</ul>
+      <ul class="room-list">{dms.map(item)}</ul>
       <form class="mini-form" onSubmit={openDm}>
         <label class="sr-only" for="dm-user">
           Message a user

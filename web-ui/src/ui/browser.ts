@@ -105,7 +105,7 @@ export function browserClient(): ChatClient {
     visible: () => document.visibilityState === 'visible',
     notify: desktopNotification,
   });
-  addEventListener('online', () => client.retryNow());
+  addEventListener('online', () => client.networkBack());
   addEventListener('offline', () => client.networkLost());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') client.pageShown();

@@ -53,6 +53,13 @@ export function lastSeen(ts: string | undefined, now: number): string {
   return `last seen ${new Date(t).toLocaleDateString()}`;
 }
 
+/** How someone's presence reads: online, when last seen, or unknown while this page is disconnected. */
+export function presenceText(status: string, lastSeenTs: string | undefined, now: number): string {
+  if (status === 'online') return 'online';
+  if (status === 'unknown') return 'unknown while offline';
+  return lastSeen(lastSeenTs, now);
+}
+
 export function typingText(users: string[]): string {
   if (users.length === 0) return '';
   if (users.length === 1) return `${users[0]} is typing…`;

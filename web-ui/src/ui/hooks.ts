@@ -1,4 +1,4 @@
-// Hooks shared by the components: re-render on client changes, and a clock for relative times.
+// Hooks shared by the components: re-render on client changes, a clock for relative times, media queries.
 
 import { useEffect, useState } from 'preact/hooks';
 import type { ChatClient } from '../client/chat';
@@ -18,4 +18,17 @@ export function useNow(everyMs: number): number {
     return () => clearInterval(t);
   }, [everyMs]);
   return now;
+}
+
+/** Whether the media query matches now; re-renders when that changes (e.g. the window is resized). */
+export function useMedia(query: string): boolean {
+  const [matches, setMatches] = useState(() => matchMedia(query).matches);
+  useEffect(() => {
+    const list = matchMedia(query);
+    const update = () => setMatches(list.matches);
+    update();
+    list.addEventListener('change', update);
+    return () => list.removeEventListener('change', update);
+  }, [query]);
+  return matches;
 }
