@@ -48,6 +48,8 @@ export class RoomChannel {
   private inFlight: string | null = null;
   /** Set while the queue waits (retryAfterMs, or a pause after `unavailable`). */
   private resendTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Waiting for the newest page ({@link ready}). */
+  private readonly readyWaiters: (() => void)[] = [];
 
   constructor(name: string, host: ChannelHost) {
     this.state = new RoomState(name);
@@ -103,7 +105,14 @@ export class RoomChannel {
       }
       this.host.changed();
     }
+    if (r.loadedNewest) this.readyWaiters.splice(0).forEach((resolve) => resolve());
     this.pump();
+  }
+
+  /** Resolves once the newest page is loaded (at once when it is). */
+  ready(): Promise<void> {
+    if (this.state.loadedNewest) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   /** Leaves the room on the server (the client forgets it); a join on its way is left once it is answered. */
@@ -119,6 +128,7 @@ export class RoomChannel {
    */
   close(): void {
     this.closed = true;
+    this.readyWaiters.splice(0).forEach((resolve) => resolve());
     this.stopTyping();
     this.clearResendTimer();
   }

@@ -44,6 +44,8 @@ export interface ShownMember {
 const TYPING_SHOW_MS = 4000;
 /** Read markers go out at most this often per room while messages stream in. */
 const READ_DEBOUNCE_MS = 1000;
+/** How many older pages a search result's room loads at most to show the result. */
+const REVEAL_PAGES = 20;
 
 /** Names as people read them: digits as numbers, so u2 comes before u10. */
 const NATURAL = new Intl.Collator('en', { numeric: true });
@@ -51,6 +53,10 @@ const NATURAL = new Intl.Collator('en', { numeric: true });
 export class ChatClient {
   readonly presence = new Map<string, Member>();
   active: string | null = null;
+  /** Version 1.1: the own message being edited in place, if any. */
+  editing: { room: string; seq: number } | null = null;
+  /** A message to bring into view and mark (a search result), once it is loaded. */
+  highlight: { room: string; seq: number } | null = null;
   version = 0;
 
   private readonly deps: ChatDeps;
@@ -198,6 +204,10 @@ export class ChatClient {
   setActive(room: string): void {
     const switched = this.active !== room;
     this.active = room;
+    if (switched) {
+      this.highlight = null;
+      this.editing = null;
+    }
     const ch = this.channels.get(room);
     if (ch) {
       if (switched) ch.state.dividerAfter = ch.state.lastRead;
@@ -216,6 +226,42 @@ export class ChatClient {
   setDraft(room: string, text: string): void {
     if (text === '') this.drafts.delete(room);
     else this.drafts.set(room, text);
+  }
+
+  /** The newest own message of `room` that can still be edited (confirmed, not deleted). */
+  lastOwnMessage(room: string): number | undefined {
+    const r = this.rooms.get(room);
+    if (!r) return undefined;
+    const own = r.messages(this.user).filter((m) => m.seq !== undefined && m.from === this.user && !m.deleted);
+    return own.at(-1)?.seq;
+  }
+
+  startEditing(room: string, seq: number): void {
+    this.editing = { room, seq };
+    this.changed();
+  }
+
+  stopEditing(): void {
+    this.editing = null;
+    this.changed();
+  }
+
+  /**
+   * Opens `room` at message `seq` (a search result): loads older pages until it is there (at most
+   * REVEAL_PAGES of them), then marks it for the view to scroll to. False when it is older than that.
+   */
+  async reveal(room: string, seq: number): Promise<boolean> {
+    this.setActive(room);
+    const r = this.rooms.get(room);
+    if (!r) return false;
+    for (let pages = 0; !r.has(seq) && pages < REVEAL_PAGES; pages++) {
+      if (r.loadedNewest && !r.hasMore) break;
+      await (r.loadedNewest ? this.loadOlder(room) : this.channel(room).ready());
+    }
+    if (!r.has(seq)) return false;
+    this.highlight = { room, seq };
+    this.changed();
+    return true;
   }
 
   /** The page became visible again: what the active room shows now counts as read. */
@@ -561,6 +607,8 @@ export class ChatClient {
     this.everListed.clear();
     this.openedSinceWelcome.clear();
     this.drafts.clear();
+    this.editing = null;
+    this.highlight = null;
     this.serverRooms = new Set();
     for (const ch of this.channels.values()) ch.close();
     this.channels.clear();

@@ -8,6 +8,7 @@ import { Members } from './Members';
 import { PeerStatus } from './PeerStatus';
 import { MessageList } from './MessageList';
 import { QuickSwitcher } from './QuickSwitcher';
+import { SearchPanel } from './SearchPanel';
 import { saveOrder, storedOrder, type RoomOrder } from './rooms';
 import { useShortcuts } from './shortcuts';
 import { Sidebar } from './Sidebar';
@@ -27,6 +28,7 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
   const [navOpen, setNavOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(false);
   const [switcherOpen, setSwitcherOpen] = useState(false);
+  const [searchOpen, setSearchOpen] = useState(false);
   const [order, setOrder] = useState<RoomOrder>(storedOrder);
   const membersDrawer = useMedia(MEMBERS_DRAWER);
   const roomsDrawer = useMedia(ROOMS_DRAWER);
@@ -88,6 +90,12 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
             <h2 class="room-title">{active ? roomLabel(active, client.user) : 'No room'}</h2>
             {active && <PeerStatus client={client} room={active} />}
             {room?.error && <span class="error small">{room.error}</span>}
+            <button class="icon search-toggle" aria-label="Search messages" onClick={() => setSearchOpen(true)}>
+              <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true">
+                <circle cx="10.5" cy="10.5" r="6.5" fill="none" stroke="currentColor" stroke-width="2" />
+                <path d="M15.5 15.5 21 21" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+              </svg>
+            </button>
             {active && (
               <button class="secondary leave-room" onClick={() => client.close(active)} aria-label={`Leave ${roomLabel(active, client.user)}`}>
                 Leave
@@ -130,6 +138,7 @@ export function Chat({ client, onSignOut }: { client: ChatClient; onSignOut: () 
         />
       )}
       <QuickSwitcher client={client} order={order} open={switcherOpen} onClose={() => setSwitcherOpen(false)} />
+      <SearchPanel client={client} open={searchOpen} onClose={() => setSearchOpen(false)} />
     </div>
   );
 }

@@ -3,7 +3,7 @@ import type { ChatClient } from '../client/chat';
 import { MAX_TEXT } from '../client/protocol';
 import { roomLabel } from './labels';
 
-/** The message box: Enter sends, Shift+Enter makes a newline; typing is announced. */
+/** The message box: Enter sends, Shift+Enter makes a newline, ↑ when empty edits one's last message; typing is announced. */
 export function Composer({ client, room }: { client: ChatClient; room: string }) {
   // Each room keeps its own draft (in the client, so sign-out forgets them with the rest).
   const [text, setText] = useState(() => client.draftOf(room));
@@ -62,6 +62,13 @@ export function Composer({ client, room }: { client: ChatClient; room: string })
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
             send();
+          } else if (e.key === 'ArrowUp' && text === '') {
+            // as in Slack and Discord: ↑ in an empty box edits one's last message
+            const last = client.lastOwnMessage(room);
+            if (last !== undefined) {
+              e.preventDefault();
+              client.startEditing(room, last);
+            }
           }
         }}
       />

@@ -20,6 +20,7 @@ export function MessageList({ client, room }: { client: ChatClient; room: string
   const prevHeight = useRef(0);
   const prevKeys = useRef(new Set<string>());
   const [newBelow, setNewBelow] = useState(false);
+  const scrolledTo = useRef<object | null>(null);
 
   useLayoutEffect(() => {
     const el = ref.current;
@@ -37,6 +38,16 @@ export function MessageList({ client, room }: { client: ChatClient; room: string
       el.scrollTop += el.scrollHeight - prevHeight.current;
     } else if (added.some((m) => m.from !== client.user)) {
       setNewBelow(true);
+    }
+    // a search result to show: in the middle of the view, marked, and the reader is no longer at the end
+    const mark = client.highlight;
+    if (mark?.room === room && mark !== scrolledTo.current) {
+      const target = el.querySelector<HTMLElement>(`[data-seq="${mark.seq}"]`);
+      if (target) {
+        target.scrollIntoView({ block: 'center' });
+        atBottom.current = false;
+        scrolledTo.current = mark; // once: later renders leave the reader where they scroll
+      }
     }
     prevFirst.current = first;
     prevHeight.current = el.scrollHeight;
