@@ -1,4 +1,5 @@
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { closedUnlessReopened } from './dialogs';
 import type { ChatClient } from '../client/chat';
 import { roomLabel } from './labels';
 import { roomsInOrder, switcherMatches, type RoomOrder } from './rooms';
@@ -36,7 +37,7 @@ export function QuickSwitcher({ client, order, open, onClose }: { client: ChatCl
   }
 
   return (
-    <dialog ref={dialog} class="switcher" aria-label="Go to a room" onClose={onClose}>
+    <dialog ref={dialog} class="switcher" aria-label="Go to a room" onClose={closedUnlessReopened(dialog, onClose)}>
       <label class="sr-only" for="switcher-input">
         Go to a room or direct message
       </label>

@@ -1,4 +1,5 @@
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { closedUnlessReopened } from './dialogs';
 import type { ChatClient } from '../client/chat';
 import type { SearchResult } from '../client/protocol';
 import { RequestError } from '../client/requests';
@@ -48,7 +49,7 @@ export function SearchPanel({ client, open, onClose }: { client: ChatClient; ope
   }
 
   return (
-    <dialog ref={dialog} class="switcher search-panel" aria-label="Search messages" onClose={onClose}>
+    <dialog ref={dialog} class="switcher search-panel" aria-label="Search messages" onClose={closedUnlessReopened(dialog, onClose)}>
       <form
         onSubmit={(e) => {
           e.preventDefault();
