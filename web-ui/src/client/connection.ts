@@ -105,7 +105,7 @@ export class Connection {
   /** When the oldest request sent since the node's last frame went out (null: none waits). */
   private awaitingSince: number | null = null;
   private heartbeatMs = 15000;
-  /** The browser said it is offline: reconnect attempts wait for it to say online again. */
+  /** The browser said it is offline: attempts wait for it to say online again (but for a rare one). */
   private browserOffline = false;
   /**
    * Bumped by every start and stop: a login that answers after it (the user signed out, maybe
