@@ -50,7 +50,7 @@ describe('Connection', () => {
     expect(conn.currentToken).toBe('stored');
   });
 
-  it('pings every half heartbeat while frames arrive, and drops a socket silent for two heartbeats', async () => {
+  it('pings every half heartbeat while frames arrive, and drops a socket whose ping goes unanswered', async () => {
     const { h, seen, conn } = connection();
     await conn.start('alice');
     const s = h.socket();
@@ -61,7 +61,7 @@ describe('Connection', () => {
     }
     expect(s.all('ping')).toHaveLength(8);
     expect(s.closed).toBe(false);
-    vi.advanceTimersByTime(30_000 + 7500); // now silent for more than 2 × heartbeat
+    vi.advanceTimersByTime(7500 + 4000); // a ping, and no answer within the probe timeout
     expect(s.closed).toBe(true);
     expect(seen.closed).toEqual(['disconnected']);
     expect(conn.state).toBe('reconnecting');
@@ -89,6 +89,22 @@ describe('Connection', () => {
     expect(s.closed).toBe(true);
     expect(seen.closed).toEqual(['disconnected']);
     expect(conn.lastError).toBe('no answer from the server');
+  });
+
+  it('gives up a socket that opens but never says welcome', async () => {
+    const { h, conn } = connection();
+    await conn.start('alice', { token: 't' });
+    const s = h.socket();
+    s.readyState = 1; // open, but the node says nothing
+    vi.advanceTimersByTime(9_999);
+    expect(s.closed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(s.closed).toBe(true);
+    expect(conn.lastError).toBe('no welcome from the server');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.sockets).toHaveLength(2);
+    h.socket().open();
+    expect(conn.state).toBe('online');
   });
 
   it('gives the socket up when the browser goes offline, and reconnects when it is back', async () => {

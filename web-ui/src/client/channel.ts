@@ -25,6 +25,8 @@ export interface ChannelHost {
   memberSeen(user: string): void;
   /** One of the user's messages was acked (whoever writes has read the room up to there). */
   acked(): void;
+  /** Messages the newest history page brought that this page had not seen (they may be unread). */
+  caughtUp(messages: ChatMessage[]): void;
 }
 
 export const HISTORY_PAGE = 50;
@@ -99,7 +101,11 @@ export class RoomChannel {
     if (!r.loadedNewest) {
       try {
         const h = await this.host.request({ type: 'history', room: r.name, limit: HISTORY_PAGE });
-        if (h.type === 'history') r.addHistory(h.messages, h.hasMore, true, this.host.user());
+        if (h.type === 'history') {
+          const fresh = h.messages.filter((m) => !r.has(m.seq));
+          r.addHistory(h.messages, h.hasMore, true, this.host.user());
+          this.host.caughtUp(fresh);
+        }
       } catch {
         // a later reconnect loads it
       }

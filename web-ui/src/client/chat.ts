@@ -549,6 +549,17 @@ export class ChatClient {
     }
   }
 
+  /**
+   * The newest page loaded after a join: what it holds beyond the server's count (`listedSeq`, e.g.
+   * a DM's second message written while its first was being listed) is unread like a live message.
+   * Only once the server has listed the rooms: before that there is no count to go beyond.
+   */
+  private caughtUp(room: string, messages: ChatMessage[]): void {
+    const r = this.channels.get(room)?.state;
+    if (!r || !this.roomsListed) return;
+    for (const m of messages) if (m.seq > r.lastRead) this.counted(r, m);
+  }
+
   /** Sends the room's read marker (its newest message) soon, at most once per READ_DEBOUNCE_MS. */
   private markRead(room: string): void {
     this.readDue.add(room);
@@ -635,6 +646,7 @@ export class ChatClient {
         acked: () => {
           if (this.active === name) this.markRead(name);
         },
+        caughtUp: (messages) => this.caughtUp(name, messages),
       });
       this.channels.set(name, ch);
     }

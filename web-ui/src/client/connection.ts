@@ -70,6 +70,8 @@ export const PROBE_TIMEOUT_MS = 4000;
 /** A request unanswered this long makes the connection probe itself with a ping. */
 export const ANSWER_PATIENCE_MS = 1500;
 const WATCH_EVERY_MS = 500;
+/** How long an open socket may wait for welcome before it is given up. */
+export const WELCOME_TIMEOUT_MS = 10_000;
 /** While the browser says it is offline, attempts are this far apart (the online event comes first). */
 export const OFFLINE_RETRY_MS = 30_000;
 
@@ -95,6 +97,7 @@ export class Connection {
   private welcomed = false;
   private stopped = true;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private welcomeTimer: ReturnType<typeof setTimeout> | null = null;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private lastPingAt = 0;
   /** When the unanswered ping was sent (null: none is); any frame from the node answers it. */
@@ -102,7 +105,7 @@ export class Connection {
   /** When the oldest request sent since the node's last frame went out (null: none waits). */
   private awaitingSince: number | null = null;
   private heartbeatMs = 15000;
-  /** The browser said it is offline: reconnect attempts wait for it to say online again. */
+  /** The browser said it is offline: attempts wait for it to say online again (but for a rare one). */
   private browserOffline = false;
   /**
    * Bumped by every start and stop: a login that answers after it (the user signed out, maybe
@@ -140,7 +143,7 @@ export class Connection {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
-    this.stopHeartbeat();
+    this.stopWatching();
     const s = this.socket;
     this.socket = null;
     this.welcomed = false;
@@ -269,6 +272,11 @@ export class Connection {
       return;
     }
     this.socket = s;
+    // a socket that opens but never says welcome (an overloaded node, a broken proxy) is given up too
+    this.welcomeTimer = setTimeout(() => {
+      this.welcomeTimer = null;
+      if (this.socket === s && !this.welcomed) this.dropSocket('no welcome from the server');
+    }, WELCOME_TIMEOUT_MS);
     s.onmessage = (ev) => {
       if (this.socket !== s) return;
       this.probeAt = null;
@@ -307,7 +315,7 @@ export class Connection {
   private onDisconnect(): void {
     this.socket = null;
     this.welcomed = false;
-    this.stopHeartbeat();
+    this.stopWatching();
     this.handler.closed('disconnected');
     this.scheduleReconnect();
   }
@@ -358,7 +366,7 @@ export class Connection {
    * socket is dead (a half-open connection, Wi-Fi gone), so the banner shows within seconds.
    */
   private startHeartbeat(): void {
-    this.stopHeartbeat();
+    this.stopWatching();
     this.lastPingAt = this.now();
     this.probeAt = null;
     this.awaitingSince = null;
@@ -393,9 +401,12 @@ export class Connection {
     this.onDisconnect();
   }
 
-  private stopHeartbeat(): void {
+  /** Stops the heartbeat and the wait for welcome. */
+  private stopWatching(): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
+    if (this.welcomeTimer) clearTimeout(this.welcomeTimer);
+    this.welcomeTimer = null;
   }
 
   private now(): number {

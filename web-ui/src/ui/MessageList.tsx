@@ -27,8 +27,8 @@ export function MessageList({ client, room }: { client: ChatClient; room: string
     if (!el) return;
     const first = messages[0]?.key;
     const added = messages.filter((m) => !prevKeys.current.has(m.key));
-    // a message written here just now (shown pending, keyed by its id): the writer wants to see it
-    const sentHere = added.some((m) => m.key.startsWith('o'));
+    // a message written here just now (shown before the server numbers it): the writer wants to see it
+    const sentHere = added.some((m) => m.seq === undefined);
     if (atBottom.current || sentHere) {
       el.scrollTop = el.scrollHeight;
       atBottom.current = true;

@@ -124,8 +124,18 @@ abstract class ChatUiBase {
 
     /** Signs {@code user} in, in a browser context of its own made with {@code options} (size, colour scheme). */
     protected Page signIn(String user, Browser.NewContextOptions options) {
+        return signIn(newContext(options), user);
+    }
+
+    /** A browser context closed after the test. */
+    protected BrowserContext newContext(Browser.NewContextOptions options) {
         BrowserContext ctx = browser.newContext(options);
         contexts.add(ctx);
+        return ctx;
+    }
+
+    /** Signs {@code user} in on a new page of {@code ctx}. */
+    protected Page signIn(BrowserContext ctx, String user) {
         Page page = watched(ctx.newPage(), user);
         page.navigate(base());
         page.locator("#signin-name").fill(user);
