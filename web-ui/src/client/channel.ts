@@ -6,7 +6,7 @@
 
 import type { ChatMessage, ClientFrame, Member, ServerFrame } from './protocol';
 import { RequestError } from './requests';
-import { RoomState } from './room';
+import { asMessage, RoomState } from './room';
 
 /** What a channel needs from the client it belongs to. */
 export interface ChannelHost {
@@ -102,7 +102,7 @@ export class RoomChannel {
       try {
         const h = await this.host.request({ type: 'history', room: r.name, limit: HISTORY_PAGE });
         if (h.type === 'history') {
-          const fresh = h.messages.filter((m) => !r.has(m.seq));
+          const fresh = h.messages.flatMap((e) => (e.type === 'message' && !e.deleted && !r.has(e.seq) ? [asMessage(e)] : []));
           r.addHistory(h.messages, h.hasMore, true, this.host.user());
           this.host.caughtUp(fresh);
         }
