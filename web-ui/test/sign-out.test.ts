@@ -191,3 +191,20 @@ describe('a different user after the node refused the previous one', () => {
     expect(storage.items.get('pulse.rooms.alice')).toContain('secret-plans');
   });
 });
+
+describe('the cached room list', () => {
+  it('joins a cached room only once the server lists it, and forgets one left elsewhere meanwhile', async () => {
+    const storage = memoryStorage();
+    storage.setItem('pulse.rooms.alice', JSON.stringify(['general', 'left-on-phone']));
+    const h = harness({ storage });
+    const c = new ChatClient(h.deps);
+    await c.start('alice');
+    expect([...c.rooms.keys()]).toEqual(['general', 'left-on-phone']); // shown at once, from the cache
+    const s = h.socket();
+    s.open('alice', '127.0.0.1:7355', [{ room: 'general', lastSeq: 0, lastRead: 0 }]);
+    await flush();
+    expect(s.all('join').map((f) => (f as { room: string }).room)).toEqual(['general']);
+    expect([...c.rooms.keys()]).toEqual(['general']);
+    expect(JSON.parse(storage.items.get('pulse.rooms.alice')!)).toEqual(['general']);
+  });
+});

@@ -72,6 +72,11 @@ export class ChatClient {
   private readonly drafts = new Map<string, string>();
   /** Every room a server list has named in this page's life, and the rooms opened here since the last welcome. */
   private readonly everListed = new Set<string>();
+  /**
+   * Rooms shown from this browser's cache until the server's first list: joined only if it lists
+   * them (a room left on another device while this page was closed must not be joined back).
+   */
+  private readonly cachedOnly = new Set<string>();
   private readonly openedSinceWelcome = new Set<string>();
   /** The highest read marker sent (or heard of) per room, and rooms whose marker is due. */
   private readonly readSent = new Map<string, number>();
@@ -153,6 +158,7 @@ export class ChatClient {
     if (this.user !== '' && this.user !== user) this.forget();
     const rooms = opts.rooms ?? this.loadRooms(user);
     for (const r of rooms) this.channel(r);
+    if (opts.rooms === undefined) for (const r of rooms) this.cachedOnly.add(r);
     if (this.active === null || !this.channels.has(this.active)) this.active = rooms[0] ?? null;
     await this.conn.start(user, opts);
   }
@@ -177,6 +183,7 @@ export class ChatClient {
   open(room: string): void {
     if (!isValidRoom(room)) throw new Error(`not a valid room name: ${room}`);
     this.openedSinceWelcome.add(room);
+    this.cachedOnly.delete(room);
     const ch = this.channel(room);
     this.setActive(room);
     this.saveRooms();
@@ -377,7 +384,7 @@ export class ChatClient {
     this.serverRooms = new Set();
     this.roomsListed = false;
     this.openedSinceWelcome.clear();
-    for (const ch of this.channels.values()) void ch.join();
+    for (const ch of this.channels.values()) if (!this.cachedOnly.has(ch.name)) void ch.join();
     if (this.readDue.size > 0) this.scheduleReads();
     this.changed();
   }
@@ -471,6 +478,15 @@ export class ChatClient {
         this.dropChannel(room);
       }
     }
+    for (const room of this.cachedOnly) {
+      if (listed.has(room)) {
+        const ch = this.channels.get(room);
+        if (ch && !ch.state.joined && this.isOpen()) void ch.join();
+      } else {
+        this.dropChannel(room); // left on another device while this page was closed
+      }
+    }
+    this.cachedOnly.clear();
     this.serverRooms = listed;
     for (const room of listed) this.everListed.add(room);
     if (first && entries.length === 0 && this.channels.size === 0) {
@@ -616,6 +632,7 @@ export class ChatClient {
     this.readDue.clear();
     this.readSent.clear();
     this.everListed.clear();
+    this.cachedOnly.clear();
     this.openedSinceWelcome.clear();
     this.drafts.clear();
     this.editing = null;
