@@ -37,23 +37,31 @@ final class MessageIndexer implements SearchIndex {
     /** Journal events read per catch-up step. */
     private static final int CATCH_UP_CHUNK = 1_000;
 
-    /** One room's changes waiting, and whether a writer runs for it. Guarded by itself. */
+    /**
+     * One room's changes waiting. Only touched inside {@code rooms.compute}: a room has a queue exactly
+     * while one writer drains it, so two writers never run for one room.
+     */
     private static final class RoomQueue {
         final List<MessageSearchTable.Change> pending = new ArrayList<>();
         /** Catch up to this seq from the journal first; 0: no catch-up due. */
         long catchUpTo;
-        boolean running;
     }
+
+    private record Work(long catchUpTo, List<MessageSearchTable.Change> batch) {}
 
     private final MessageSearchTable table;
     private final HistoryReader journal;
-    private final Executor blocking;
+    private final Executor writers;
     private final Map<String, RoomQueue> rooms = new ConcurrentHashMap<>();
 
-    MessageIndexer(MessageSearchTable table, HistoryReader journal, Executor blocking) {
+    /**
+     * {@code writers}: where rooms' writes run, a few threads at most, so that indexing never holds
+     * more of the journal's connections than that while messages wait to be journaled.
+     */
+    MessageIndexer(MessageSearchTable table, HistoryReader journal, Executor writers) {
         this.table = table;
         this.journal = journal;
-        this.blocking = blocking;
+        this.writers = writers;
     }
 
     @Override
@@ -74,51 +82,54 @@ final class MessageIndexer implements SearchIndex {
     }
 
     private void enqueue(String room, java.util.function.Consumer<RoomQueue> add) {
-        RoomQueue queue = rooms.computeIfAbsent(room, r -> new RoomQueue());
-        boolean start;
-        synchronized (queue) {
-            add.accept(queue);
-            start = !queue.running;
-            queue.running = true;
-        }
-        if (start) {
-            blocking.execute(() -> drain(room, queue));
+        boolean[] start = new boolean[1];
+        rooms.compute(room, (r, queue) -> {
+            start[0] = queue == null;
+            RoomQueue next = queue == null ? new RoomQueue() : queue;
+            add.accept(next);
+            return next;
+        });
+        if (start[0]) {
+            writers.execute(() -> drain(room));
         }
     }
 
-    /** Writes the room's changes until none wait; on a failure, tries again later from the journal. */
-    private void drain(String room, RoomQueue queue) {
-        while (true) {
-            long catchUpTo;
-            List<MessageSearchTable.Change> batch;
-            synchronized (queue) {
-                catchUpTo = queue.catchUpTo;
-                batch = new ArrayList<>(queue.pending);
-                queue.pending.clear();
-                queue.catchUpTo = 0;
-                if (catchUpTo == 0 && batch.isEmpty()) {
-                    queue.running = false;
-                    rooms.remove(room, queue);
-                    return;
-                }
+    /** Takes what waits; when nothing does, the room's queue goes (the next change starts a writer). */
+    private Work take(String room) {
+        Work[] work = new Work[1];
+        rooms.computeIfPresent(room, (r, queue) -> {
+            if (queue.catchUpTo == 0 && queue.pending.isEmpty()) {
+                return null;
             }
+            work[0] = new Work(queue.catchUpTo, new ArrayList<>(queue.pending));
+            queue.pending.clear();
+            queue.catchUpTo = 0;
+            return queue;
+        });
+        return work[0];
+    }
+
+    /** Writes the room's changes until none wait; on a failure, tries again later from the journal. */
+    private void drain(String room) {
+        for (Work work = take(room); work != null; work = take(room)) {
             try {
-                if (catchUpTo > 0) {
-                    catchUp(room, catchUpTo);
+                if (work.catchUpTo() > 0) {
+                    catchUp(room, work.catchUpTo());
                 }
-                if (!batch.isEmpty()) {
-                    table.apply(room, batch);
+                if (!work.batch().isEmpty()) {
+                    table.apply(room, work.batch());
                 }
             } catch (Exception e) {
-                long failedAt = Math.max(catchUpTo, batch.isEmpty() ? 0 : batch.get(batch.size() - 1).seq());
+                List<MessageSearchTable.Change> batch = work.batch();
+                long failedAt = Math.max(work.catchUpTo(), batch.isEmpty() ? 0 : batch.get(batch.size() - 1).seq());
                 LOG.warn("search index: room {} up to seq {} not written ({}); catching up from the journal in {} s",
                     room, failedAt, e.toString(), RETRY.toSeconds());
-                synchronized (queue) {
+                rooms.computeIfPresent(room, (r, queue) -> {
                     queue.catchUpTo = Math.max(queue.catchUpTo, failedAt);
-                }
-                CompletableFuture.delayedExecutor(RETRY.toMillis(), TimeUnit.MILLISECONDS, blocking)
-                    .execute(() -> drain(room, queue));
-                return;
+                    return queue;
+                });
+                CompletableFuture.delayedExecutor(RETRY.toMillis(), TimeUnit.MILLISECONDS, writers).execute(() -> drain(room));
+                return; // the room keeps its queue meanwhile: no second writer starts
             }
         }
     }

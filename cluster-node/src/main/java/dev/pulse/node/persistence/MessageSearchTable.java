@@ -44,7 +44,7 @@ public final class MessageSearchTable {
     /** Newest first within a room: a common word's newest matches are found without sorting them all. */
     private static final String INDEX_NEWEST = "CREATE INDEX IF NOT EXISTS pulse_search_newest ON pulse_search (room, ts DESC, seq DESC)";
     private static final String CREATE_H2 = "CREATE TABLE IF NOT EXISTS pulse_search (room VARCHAR(255) NOT NULL, "
-        + "seq BIGINT NOT NULL, author VARCHAR(64) NOT NULL, body VARCHAR(16000) NOT NULL, ts BIGINT NOT NULL, "
+        + "seq BIGINT NOT NULL, author VARCHAR(64) NOT NULL, body VARCHAR(65536) NOT NULL, ts BIGINT NOT NULL, "
         + "PRIMARY KEY (room, seq))";
     private static final String CREATE_PROGRESS = "CREATE TABLE IF NOT EXISTS pulse_search_progress ("
         + "room VARCHAR(255) NOT NULL PRIMARY KEY, seq BIGINT NOT NULL)";
@@ -166,22 +166,34 @@ public final class MessageSearchTable {
             try (PreparedStatement insert = connection.prepareStatement(INSERT);
                  PreparedStatement edit = connection.prepareStatement(EDIT);
                  PreparedStatement delete = connection.prepareStatement(DELETE)) {
+                int inserts = 0;
                 for (Change change : changes) {
                     if (change.seq() <= last) {
                         continue; // applied before: a catch-up overlapping what was written live
+                    }
+                    if (change.seq() != last + 1) {
+                        // events are missing in between (lost with a failed write): read them from the journal
+                        throw new SQLException("room " + room + ": seq " + change.seq() + " follows " + last);
                     }
                     last = change.seq();
                     if (change instanceof Posted posted) {
                         insert.setString(1, room);
                         insert.setLong(2, posted.seq());
                         insert.setString(3, posted.author());
-                        insert.setString(4, posted.text());
+                        insert.setString(4, storable(posted.text()));
                         insert.setLong(5, posted.ts());
                         insert.setString(6, room);
                         insert.setLong(7, posted.seq());
-                        insert.executeUpdate(); // one by one: an edit later in the list must find the row
-                    } else if (change instanceof Edited edited) {
-                        edit.setString(1, edited.text());
+                        insert.addBatch();
+                        inserts++;
+                        continue;
+                    }
+                    if (inserts > 0) {
+                        insert.executeBatch(); // an edit or deletion later in the list must find its row
+                        inserts = 0;
+                    }
+                    if (change instanceof Edited edited) {
+                        edit.setString(1, storable(edited.text()));
                         edit.setString(2, room);
                         edit.setLong(3, edited.target());
                         edit.executeUpdate();
@@ -190,6 +202,9 @@ public final class MessageSearchTable {
                         delete.setLong(2, deleted.target());
                         delete.executeUpdate();
                     }
+                }
+                if (inserts > 0) {
+                    insert.executeBatch();
                 }
             }
             if (last > progress) {
@@ -246,6 +261,11 @@ public final class MessageSearchTable {
             }
             statement.setInt(at, limit);
         }, MessageSearchTable::hit);
+    }
+
+    /** PostgreSQL's text refuses NUL, which JSON can carry: it is kept as U+FFFD, searched for by nobody. */
+    static String storable(String text) {
+        return text.indexOf('\u0000') < 0 ? text : text.replace('\u0000', '\uFFFD');
     }
 
     /** The query's words: runs of letters and digits, lower-cased (safe inside a tsquery as they are). */

@@ -209,8 +209,10 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     /** Members who left since this incarnation started: late presence news must not bring them back. */
     private final Set<String> left = new HashSet<>();
     private final PostBatch posts = new PostBatch();
-    /** Whether the durable member list is in {@link #members}: until then joins wait (stashed). */
+    /** Whether the durable member list is in {@link #members}: until then joins and leaves wait (stashed). */
     private boolean rosterLoaded;
+    /** A change's target is being read from the journal: other changes wait (stashed) until it is decided. */
+    private boolean targetReadInFlight;
     /** When this incarnation started, for the recovery time in the log (failover and hand-off analysis). */
     private final long startedAtNanos = System.nanoTime();
     private RoomEntity(ActorContext<Command> context, String roomId, PersistenceId persistenceId,
@@ -294,6 +296,9 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             .onCommand(Join.class, this::onJoin)
             .onCommand(RosterLoaded.class, this::onRosterLoaded)
             .onCommand(Leave.class, (state, leave) -> {
+                if (!rosterLoaded) {
+                    return Effect().stash(); // after the joins it follows, which wait for the roster
+                }
                 if (members.remove(leave.user()) != null) {
                     tellSubscribers(new RoomFeed.MemberChanged(leave.user(), false));
                 }
@@ -514,6 +519,11 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     // ------------------------------------------------------------------ edit, delete, react (1.1)
 
     private ReplyEffect<RoomEvent, RoomState> onChange(RoomState state, Change change) {
+        if (targetReadInFlight) {
+            // One change at a time while a target is read: a resend of it, or a later edit of the same
+            // message, must see what it did.
+            return Effect().stash();
+        }
         RoomState.Committed committed = state.committed(change.user(), change.id());
         if (committed != null) {
             return Effect().reply(change.replyTo(), new Posted(change.tag(), change.id(), committed.seq(), committed.ts()));
@@ -525,6 +535,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         StoredEvent target = state.inWindow(change.target());
         if (known == null && target == null) {
             // Older than the window and never changed: who wrote it (and whether it is a message) is in the journal.
+            targetReadInFlight = true;
             context.pipeToSelf(reader.read(persistenceId, change.target(), change.target()),
                 (events, failure) -> new TargetRead(change, events == null || events.isEmpty() ? null : events.get(0), failure));
             return Effect().noReply();
@@ -533,11 +544,18 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     }
 
     private ReplyEffect<RoomEvent, RoomState> onTargetRead(RoomState state, TargetRead read) {
-        if (read.failure() != null) {
-            return reject(read.change(), ErrorCode.UNAVAILABLE, "the message store is unavailable; retry");
+        targetReadInFlight = false;
+        Change change = read.change();
+        RoomState.Committed committed = state.committed(change.user(), change.id());
+        if (committed != null) {
+            return Effect().reply(change.replyTo(), new Posted(change.tag(), change.id(), committed.seq(), committed.ts()))
+                .thenUnstashAll();
         }
-        MessageChange known = state.change(read.change().target()); // a change may have landed meanwhile
-        return decide(state, read.change(), known != null ? known.author() : authorOf(read.target()));
+        if (read.failure() != null) {
+            return reject(change, ErrorCode.UNAVAILABLE, "the message store is unavailable; retry").thenUnstashAll();
+        }
+        MessageChange known = state.change(change.target());
+        return decide(state, change, known != null ? known.author() : authorOf(read.target())).thenUnstashAll();
     }
 
     /** The author of {@code target}; null when it is no message. */

@@ -127,6 +127,7 @@ final class SessionRooms implements RoomSubscription.Port {
         if (answered.wasListed() == null) {
             client.send(ServerFrame.Error.of(answered.ref(), ErrorCode.UNAVAILABLE, "the user's rooms are unavailable; try again"));
         } else if (answered.wasListed()) {
+            leftElsewhere(answered.room()); // a join of this session may have landed meanwhile
             roomRef(answered.room()).tell(new RoomEntity.Leave(user));
             client.send(new ServerFrame.Left(answered.ref(), answered.room()));
         } else {
@@ -304,8 +305,9 @@ final class SessionRooms implements RoomSubscription.Port {
         long now = System.nanoTime();
         for (PendingAcks.Awaiting expired : pendingAcks.expire(now)) {
             deps.metrics().rejected(ErrorCode.UNAVAILABLE);
-            client.send(ServerFrame.Error.of(expired.ref(), ErrorCode.UNAVAILABLE,
-                "the message was not confirmed in time; retry with the same id"));
+            client.send(ServerFrame.Error.of(expired.ref(), ErrorCode.UNAVAILABLE, expired.ackId() != null
+                ? "the message was not confirmed in time; retry with the same id"
+                : "not confirmed in time, and it may have been applied: look before trying again (an id makes a retry safe)"));
         }
         pendingAcks.unansweredSince(now - POST_RESEND.toNanos()).forEach(awaiting -> roomRef(awaiting.room()).tell(awaiting.post()));
         if (pendingAcks.size() > 0) {

@@ -42,7 +42,8 @@ public final class RosterPresence implements MemberRoster {
 
     @Override
     public CompletionStage<List<Member>> load(String room) {
-        return members.apply(room)
+        return members.apply(room).toCompletableFuture()
+            .orTimeout(timeout.toMillis() + 1_000, java.util.concurrent.TimeUnit.MILLISECONDS)
             .exceptionally(failure -> {
                 LOG.warn("room {}: its member list could not be read: {}", room, failure.toString());
                 return List.of();

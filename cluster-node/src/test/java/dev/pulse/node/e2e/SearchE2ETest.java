@@ -122,6 +122,18 @@ class SearchE2ETest {
     }
 
     @Test
+    void aMessageWithANulCharacterIsFoundAndDoesNotStopTheIndex() {
+        ChatPeer alice = connect("alice");
+        String room = tag + "-nul";
+        String word = "narwhal" + tag;
+        alice.sendRaw("{\"type\":\"send\",\"ref\":\"n\",\"room\":\"" + room + "\",\"id\":\"n1\",\"text\":\""
+            + word + " with a \\u0000 inside\"}");
+        alice.expectReply("n", "ack");
+        send(alice, room, word + " after it");
+        assertThat(awaitSearch(alice, word, room, results -> results.size() == 2).path("results")).hasSize(2);
+    }
+
+    @Test
     void theIndexSurvivesARestartAndKeepsUpAfterIt(@TempDir Path own) {
         String room = tag + "-durable";
         String word = "quokka" + tag;

@@ -164,6 +164,34 @@ class RoomChangesTest {
     }
 
     @Test
+    void changesOfAMessageOlderThanTheWindowTakeTurnsSoAResendAppliesOnce() {
+        String id = "changes-" + ROOMS.incrementAndGet();
+        var room = testKit.spawn(RoomEntity.create(id, PersistenceId.of("Room", id), new RoomSettings(2, 100, Duration.ofSeconds(3)),
+            reader, JOURNAL));
+        TestProbe<RoomEntity.PostResult> answers = testKit.createTestProbe(RoomEntity.PostResult.class);
+        for (int i = 1; i <= 5; i++) {
+            room.tell(new RoomEntity.Post("alice", "m" + i, "message " + i, i, answers.ref()));
+            answers.expectMessageClass(RoomEntity.Posted.class);
+        }
+        // message 1 is out of the window: its author is read from the journal while these arrive
+        room.tell(new RoomEntity.Edit("alice", 1, "e1", "first", 10, answers.ref()));
+        room.tell(new RoomEntity.Edit("alice", 1, "e1", "first", 11, answers.ref())); // the session's resend
+        room.tell(new RoomEntity.Edit("alice", 1, "e2", "second", 12, answers.ref()));
+        RoomEntity.Posted first = answers.expectMessageClass(RoomEntity.Posted.class);
+        RoomEntity.Posted resent = answers.expectMessageClass(RoomEntity.Posted.class);
+        RoomEntity.Posted second = answers.expectMessageClass(RoomEntity.Posted.class);
+        assertThat(List.of(first.tag(), resent.tag(), second.tag())).containsExactly(10L, 11L, 12L);
+        assertThat(resent.seq()).isEqualTo(first.seq()).isEqualTo(6);
+        assertThat(second.seq()).isEqualTo(7);
+        TestProbe<RoomEntity.ReadResult> pages = testKit.createTestProbe(RoomEntity.ReadResult.class);
+        room.tell(new RoomEntity.GetHistory(null, 50, pages.ref()));
+        List<StoredEvent> page = pages.expectMessageClass(RoomEntity.Messages.class).messages();
+        assertThat(((StoredMessage) page.get(0)).currentText()).as("the later edit wins").isEqualTo("second");
+        assertThat(page).extracting(StoredEvent::seq).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+        testKit.stop(room);
+    }
+
+    @Test
     void changesSurviveARestartOfTheRoom() {
         Room room = room(100);
         post(room, "alice", "m1", "first");
