@@ -11,7 +11,12 @@ public sealed interface Delivery {
 
     /**
      * A typing, presence or member frame about {@code user}, from {@code room}'s hub; {@code dedupeKey}
-     * (nullable) suppresses repeats.
+     * (nullable) suppresses repeats. {@code memberLeft}: the member frame of {@code user}'s leave.
      */
-    record Notice(String room, String user, String dedupeKey, EncodedFrame frame) implements Delivery {}
+    record Notice(String room, String user, String dedupeKey, EncodedFrame frame, boolean memberLeft) implements Delivery {
+
+        public Notice(String room, String user, String dedupeKey, EncodedFrame frame) {
+            this(room, user, dedupeKey, frame, false);
+        }
+    }
 }

@@ -99,7 +99,8 @@ final class RoomHub extends AbstractBehavior<RoomHub.Command> {
             broadcastExcept(typing.user(), encoder.typing(roomId, typing.user()), null);
         } else if (event instanceof RoomFeed.MemberChanged change) {
             // PROTOCOL.md 1.1: every session subscribed to the room, the user's own included
-            Delivery.Notice notice = new Delivery.Notice(roomId, change.user(), null, encoder.member(roomId, change.user(), change.joined()));
+            Delivery.Notice notice = new Delivery.Notice(roomId, change.user(), null,
+                encoder.member(roomId, change.user(), change.joined()), !change.joined());
             sessions.keySet().forEach(session -> session.tell(notice));
         } else if (event instanceof RoomFeed.PresenceChanged presence) {
             broadcastExcept(presence.user(), encoder.presence(presence.user(), presence.status(), presence.lastSeen()),

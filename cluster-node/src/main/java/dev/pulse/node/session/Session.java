@@ -122,6 +122,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
     private final DmAccounts dmAccounts;
     /** Last presence notice per user, so a change that arrives through several shared rooms is shown once. */
     private final Map<String, String> lastNotice = new HashMap<>();
+    /** Rooms whose member frame of this user's leave (on another device) this session has shown. */
+    private final java.util.Set<String> ownLeaveShown = new java.util.HashSet<>();
     /** When the client was last heard of; read by the node's {@link SessionClock} too. */
     private final SessionClock.Vitals vitals;
     private final long silenceBoundNanos;
@@ -171,8 +173,14 @@ public final class Session extends AbstractBehavior<Session.Command> {
             .onMessage(RoomsListed.class, listed -> next(() -> userRooms.listed(listed)))
             .onMessage(RoomsComposed.class, composed -> next(() -> userRooms.composed(composed)))
             .onMessage(RoomsChanged.class, changed -> next(() -> {
-                if (changed.left() != null) {
-                    rooms.leftElsewhere(changed.left());
+                String left = changed.left();
+                // The room's member frame of this leave races with this news (two paths): the session
+                // shows it once, whichever comes first, before it stops receiving the room.
+                if (left != null) {
+                    boolean ended = rooms.leftElsewhere(left);
+                    if (!ownLeaveShown.remove(left) && ended) {
+                        client.send(new ServerFrame.MemberChange(left, user, ServerFrame.MemberChange.LEFT));
+                    }
                 }
                 userRooms.changed(changed.rooms());
             }))
@@ -384,6 +392,9 @@ public final class Session extends AbstractBehavior<Session.Command> {
                 && notice.dedupeKey().equals(lastNotice.put(notice.user(), notice.dedupeKey()));
             if (!repeated) {
                 client.offer(notice.frame());
+            }
+            if (notice.memberLeft() && notice.user().equals(user)) {
+                ownLeaveShown.add(notice.room()); // the user left on another device: see RoomsChanged
             }
         }
         return next();

@@ -136,11 +136,14 @@ final class SessionRooms implements RoomSubscription.Port {
     }
 
     /** The user left {@code room} on another device (or this one): this session stops receiving it. */
-    void leftElsewhere(String room) {
+    boolean leftElsewhere(String room) {
         RoomSubscription subscription = rooms.get(room);
         if (subscription != null && !subscription.joinInProgress()) {
-            ended(room, subscription.isAttached());
+            boolean attached = subscription.isAttached();
+            ended(room, attached);
+            return attached;
         }
+        return false;
     }
 
     /** A send that passed validation and the rate limit. */

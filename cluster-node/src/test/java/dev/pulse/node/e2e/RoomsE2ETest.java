@@ -187,7 +187,7 @@ class RoomsE2ETest {
         assertMemberFrame(bobElsewhere.expectPush("member"), room, carol.user(), "joined");
 
         ChatPeer carolElsewhere = connect(carol.user());
-        carolElsewhere.join("j-c2", room);
+        carolElsewhere.join("j-c2", room); // answered: subscribed before the leave below reaches the room
         carol.send(new ClientFrame.Leave("l-c", room));
         carol.expectReply("l-c");
         // Every session still subscribed hears of it, the user's own other session included.
