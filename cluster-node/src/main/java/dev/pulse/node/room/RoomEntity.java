@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.function.UnaryOperator;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -526,7 +524,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         }
         RoomState.Committed committed = state.committed(change.user(), change.id());
         if (committed != null) {
-            return Effect().reply(change.replyTo(), new Posted(change.tag(), change.id(), committed.seq(), committed.ts()));
+            return alreadyCommitted(change, committed);
         }
         if (change.target() > state.lastSeq()) {
             return reject(change, ErrorCode.NOT_FOUND, "no message " + change.target() + " in " + roomId);
@@ -548,14 +546,18 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         Change change = read.change();
         RoomState.Committed committed = state.committed(change.user(), change.id());
         if (committed != null) {
-            return Effect().reply(change.replyTo(), new Posted(change.tag(), change.id(), committed.seq(), committed.ts()))
-                .thenUnstashAll();
+            return alreadyCommitted(change, committed).thenUnstashAll();
         }
         if (read.failure() != null) {
             return reject(change, ErrorCode.UNAVAILABLE, "the message store is unavailable; retry").thenUnstashAll();
         }
         MessageChange known = state.change(change.target());
         return decide(state, change, known != null ? known.author() : authorOf(read.target())).thenUnstashAll();
+    }
+
+    /** A retry of a committed change (same user and id): the same ack, and no second event. */
+    private ReplyEffect<RoomEvent, RoomState> alreadyCommitted(Change change, RoomState.Committed committed) {
+        return Effect().reply(change.replyTo(), new Posted(change.tag(), change.id(), committed.seq(), committed.ts()));
     }
 
     /** The author of {@code target}; null when it is no message. */
