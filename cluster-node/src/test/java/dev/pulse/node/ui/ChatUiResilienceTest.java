@@ -91,6 +91,8 @@ class ChatUiResilienceTest extends ChatUiBase {
         Page alice = signIn(ctx, "alice");
         send(alice, "before the silence");
         assertThat(message(bob, "before the silence")).isVisible();
+        // acked before the silence: sends go one at a time, so an unacked one would hold the next back
+        assertThat(ownMessage(alice, "before the silence")).hasAttribute("data-state", "acked");
 
         silenced.set(latest.get());
         holding.set(true);
