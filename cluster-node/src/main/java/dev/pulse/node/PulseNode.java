@@ -95,8 +95,8 @@ public final class PulseNode {
     /** How often the shard regions are asked how many rooms and users this node hosts, for metrics. */
     private static final Duration SHARD_METRICS_INTERVAL = Duration.ofSeconds(5);
     /**
-     * A room that starts asks its members' user entities for their presence; joins wait for the
-     * answers, so they are bounded in time and in number (offline, last seen unknown, beyond them).
+     * A room that starts asks its members' user entities for their presence, so the asks are bounded
+     * in time and in number (offline, last seen unknown, beyond them, until the user entity says).
      */
     private static final Duration ROSTER_PRESENCE_TIMEOUT = Duration.ofSeconds(2);
     private static final int ROSTER_PRESENCE_ASKS = 1_000;

@@ -6,16 +6,32 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Where a room that starts (after passivation, a restart or a failover) finds who joined it and has
- * not left, with their presence: version 1.1's {@code joined.members} outlives the room's memory.
+ * not left, and then their presence: version 1.1's {@code joined.members} outlives the room's memory.
  * Joins and leaves are journaled by the user entities, so the room does not know where the list
  * lives; the wiring passes this in.
  */
-@FunctionalInterface
 public interface MemberRoster {
 
     /** Knows nobody: rooms without a user layer (entity tests). */
-    MemberRoster NONE = room -> CompletableFuture.completedFuture(List.of());
+    MemberRoster NONE = new MemberRoster() {
+        @Override
+        public CompletionStage<List<String>> members(String room) {
+            return CompletableFuture.completedFuture(List.of());
+        }
 
-    /** The room's members; never fails (a member whose presence is not known comes as offline). */
-    CompletionStage<List<Member>> load(String room);
+        @Override
+        public List<CompletionStage<Member>> presence(List<String> users) {
+            return List.of();
+        }
+    };
+
+    /** The room's members as last written; never fails (an unreadable list is empty). */
+    CompletionStage<List<String>> members(String room);
+
+    /**
+     * The presence of some of {@code users}, one answer each as it comes; an answer may fail (not in
+     * time), and users beyond a bound are not asked at all: the room keeps those as offline, last seen
+     * unknown, until their user entity tells it otherwise.
+     */
+    List<CompletionStage<Member>> presence(List<String> users);
 }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
 import java.util.function.UnaryOperator;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -48,6 +49,12 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<RoomEntity.Command, RoomEvent, RoomState> {
 
     public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Room");
+
+    /**
+     * How long joins of a room that just started wait for its members' presence: long enough for user
+     * entities that are up (a few ms), short enough not to stretch a node's hand-off, when they move too.
+     */
+    static final Duration ROSTER_PRESENCE_PATIENCE = Duration.ofMillis(250);
 
     // ------------------------------------------------------------------ protocol
 
@@ -126,7 +133,13 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     record Flush() implements Command {}
 
     /** The durable member list, read when the room started; joins wait for it. */
-    record RosterLoaded(List<Member> members) implements Command {}
+    record RosterLoaded(List<String> users) implements Command {}
+
+    /** A listed member's presence as their user entity answered it; null when it did not in time. */
+    record RosterPresenceAnswered(String user, Member member) implements Command {}
+
+    /** Joins have waited {@link #ROSTER_PRESENCE_PATIENCE} for the members' presence: they go on. */
+    record RosterPatienceOver() implements Command {}
 
     record SubscriberTerminated(ActorRef<RoomFeed> subscriber) implements Command {}
 
@@ -209,6 +222,10 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     private final PostBatch posts = new PostBatch();
     /** Whether the durable member list is in {@link #members}: until then joins and leaves wait (stashed). */
     private boolean rosterLoaded;
+    /** Listed from the roster, presence not yet known: offline, last seen unknown, until an answer or a notice. */
+    private final Set<String> presenceUnknown = new HashSet<>();
+    /** Presence answers still to come while joins wait for them. */
+    private int presenceAnswersDue;
     /** A change's target is being read from the journal: other changes wait (stashed) until it is decided. */
     private boolean targetReadInFlight;
     /** When this incarnation started, for the recovery time in the log (failover and hand-off analysis). */
@@ -279,8 +296,8 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
                     search.recovered(roomId, state.lastSeq());
                 }
                 if (!rosterLoaded) {
-                    context.pipeToSelf(roster.load(roomId),
-                        (members, failure) -> new RosterLoaded(failure == null ? members : List.of()));
+                    context.pipeToSelf(roster.members(roomId),
+                        (users, failure) -> new RosterLoaded(failure == null ? users : List.of()));
                 }
             })
             .build();
@@ -293,6 +310,14 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             .onCommand(Flush.class, this::onFlush)
             .onCommand(Join.class, this::onJoin)
             .onCommand(RosterLoaded.class, this::onRosterLoaded)
+            .onCommand(RosterPresenceAnswered.class, this::onRosterPresenceAnswered)
+            .onCommand(RosterPatienceOver.class, over -> {
+                if (rosterLoaded) {
+                    return Effect().noReply();
+                }
+                context.getLog().debug("Room {}: joins go on with {} members' presence unknown", roomId, presenceUnknown.size());
+                return rosterReady();
+            })
             .onCommand(Leave.class, (state, leave) -> {
                 if (!rosterLoaded) {
                     return Effect().stash(); // after the joins it follows, which wait for the roster
@@ -301,6 +326,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
                     tellSubscribers(new RoomFeed.MemberChanged(leave.user(), false));
                 }
                 left.add(leave.user());
+                presenceUnknown.remove(leave.user());
                 return Effect().noReply();
             })
             .onCommand(Subscribe.class, this::onSubscribe)
@@ -397,15 +423,56 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         return Effect().reply(join.replyTo(), new Joined(state.lastSeq(), List.copyOf(members.values())));
     }
 
+    /**
+     * The members listed offline (last seen unknown) at once; their presence is asked, and joins wait
+     * for the answers at most {@link #ROSTER_PRESENCE_PATIENCE}: while a node leaves, user entities
+     * move too, and a join must not wait for them. A late answer reaches the subscribers as a presence
+     * change.
+     */
     private ReplyEffect<RoomEvent, RoomState> onRosterLoaded(RoomState state, RosterLoaded loaded) {
-        if (!rosterLoaded) {
-            rosterLoaded = true;
-            // Whatever this incarnation heard meanwhile (a join, a leave, a presence notice) is newer.
-            loaded.members().stream()
-                .filter(member -> !left.contains(member.user()))
-                .forEach(member -> members.putIfAbsent(member.user(), member));
-            context.getLog().debug("Room {}: {} members from its roster", roomId, loaded.members().size());
+        if (rosterLoaded) {
+            return Effect().noReply();
         }
+        // Whatever this incarnation heard meanwhile (a join, a leave, a presence notice) is newer.
+        List<String> unknown = loaded.users().stream()
+            .filter(user -> !left.contains(user) && !members.containsKey(user))
+            .toList();
+        unknown.forEach(user -> members.put(user, Member.of(user, PresenceStatus.OFFLINE, null)));
+        presenceUnknown.addAll(unknown);
+        List<CompletionStage<Member>> answers = roster.presence(unknown);
+        for (int i = 0; i < answers.size(); i++) {
+            String user = unknown.get(i);
+            context.pipeToSelf(answers.get(i), (member, failure) -> new RosterPresenceAnswered(user, failure == null ? member : null));
+        }
+        presenceAnswersDue = answers.size();
+        context.getLog().debug("Room {}: {} members from its roster, {} ms after start", roomId, loaded.users().size(),
+            (System.nanoTime() - startedAtNanos) / 1_000_000);
+        if (presenceAnswersDue == 0) {
+            return rosterReady();
+        }
+        context.scheduleOnce(ROSTER_PRESENCE_PATIENCE, context.getSelf(), new RosterPatienceOver());
+        return Effect().noReply();
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> onRosterPresenceAnswered(RoomState state, RosterPresenceAnswered answer) {
+        presenceAnswersDue--;
+        // Only fills in what is unknown: a notice from the user entity, a join or a leave is newer.
+        if (answer.member() != null && presenceUnknown.remove(answer.user()) && members.containsKey(answer.user())) {
+            members.put(answer.user(), answer.member());
+            if (answer.member().status() != PresenceStatus.OFFLINE || answer.member().lastSeen() != null) {
+                tellSubscribers(new RoomFeed.PresenceChanged(answer.user(), answer.member().status(), answer.member().lastSeen()));
+            }
+        }
+        if (!rosterLoaded && presenceAnswersDue == 0) {
+            context.getLog().debug("Room {}: members' presence known {} ms after start", roomId,
+                (System.nanoTime() - startedAtNanos) / 1_000_000);
+            return rosterReady();
+        }
+        return Effect().noReply();
+    }
+
+    private ReplyEffect<RoomEvent, RoomState> rosterReady() {
+        rosterLoaded = true;
         return Effect().noReply().thenUnstashAll();
     }
 
@@ -472,6 +539,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         // when this room restarted (it lost its members) since: keep the user, and tell the subscribers.
         Member member = Member.of(change.user(), change.status(), change.lastSeen());
         members.put(change.user(), member);
+        presenceUnknown.remove(change.user());
         context.getLog().debug("Room {}: {} is {}, telling {} subscribers", roomId, change.user(), change.status(),
             subscribers.size());
         tellSubscribers(new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen()));

@@ -2,12 +2,10 @@ package dev.pulse.node.user;
 
 import dev.pulse.node.room.Member;
 import dev.pulse.node.room.MemberRoster;
-import dev.pulse.node.room.PresenceStatus;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -17,9 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A room's durable member list (the directory's read side of the user entities' joins and leaves),
- * with each member's presence asked of their user entity. Asking wakes the user entities of members
- * who are offline, so at most {@code askLimit} are asked; the others, and any that do not answer in
- * time, are listed offline without a last-seen time until their entity tells the room otherwise.
+ * and each member's presence asked of their user entity. Asking wakes the user entities of members
+ * who are offline, so at most {@code askLimit} are asked, each for at most {@code timeout}.
  */
 public final class RosterPresence implements MemberRoster {
 
@@ -41,29 +38,21 @@ public final class RosterPresence implements MemberRoster {
     }
 
     @Override
-    public CompletionStage<List<Member>> load(String room) {
+    public CompletionStage<List<String>> members(String room) {
         return members.apply(room).toCompletableFuture()
-            .orTimeout(timeout.toMillis() + 1_000, java.util.concurrent.TimeUnit.MILLISECONDS)
+            .orTimeout(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS)
             .exceptionally(failure -> {
                 LOG.warn("room {}: its member list could not be read: {}", room, failure.toString());
                 return List.of();
-            })
-            .thenCompose(this::withPresence);
+            });
     }
 
-    private CompletionStage<List<Member>> withPresence(List<String> users) {
-        List<CompletableFuture<Member>> answers = new ArrayList<>(users.size());
-        for (int i = 0; i < users.size(); i++) {
-            String user = users.get(i);
-            Member unknown = new Member(user, PresenceStatus.OFFLINE, null);
-            answers.add(i >= askLimit ? CompletableFuture.completedFuture(unknown)
-                : AskPattern.<UserEntity.Command, UserEntity.Presence>ask(sharding.entityRefFor(UserEntity.ENTITY_KEY, user),
-                        UserEntity.GetPresence::new, timeout, system.scheduler())
-                    .thenApply(presence -> Member.of(user, presence.status(), presence.lastSeen()))
-                    .exceptionally(failure -> unknown)
-                    .toCompletableFuture());
-        }
-        return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-            .thenApply(done -> answers.stream().map(CompletableFuture::join).toList());
+    @Override
+    public List<CompletionStage<Member>> presence(List<String> users) {
+        return users.stream().limit(askLimit)
+            .map(user -> AskPattern.<UserEntity.Command, UserEntity.Presence>ask(
+                    sharding.entityRefFor(UserEntity.ENTITY_KEY, user), UserEntity.GetPresence::new, timeout, system.scheduler())
+                .thenApply(presence -> Member.of(user, presence.status(), presence.lastSeen())))
+            .toList();
     }
 }

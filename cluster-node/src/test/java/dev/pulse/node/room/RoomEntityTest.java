@@ -676,6 +676,77 @@ class RoomEntityTest {
         testKit.stop(room);
     }
 
+    /** A roster of alice and bob whose presence answers are completed by the test. */
+    private static final class SlowRoster implements MemberRoster {
+        final java.util.concurrent.CompletableFuture<Member> alice = new java.util.concurrent.CompletableFuture<>();
+        final java.util.concurrent.CompletableFuture<Member> bob = new java.util.concurrent.CompletableFuture<>();
+
+        @Override
+        public java.util.concurrent.CompletionStage<List<String>> members(String room) {
+            return java.util.concurrent.CompletableFuture.completedFuture(List.of("alice", "bob"));
+        }
+
+        @Override
+        public List<java.util.concurrent.CompletionStage<Member>> presence(List<String> users) {
+            return users.stream().map(user -> (java.util.concurrent.CompletionStage<Member>) (user.equals("alice") ? alice : bob)).toList();
+        }
+    }
+
+    /**
+     * While a node leaves, the members' user entities move too and answer late: a join of a room that
+     * just started lists the members at once, waits only briefly for their presence, and a late answer
+     * reaches the subscribers as a presence change.
+     */
+    @Test
+    void aJoinWaitsOnlyBrieflyForTheMembersPresenceAndALateAnswerIsPushed() {
+        String id = "room-roster-" + ROOMS.incrementAndGet();
+        PersistenceId pid = PersistenceId.of("Room", id);
+        SlowRoster roster = new SlowRoster();
+        roster.alice.complete(Member.online("alice"));
+        ActorRef<RoomEntity.Command> room = testKit.spawn(RoomEntity.create(id, pid,
+            new RoomSettings(10, 100, Duration.ofSeconds(3)), reader, JOURNAL,
+            new RoomPorts(DirectMessages.NONE, roster, SearchIndex.NONE)));
+        TestProbe<RoomFeed> hub = hub();
+        TestProbe<RoomEntity.JoinResult> joined = testKit.createTestProbe();
+
+        room.tell(new RoomEntity.Join("carol", null, hub.ref(), joined.ref()));
+        joined.expectNoMessage(RoomEntity.ROSTER_PRESENCE_PATIENCE.minusMillis(100)); // bob may still answer
+        RoomEntity.Joined first = joined.expectMessageClass(RoomEntity.Joined.class, Duration.ofSeconds(5));
+        assertThat(first.members()).containsExactlyInAnyOrder(Member.online("alice"),
+            new Member("bob", PresenceStatus.OFFLINE, null), Member.online("carol"));
+
+        long bobLastSeen = System.currentTimeMillis() - 60_000; // recent: long-gone members are forgotten
+        roster.bob.complete(Member.of("bob", PresenceStatus.OFFLINE, bobLastSeen));
+        assertThat(hub.fishForMessage(Duration.ofSeconds(5), feed -> feed instanceof RoomFeed.PresenceChanged
+                ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()))
+            .last().isEqualTo(new RoomFeed.PresenceChanged("bob", PresenceStatus.OFFLINE, bobLastSeen));
+        TestProbe<RoomEntity.JoinResult> again = testKit.createTestProbe();
+        room.tell(new RoomEntity.Join("dave", null, hub.ref(), again.ref()));
+        assertThat(again.expectMessageClass(RoomEntity.Joined.class).members())
+            .contains(new Member("bob", PresenceStatus.OFFLINE, bobLastSeen));
+        testKit.stop(room);
+    }
+
+    /** Answers that come in time are in the first join's member list. */
+    @Test
+    void aJoinGoesOnAsSoonAsEveryMembersPresenceIsKnown() {
+        String id = "room-roster-" + ROOMS.incrementAndGet();
+        PersistenceId pid = PersistenceId.of("Room", id);
+        SlowRoster roster = new SlowRoster();
+        ActorRef<RoomEntity.Command> room = testKit.spawn(RoomEntity.create(id, pid,
+            new RoomSettings(10, 100, Duration.ofSeconds(3)), reader, JOURNAL,
+            new RoomPorts(DirectMessages.NONE, roster, SearchIndex.NONE)));
+        TestProbe<RoomEntity.JoinResult> joined = testKit.createTestProbe();
+        room.tell(new RoomEntity.Join("carol", null, hub().ref(), joined.ref()));
+        joined.expectNoMessage(Duration.ofMillis(50));
+        roster.alice.complete(Member.online("alice"));
+        roster.bob.complete(Member.online("bob"));
+        RoomEntity.Joined first = joined.expectMessageClass(RoomEntity.Joined.class, Duration.ofSeconds(5));
+        assertThat(first.members()).containsExactlyInAnyOrder(Member.online("alice"), Member.online("bob"), Member.online("carol"));
+        testKit.stop(room);
+    }
+
     private static RoomEntity.Posted postAndAwaitAck(ActorRef<RoomEntity.Command> room, String user, String id, String text) {
         TestProbe<RoomEntity.PostResult> probe = testKit.createTestProbe();
         room.tell(new RoomEntity.Post(user, id, text, 0, probe.ref()));
