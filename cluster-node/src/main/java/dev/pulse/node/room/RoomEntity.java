@@ -50,12 +50,6 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Room");
 
-    /**
-     * How long joins of a room that just started wait for its members' presence: long enough for user
-     * entities that are up (a few ms), short enough not to stretch a node's hand-off, when they move too.
-     */
-    static final Duration ROSTER_PRESENCE_PATIENCE = Duration.ofMillis(250);
-
     // ------------------------------------------------------------------ protocol
 
     public sealed interface Command extends CborSerializable {}
@@ -138,7 +132,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
     /** A listed member's presence as their user entity answered it; null when it did not in time. */
     record RosterPresenceAnswered(String user, Member member) implements Command {}
 
-    /** Joins have waited {@link #ROSTER_PRESENCE_PATIENCE} for the members' presence: they go on. */
+    /** Joins have waited {@link RoomSettings#rosterPresencePatience()} for the members' presence: they go on. */
     record RosterPatienceOver() implements Command {}
 
     record SubscriberTerminated(ActorRef<RoomFeed> subscriber) implements Command {}
@@ -416,6 +410,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         addSubscriber(join.subscriber());
         forgetLongGoneMembers();
         boolean newMember = members.put(join.user(), Member.online(join.user())) == null;
+        presenceUnknown.remove(join.user());
         left.remove(join.user());
         if (newMember) {
             tellSubscribers(new RoomFeed.MemberChanged(join.user(), true));
@@ -425,7 +420,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     /**
      * The members listed offline (last seen unknown) at once; their presence is asked, and joins wait
-     * for the answers at most {@link #ROSTER_PRESENCE_PATIENCE}: while a node leaves, user entities
+     * for the answers at most {@link RoomSettings#rosterPresencePatience()}: while a node leaves, user entities
      * move too, and a join must not wait for them. A late answer reaches the subscribers as a presence
      * change.
      */
@@ -439,18 +434,25 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             .toList();
         unknown.forEach(user -> members.put(user, Member.of(user, PresenceStatus.OFFLINE, null)));
         presenceUnknown.addAll(unknown);
-        List<CompletionStage<Member>> answers = roster.presence(unknown);
+        List<CompletionStage<Member>> answers;
+        try {
+            answers = roster.presence(unknown);
+        } catch (RuntimeException e) {
+            context.getLog().warn("Room {}: its members' presence could not be asked: {}", roomId, e.toString());
+            answers = List.of();
+        }
         for (int i = 0; i < answers.size(); i++) {
             String user = unknown.get(i);
             context.pipeToSelf(answers.get(i), (member, failure) -> new RosterPresenceAnswered(user, failure == null ? member : null));
         }
-        presenceAnswersDue = answers.size();
+        // added, not set: after a restart in the wait (a failed write) the first incarnation's answers still come
+        presenceAnswersDue += answers.size();
         context.getLog().debug("Room {}: {} members from its roster, {} ms after start", roomId, loaded.users().size(),
             (System.nanoTime() - startedAtNanos) / 1_000_000);
-        if (presenceAnswersDue == 0) {
+        if (presenceAnswersDue <= 0) {
             return rosterReady();
         }
-        context.scheduleOnce(ROSTER_PRESENCE_PATIENCE, context.getSelf(), new RosterPatienceOver());
+        context.scheduleOnce(settings.rosterPresencePatience(), context.getSelf(), new RosterPatienceOver());
         return Effect().noReply();
     }
 
@@ -458,12 +460,17 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         presenceAnswersDue--;
         // Only fills in what is unknown: a notice from the user entity, a join or a leave is newer.
         if (answer.member() != null && presenceUnknown.remove(answer.user()) && members.containsKey(answer.user())) {
-            members.put(answer.user(), answer.member());
-            if (answer.member().status() != PresenceStatus.OFFLINE || answer.member().lastSeen() != null) {
-                tellSubscribers(new RoomFeed.PresenceChanged(answer.user(), answer.member().status(), answer.member().lastSeen()));
+            Member member = answer.member();
+            if (longGone(member)) {
+                members.remove(answer.user()); // listed no more, as forgetLongGoneMembers would
+            } else {
+                members.put(answer.user(), member);
+                if (member.status() != PresenceStatus.OFFLINE || member.lastSeen() != null) {
+                    tellSubscribers(new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen()));
+                }
             }
         }
-        if (!rosterLoaded && presenceAnswersDue == 0) {
+        if (!rosterLoaded && presenceAnswersDue <= 0) {
             context.getLog().debug("Room {}: members' presence known {} ms after start", roomId,
                 (System.nanoTime() - startedAtNanos) / 1_000_000);
             return rosterReady();
@@ -489,7 +496,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
         // subscriber came back) must reach it too.
         forgetLongGoneMembers();
         members.values().stream()
-            .filter(member -> member.status() == PresenceStatus.OFFLINE)
+            .filter(member -> member.status() == PresenceStatus.OFFLINE && !presenceUnknown.contains(member.user()))
             .forEach(member -> subscriber.tell(new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen())));
         if (subscribe.knownSeq() < 0 || from > state.lastSeq()) {
             addSubscriber(subscriber);
@@ -678,9 +685,12 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
 
     /** Members offline for longer than forget-members-after are listed no more. */
     private void forgetLongGoneMembers() {
-        long horizon = System.currentTimeMillis() - settings.forgetMembersAfter().toMillis();
-        members.values().removeIf(member -> member.status() == PresenceStatus.OFFLINE
-            && member.lastSeen() != null && member.lastSeen() < horizon);
+        members.values().removeIf(this::longGone);
+    }
+
+    private boolean longGone(Member member) {
+        return member.status() == PresenceStatus.OFFLINE && member.lastSeen() != null
+            && member.lastSeen() < System.currentTimeMillis() - settings.forgetMembersAfter().toMillis();
     }
 
     private void addSubscriber(ActorRef<RoomFeed> subscriber) {

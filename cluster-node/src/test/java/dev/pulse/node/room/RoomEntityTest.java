@@ -333,7 +333,7 @@ class RoomEntityTest {
     /** Issue 12: a lobby listed everyone who ever joined it (500 offline ghosts). */
     @Test
     void membersLastSeenLongAgoAreNoLongerListedUntilTheyComeBack() {
-        Room room = room(new RoomSettings(100, 100, Duration.ofSeconds(3), 1000, 192 * 1024, Duration.ofDays(30)));
+        Room room = room(new RoomSettings(100, 100, Duration.ofSeconds(3), 1000, 192 * 1024, Duration.ofDays(30), Duration.ofMillis(250)));
         TestProbe<RoomFeed> hub = hub();
         long now = System.currentTimeMillis();
         join(room, "ghost", null, hub.ref());
@@ -710,13 +710,17 @@ class RoomEntityTest {
         TestProbe<RoomEntity.JoinResult> joined = testKit.createTestProbe();
 
         room.tell(new RoomEntity.Join("carol", null, hub.ref(), joined.ref()));
-        joined.expectNoMessage(RoomEntity.ROSTER_PRESENCE_PATIENCE.minusMillis(100)); // bob may still answer
+        joined.expectNoMessage(Duration.ofMillis(150)); // bob may still answer: joins wait up to 250 ms
         RoomEntity.Joined first = joined.expectMessageClass(RoomEntity.Joined.class, Duration.ofSeconds(5));
         assertThat(first.members()).containsExactlyInAnyOrder(Member.online("alice"),
             new Member("bob", PresenceStatus.OFFLINE, null), Member.online("carol"));
 
         long bobLastSeen = System.currentTimeMillis() - 60_000; // recent: long-gone members are forgotten
+        // A hub that (re)subscribes meanwhile hears nothing of bob until his presence is known.
+        TestProbe<RoomFeed> otherNode = hub();
+        room.tell(new RoomEntity.Subscribe(otherNode.ref(), -1));
         roster.bob.complete(Member.of("bob", PresenceStatus.OFFLINE, bobLastSeen));
+        otherNode.expectMessage(new RoomFeed.PresenceChanged("bob", PresenceStatus.OFFLINE, bobLastSeen));
         assertThat(hub.fishForMessage(Duration.ofSeconds(5), feed -> feed instanceof RoomFeed.PresenceChanged
                 ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
                 : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()))
@@ -728,6 +732,35 @@ class RoomEntityTest {
         testKit.stop(room);
     }
 
+    /** A member who joins is online: a late answer from before the join does not say otherwise. */
+    @Test
+    void aLateAnswerDoesNotOverrideAJoin() {
+        String id = "room-roster-" + ROOMS.incrementAndGet();
+        PersistenceId pid = PersistenceId.of("Room", id);
+        SlowRoster roster = new SlowRoster();
+        roster.alice.complete(Member.online("alice"));
+        ActorRef<RoomEntity.Command> room = testKit.spawn(RoomEntity.create(id, pid,
+            new RoomSettings(10, 100, Duration.ofSeconds(3)).withRosterPresencePatience(Duration.ofMillis(50)), reader, JOURNAL,
+            new RoomPorts(DirectMessages.NONE, roster, SearchIndex.NONE)));
+        TestProbe<RoomFeed> hub = hub();
+        TestProbe<RoomEntity.JoinResult> joined = testKit.createTestProbe();
+        room.tell(new RoomEntity.Join("carol", null, hub.ref(), joined.ref()));
+        assertThat(joined.expectMessageClass(RoomEntity.Joined.class, Duration.ofSeconds(5)).members())
+            .contains(new Member("bob", PresenceStatus.OFFLINE, null));
+
+        room.tell(new RoomEntity.Join("bob", null, hub.ref(), joined.ref()));
+        assertThat(joined.expectMessageClass(RoomEntity.Joined.class).members()).contains(Member.online("bob"));
+        roster.bob.complete(Member.of("bob", PresenceStatus.OFFLINE, System.currentTimeMillis() - 60_000));
+
+        room.tell(new RoomEntity.Join("dave", null, hub.ref(), joined.ref()));
+        assertThat(joined.expectMessageClass(RoomEntity.Joined.class).members()).contains(Member.online("bob"));
+        // bob was listed already: his join is no member change
+        assertThat(hub.receiveSeveralMessages(2)).as("carol's and dave's member frames, no presence")
+            .allMatch(feed -> feed instanceof RoomFeed.MemberChanged);
+        hub.expectNoMessage(Duration.ofMillis(100));
+        testKit.stop(room);
+    }
+
     /** Answers that come in time are in the first join's member list. */
     @Test
     void aJoinGoesOnAsSoonAsEveryMembersPresenceIsKnown() {
@@ -735,7 +768,7 @@ class RoomEntityTest {
         PersistenceId pid = PersistenceId.of("Room", id);
         SlowRoster roster = new SlowRoster();
         ActorRef<RoomEntity.Command> room = testKit.spawn(RoomEntity.create(id, pid,
-            new RoomSettings(10, 100, Duration.ofSeconds(3)), reader, JOURNAL,
+            new RoomSettings(10, 100, Duration.ofSeconds(3)).withRosterPresencePatience(Duration.ofSeconds(30)), reader, JOURNAL,
             new RoomPorts(DirectMessages.NONE, roster, SearchIndex.NONE)));
         TestProbe<RoomEntity.JoinResult> joined = testKit.createTestProbe();
         room.tell(new RoomEntity.Join("carol", null, hub().ref(), joined.ref()));

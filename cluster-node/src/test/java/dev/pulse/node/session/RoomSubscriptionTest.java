@@ -394,7 +394,7 @@ class RoomSubscriptionTest {
         }
 
         @Override
-        public void joined(String room) {
+        public void joined(String room, List<Member> members) {
             calls.add("joined " + room);
         }
 
