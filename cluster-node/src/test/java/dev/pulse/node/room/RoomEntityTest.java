@@ -692,6 +692,13 @@ class RoomEntityTest {
         }
     }
 
+    private static ActorRef<RoomEntity.Command> roomWith(MemberRoster roster, Duration patience) {
+        String id = "room-roster-" + ROOMS.incrementAndGet();
+        return testKit.spawn(RoomEntity.create(id, PersistenceId.of("Room", id),
+            new RoomSettings(10, 100, Duration.ofSeconds(3)).withRosterPresencePatience(patience), reader, JOURNAL,
+            new RoomPorts(DirectMessages.NONE, roster, SearchIndex.NONE)));
+    }
+
     /**
      * While a node leaves, the members' user entities move too and answer late: a join of a room that
      * just started lists the members at once, waits only briefly for their presence, and a late answer
@@ -699,13 +706,9 @@ class RoomEntityTest {
      */
     @Test
     void aJoinWaitsOnlyBrieflyForTheMembersPresenceAndALateAnswerIsPushed() {
-        String id = "room-roster-" + ROOMS.incrementAndGet();
-        PersistenceId pid = PersistenceId.of("Room", id);
         SlowRoster roster = new SlowRoster();
         roster.alice.complete(Member.online("alice"));
-        ActorRef<RoomEntity.Command> room = testKit.spawn(RoomEntity.create(id, pid,
-            new RoomSettings(10, 100, Duration.ofSeconds(3)), reader, JOURNAL,
-            new RoomPorts(DirectMessages.NONE, roster, SearchIndex.NONE)));
+        ActorRef<RoomEntity.Command> room = roomWith(roster, Duration.ofMillis(250));
         TestProbe<RoomFeed> hub = hub();
         TestProbe<RoomEntity.JoinResult> joined = testKit.createTestProbe();
 
@@ -735,13 +738,9 @@ class RoomEntityTest {
     /** A member who joins is online: a late answer from before the join does not say otherwise. */
     @Test
     void aLateAnswerDoesNotOverrideAJoin() {
-        String id = "room-roster-" + ROOMS.incrementAndGet();
-        PersistenceId pid = PersistenceId.of("Room", id);
         SlowRoster roster = new SlowRoster();
         roster.alice.complete(Member.online("alice"));
-        ActorRef<RoomEntity.Command> room = testKit.spawn(RoomEntity.create(id, pid,
-            new RoomSettings(10, 100, Duration.ofSeconds(3)).withRosterPresencePatience(Duration.ofMillis(50)), reader, JOURNAL,
-            new RoomPorts(DirectMessages.NONE, roster, SearchIndex.NONE)));
+        ActorRef<RoomEntity.Command> room = roomWith(roster, Duration.ofMillis(50));
         TestProbe<RoomFeed> hub = hub();
         TestProbe<RoomEntity.JoinResult> joined = testKit.createTestProbe();
         room.tell(new RoomEntity.Join("carol", null, hub.ref(), joined.ref()));
@@ -764,12 +763,8 @@ class RoomEntityTest {
     /** Answers that come in time are in the first join's member list. */
     @Test
     void aJoinGoesOnAsSoonAsEveryMembersPresenceIsKnown() {
-        String id = "room-roster-" + ROOMS.incrementAndGet();
-        PersistenceId pid = PersistenceId.of("Room", id);
         SlowRoster roster = new SlowRoster();
-        ActorRef<RoomEntity.Command> room = testKit.spawn(RoomEntity.create(id, pid,
-            new RoomSettings(10, 100, Duration.ofSeconds(3)).withRosterPresencePatience(Duration.ofSeconds(30)), reader, JOURNAL,
-            new RoomPorts(DirectMessages.NONE, roster, SearchIndex.NONE)));
+        ActorRef<RoomEntity.Command> room = roomWith(roster, Duration.ofSeconds(30));
         TestProbe<RoomEntity.JoinResult> joined = testKit.createTestProbe();
         room.tell(new RoomEntity.Join("carol", null, hub().ref(), joined.ref()));
         joined.expectNoMessage(Duration.ofMillis(50));
