@@ -124,7 +124,7 @@ public final class PulseNode {
         RoomEntity.init(system, roomSettings, history, metrics.journal(), new RoomPorts(
             (room, user) -> sharding.entityRefFor(UserEntity.ENTITY_KEY, user).tell(new UserEntity.TrackRoom(room)),
             new RosterPresence(roomMembers::members, system, ROSTER_PRESENCE_TIMEOUT, ROSTER_PRESENCE_ASKS),
-            new MessageIndexer(searchTable, history, searchWriters(system))));
+            new MessageIndexer(searchTable, history, searchWriter(system))));
         UserEntity.init(system, settings.heartbeat(), settings.loginLimitPerUser(), new RoomMembership() {
             @Override
             public void joined(String room, String user) {
@@ -241,15 +241,14 @@ public final class PulseNode {
     /** How long {@link #stop} waits for the actor system once its last shutdown phase has run. */
     public static final Duration TERMINATE_LIMIT = Duration.ofSeconds(10);
 
-    /** Two threads write the search index: never more of the journal's connections than that. */
-    private static java.util.concurrent.ExecutorService searchWriters(ActorSystem<?> system) {
-        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(2, task -> {
-            Thread thread = new Thread(task, "search-index-" + n.incrementAndGet());
+    /** One thread writes the search index (all rooms' changes in each write): one journal connection at most. */
+    private static java.util.concurrent.ExecutorService searchWriter(ActorSystem<?> system) {
+        java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "search-index");
             thread.setDaemon(true);
             return thread;
         });
-        system.getWhenTerminated().thenRun(writers::shutdown);
-        return writers;
+        system.getWhenTerminated().thenRun(writer::shutdown);
+        return writer;
     }
 }

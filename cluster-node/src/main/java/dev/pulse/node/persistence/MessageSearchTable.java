@@ -5,8 +5,14 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -50,11 +56,12 @@ public final class MessageSearchTable {
         + "room VARCHAR(255) NOT NULL PRIMARY KEY, seq BIGINT NOT NULL)";
 
     private static final String PROGRESS = "SELECT seq FROM pulse_search_progress WHERE room = ?";
-    private static final String LOCK_PROGRESS = PROGRESS + " FOR UPDATE";
     private static final String INSERT_PROGRESS = "INSERT INTO pulse_search_progress (room, seq) VALUES (?, ?)";
     private static final String UPDATE_PROGRESS = "UPDATE pulse_search_progress SET seq = ? WHERE room = ?";
-    private static final String INSERT = "INSERT INTO pulse_search (room, seq, author, body, ts) SELECT ?, ?, ?, ?, ? "
-        + "WHERE NOT EXISTS (SELECT 1 FROM pulse_search WHERE room = ? AND seq = ?)";
+    private static final String INSERT = "INSERT INTO pulse_search (room, seq, author, body, ts) VALUES ";
+    private static final String INSERT_ROW = "(?, ?, ?, ?, ?)";
+    /** Rows a multi-row INSERT carries: one statement per hundreds of messages, not one per message. */
+    private static final int ROWS_PER_INSERT = 200;
     private static final String EDIT = "UPDATE pulse_search SET body = ? WHERE room = ? AND seq = ?";
     private static final String DELETE = "DELETE FROM pulse_search WHERE room = ? AND seq = ?";
     private static final String COLUMNS = "SELECT room, seq, author, body, ts FROM pulse_search WHERE ";
@@ -157,71 +164,158 @@ public final class MessageSearchTable {
     /**
      * Applies {@code changes} (ascending by seq) of {@code room} in one transaction, skipping those at or
      * below its progress, and moves the progress to the last. Blocking. Returns the progress.
+     *
+     * @throws SQLException also when a change does not follow the room's progress (events in between
+     *                      are missing: read them from the journal)
      */
     public long apply(String room, List<? extends Change> changes) throws SQLException {
+        Map<String, List<? extends Change>> one = Map.of(room, changes);
+        Map<String, Long> progress = new HashMap<>();
+        Set<String> behind = applyAll(one, progress);
+        if (!behind.isEmpty()) {
+            throw new SQLException("room " + room + ": seq " + changes.get(0).seq() + " does not follow " + progress.get(room));
+        }
+        return progress.get(room);
+    }
+
+    /**
+     * Applies the changes of several rooms in one transaction (one commit for a busy node's many rooms,
+     * not one per room), each room's ascending by seq and skipping those at or below its progress. A
+     * room whose changes do not follow its progress is left as it was and returned: events are missing
+     * in between (lost with a failed write), to be read from the journal. Blocking. {@code progress}
+     * gets every room's progress after the transaction.
+     */
+    public Set<String> applyAll(Map<String, ? extends List<? extends Change>> changes, Map<String, Long> progress)
+        throws SQLException {
+        if (changes.isEmpty()) {
+            return Set.of();
+        }
+        // Sorted, so that two writers (two nodes, in a hand-off) lock the progress rows in one order.
+        List<String> rooms = new ArrayList<>(new TreeSet<>(changes.keySet()));
         return database.inTransaction(connection -> {
-            List<Long> locked = JournalDatabase.queryOn(connection, LOCK_PROGRESS, s -> s.setString(1, room), rows -> rows.getLong(1));
-            long progress = locked.isEmpty() ? 0 : locked.get(0);
-            long last = progress;
-            try (PreparedStatement insert = connection.prepareStatement(INSERT);
-                 PreparedStatement edit = connection.prepareStatement(EDIT);
-                 PreparedStatement delete = connection.prepareStatement(DELETE)) {
-                int inserts = 0;
-                for (Change change : changes) {
-                    if (change.seq() <= last) {
-                        continue; // applied before: a catch-up overlapping what was written live
-                    }
-                    if (change.seq() != last + 1) {
-                        // events are missing in between (lost with a failed write): read them from the journal
-                        throw new SQLException("room " + room + ": seq " + change.seq() + " follows " + last);
-                    }
-                    last = change.seq();
-                    if (change instanceof Posted posted) {
-                        insert.setString(1, room);
-                        insert.setLong(2, posted.seq());
-                        insert.setString(3, posted.author());
-                        insert.setString(4, storable(posted.text()));
-                        insert.setLong(5, posted.ts());
-                        insert.setString(6, room);
-                        insert.setLong(7, posted.seq());
-                        insert.addBatch();
-                        inserts++;
+            if (database.postgres()) {
+                // A read side: a commit lost in a crash of PostgreSQL loses its progress with it, and the
+                // room's next write finds the hole and catches up from the journal. No fsync to wait for.
+                try (Statement statement = connection.createStatement()) {
+                    statement.execute("SET LOCAL synchronous_commit = off");
+                }
+            }
+            Map<String, Long> locked = lockProgress(connection, rooms);
+            Set<String> behind = new HashSet<>();
+            try (PreparedStatement edit = connection.prepareStatement(EDIT);
+                 PreparedStatement delete = connection.prepareStatement(DELETE);
+                 PreparedStatement insertProgress = connection.prepareStatement(INSERT_PROGRESS);
+                 PreparedStatement updateProgress = connection.prepareStatement(UPDATE_PROGRESS)) {
+                Inserts inserts = new Inserts(connection, database.postgres());
+                for (String room : rooms) {
+                    long before = locked.getOrDefault(room, 0L);
+                    List<? extends Change> next = changes.get(room).stream().filter(change -> change.seq() > before).toList();
+                    if (!follows(before, next)) {
+                        behind.add(room);
+                        progress.put(room, before);
                         continue;
                     }
-                    if (inserts > 0) {
-                        insert.executeBatch(); // an edit or deletion later in the list must find its row
-                        inserts = 0;
+                    for (Change change : next) {
+                        write(room, change, inserts, edit, delete);
                     }
-                    if (change instanceof Edited edited) {
-                        edit.setString(1, storable(edited.text()));
-                        edit.setString(2, room);
-                        edit.setLong(3, edited.target());
-                        edit.executeUpdate();
-                    } else if (change instanceof Deleted deleted) {
-                        delete.setString(1, room);
-                        delete.setLong(2, deleted.target());
-                        delete.executeUpdate();
+                    long last = next.isEmpty() ? before : next.get(next.size() - 1).seq();
+                    progress.put(room, last);
+                    if (last > before) {
+                        PreparedStatement move = locked.containsKey(room) ? updateProgress : insertProgress;
+                        move.setLong(locked.containsKey(room) ? 1 : 2, last);
+                        move.setString(locked.containsKey(room) ? 2 : 1, room);
+                        move.addBatch();
                     }
                 }
-                if (inserts > 0) {
-                    insert.executeBatch();
-                }
+                inserts.flush();
+                insertProgress.executeBatch();
+                updateProgress.executeBatch();
             }
-            if (last > progress) {
-                long next = last;
-                try (PreparedStatement move = connection.prepareStatement(locked.isEmpty() ? INSERT_PROGRESS : UPDATE_PROGRESS)) {
-                    if (locked.isEmpty()) {
-                        move.setString(1, room);
-                        move.setLong(2, next);
-                    } else {
-                        move.setLong(1, next);
-                        move.setString(2, room);
-                    }
-                    move.executeUpdate();
-                }
-            }
-            return last;
+            return behind;
         });
+    }
+
+    /** Whether {@code changes} run on from {@code progress} without a hole. */
+    private static boolean follows(long progress, List<? extends Change> changes) {
+        long expected = progress + 1;
+        for (Change change : changes) {
+            if (change.seq() != expected++) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The rooms' progress rows, locked in the order of {@code rooms} (sorted); a room without one is absent. */
+    private Map<String, Long> lockProgress(Connection connection, List<String> rooms) throws SQLException {
+        String sql = "SELECT room, seq FROM pulse_search_progress WHERE room IN ("
+            + String.join(", ", rooms.stream().map(room -> "?").toList()) + ") ORDER BY room FOR UPDATE";
+        Map<String, Long> locked = new HashMap<>();
+        JournalDatabase.queryOn(connection, sql, statement -> {
+            for (int i = 0; i < rooms.size(); i++) {
+                statement.setString(i + 1, rooms.get(i));
+            }
+        }, rows -> locked.put(rows.getString(1), rows.getLong(2)));
+        return locked;
+    }
+
+    /**
+     * Messages to insert, sent in multi-row INSERTs before an edit or deletion (which may be of a message
+     * among them) and at the end. The progress lock keeps two writers of a room apart, so a row is new;
+     * on PostgreSQL a row there already (a writer of a room without a progress row yet) is let be.
+     */
+    private static final class Inserts {
+        private final Connection connection;
+        private final String onConflict;
+        private record Row(String room, Posted posted) {}
+
+        private final List<Row> rows = new ArrayList<>();
+
+        Inserts(Connection connection, boolean postgres) {
+            this.connection = connection;
+            this.onConflict = postgres ? " ON CONFLICT (room, seq) DO NOTHING" : "";
+        }
+
+        void add(String room, Posted posted) {
+            rows.add(new Row(room, posted));
+        }
+
+        void flush() throws SQLException {
+            for (int from = 0; from < rows.size(); from += ROWS_PER_INSERT) {
+                List<Row> chunk = rows.subList(from, Math.min(rows.size(), from + ROWS_PER_INSERT));
+                String sql = INSERT + String.join(", ", Collections.nCopies(chunk.size(), INSERT_ROW)) + onConflict;
+                try (PreparedStatement insert = connection.prepareStatement(sql)) {
+                    int at = 1;
+                    for (Row row : chunk) {
+                        insert.setString(at++, row.room());
+                        insert.setLong(at++, row.posted().seq());
+                        insert.setString(at++, row.posted().author());
+                        insert.setString(at++, storable(row.posted().text()));
+                        insert.setLong(at++, row.posted().ts());
+                    }
+                    insert.executeUpdate();
+                }
+            }
+            rows.clear();
+        }
+    }
+
+    private static void write(String room, Change change, Inserts inserts, PreparedStatement edit, PreparedStatement delete)
+        throws SQLException {
+        if (change instanceof Posted posted) {
+            inserts.add(room, posted);
+        } else if (change instanceof Edited edited) {
+            inserts.flush();
+            edit.setString(1, storable(edited.text()));
+            edit.setString(2, room);
+            edit.setLong(3, edited.target());
+            edit.executeUpdate();
+        } else if (change instanceof Deleted deleted) {
+            inserts.flush();
+            delete.setString(1, room);
+            delete.setLong(2, deleted.target());
+            delete.executeUpdate();
+        }
     }
 
     /**

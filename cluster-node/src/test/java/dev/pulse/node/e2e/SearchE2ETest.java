@@ -3,15 +3,20 @@ package dev.pulse.node.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
 import dev.pulse.node.TestNode;
+import dev.pulse.node.persistence.JournalDatabase;
 import dev.pulse.node.testkit.ChatPeer;
 import dev.pulse.node.testkit.Wire;
 import dev.pulse.protocol.ClientFrame;
 import dev.pulse.protocol.Names;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -148,6 +153,40 @@ class SearchE2ETest {
             send(alice, room, word + " after");
             assertThat(texts(awaitSearch(alice, word, room, results -> results.size() == 2)))
                 .containsExactly(word + " after", word + " before");
+            alice.close();
+        }
+    }
+
+    /**
+     * A room whose index lost its rows and progress (as a room written before search existed has none)
+     * is indexed from its journal when it next starts, in more than one catch-up step.
+     */
+    @Test
+    void aRoomWhoseIndexIsBehindCatchesUpFromItsJournalWhenItStarts(@TempDir Path own) throws Exception {
+        String room = tag + "-behind";
+        String word = "numbat" + tag;
+        int messages = 1_100; // more than one catch-up chunk (1,000 events)
+        try (TestNode first = TestNode.start(own, Map.of(), ConfigFactory.parseString("pulse.limits.send-burst = 2000"))) {
+            ChatPeer alice = ChatPeer.connect(first.client(), user("alice"));
+            send(alice, room, "earliest" + tag + " " + word);
+            for (int i = 2; i <= messages; i++) {
+                send(alice, room, word + " " + i);
+            }
+            awaitSearch(alice, "earliest" + tag, room, results -> results.size() == 1);
+            alice.close();
+            try (Connection connection = JournalDatabase.of(first.node().system()).connection();
+                 Statement statement = connection.createStatement()) {
+                statement.execute("DELETE FROM pulse_search WHERE room = '" + room + "'");
+                statement.execute("DELETE FROM pulse_search_progress WHERE room = '" + room + "'");
+            }
+        }
+        try (TestNode second = TestNode.start(own)) {
+            ChatPeer alice = ChatPeer.connect(second.client(), user("alice"));
+            alice.send(new ClientFrame.Join("j", room, (long) messages));
+            alice.expectReply("j", "joined");
+            assertThat(texts(awaitSearch(alice, word, room, results -> results.size() == 20)))
+                .first().isEqualTo(word + " " + messages);
+            assertThat(texts(awaitSearch(alice, "earliest" + tag, room, results -> results.size() == 1))).hasSize(1);
             alice.close();
         }
     }
