@@ -42,12 +42,20 @@ final class MessageIndexer implements SearchIndex {
     private static final int CATCH_UP_CHUNK = 1_000;
     /** Rooms written per transaction (each is a bound parameter of its progress query). */
     private static final int ROOMS_PER_WRITE = 500;
+    /** Catch-up steps stop for a pass after this long, so that live changes are not held up behind them. */
+    private static final long CATCH_UP_BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     /** One room's changes waiting. */
     private static final class RoomQueue {
         final List<MessageSearchTable.Change> pending = new ArrayList<>();
         /** Catch up to this seq from the journal first; 0: no catch-up due. */
         long catchUpTo;
+        /** After a failure: not before this ({@link System#nanoTime}); 0: at once. Only this room waits. */
+        long notBeforeNanos;
+
+        long lastPending() {
+            return pending.isEmpty() ? 0 : pending.get(pending.size() - 1).seq();
+        }
     }
 
     private final MessageSearchTable table;
@@ -55,7 +63,10 @@ final class MessageIndexer implements SearchIndex {
     private final Executor writer;
     /** Guarded by itself, as is {@link #writing}. */
     private final Map<String, RoomQueue> rooms = new LinkedHashMap<>();
-    /** Whether a drain runs or is due: exactly one at a time, so each room's changes are written in order. */
+    /**
+     * Whether a drain runs or is due: exactly one at a time, so each room's changes are written in order.
+     * False while only rooms that wait after a failure are left; a wake-up is scheduled for them.
+     */
     private boolean writing;
 
     /**
@@ -97,29 +108,55 @@ final class MessageIndexer implements SearchIndex {
         }
     }
 
-    /** Takes what waits, at most {@link #ROOMS_PER_WRITE} rooms; when nothing does, the writer stops. */
+    /**
+     * Takes what waits and is due, at most {@link #ROOMS_PER_WRITE} rooms. When nothing is due, the
+     * writer stops, with a wake-up for the rooms that wait after a failure.
+     */
     private Map<String, RoomQueue> take() {
         synchronized (rooms) {
-            if (rooms.isEmpty()) {
-                writing = false;
-                return Map.of();
-            }
+            long now = System.nanoTime();
             Map<String, RoomQueue> taken = new LinkedHashMap<>();
+            long nextDue = Long.MAX_VALUE;
             Iterator<Map.Entry<String, RoomQueue>> waiting = rooms.entrySet().iterator();
             while (waiting.hasNext() && taken.size() < ROOMS_PER_WRITE) {
                 Map.Entry<String, RoomQueue> room = waiting.next();
+                long waitNanos = room.getValue().notBeforeNanos - now;
+                if (room.getValue().notBeforeNanos != 0 && waitNanos > 0) {
+                    nextDue = Math.min(nextDue, waitNanos);
+                    continue;
+                }
                 taken.put(room.getKey(), room.getValue());
                 waiting.remove();
+            }
+            if (taken.isEmpty()) {
+                writing = false;
+                if (nextDue != Long.MAX_VALUE) {
+                    CompletableFuture.delayedExecutor(nextDue, TimeUnit.NANOSECONDS, writer).execute(this::wake);
+                }
             }
             return taken;
         }
     }
 
-    /** After a failure: the room catches up to {@code seq} from the journal, ahead of what waits for it. */
+    private void wake() {
+        synchronized (rooms) {
+            if (writing) {
+                return;
+            }
+            writing = true;
+        }
+        drain();
+    }
+
+    /**
+     * After a failure: the room catches up to {@code seq} from the journal, ahead of what waits for it,
+     * in {@link #RETRY}.
+     */
     private void catchUpLater(String room, long seq) {
         synchronized (rooms) {
             RoomQueue queue = rooms.computeIfAbsent(room, r -> new RoomQueue());
             queue.catchUpTo = Math.max(queue.catchUpTo, seq);
+            queue.notBeforeNanos = System.nanoTime() + RETRY.toNanos();
         }
     }
 
@@ -135,50 +172,63 @@ final class MessageIndexer implements SearchIndex {
         }
     }
 
-    /** Writes what waits until nothing does; after a failure, goes on later (the failed rooms from the journal). */
+    /** Writes what is due until nothing is; a room that fails waits {@link #RETRY}, the others go on. */
     private void drain() {
         for (Map<String, RoomQueue> taken = take(); !taken.isEmpty(); taken = take()) {
-            boolean failed = false;
-            Map<String, List<MessageSearchTable.Change>> live = new HashMap<>();
-            for (Map.Entry<String, RoomQueue> entry : taken.entrySet()) {
-                String room = entry.getKey();
-                RoomQueue queue = entry.getValue();
-                long last = queue.pending.isEmpty() ? 0 : queue.pending.get(queue.pending.size() - 1).seq();
-                if (queue.catchUpTo > 0) {
-                    try {
-                        if (catchUpStep(room, queue.catchUpTo) < queue.catchUpTo) {
-                            putBack(room, queue);
-                            continue;
-                        }
-                    } catch (Exception e) {
-                        LOG.warn("search index: room {} up to seq {} not caught up ({})", room, queue.catchUpTo, e.toString());
-                        catchUpLater(room, Math.max(queue.catchUpTo, last));
-                        failed = true;
-                        continue;
-                    }
-                }
-                if (!queue.pending.isEmpty()) {
-                    live.put(room, queue.pending);
-                }
-            }
             try {
-                Map<String, Long> progress = new HashMap<>();
-                for (String room : table.applyAll(live, progress)) {
-                    // events missing before these (a write that failed, a hand-off): from the journal
-                    List<MessageSearchTable.Change> behind = live.get(room);
-                    catchUpLater(room, behind.get(behind.size() - 1).seq());
-                }
-            } catch (Exception e) {
-                LOG.warn("search index: {} rooms not written ({})", live.size(), e.toString());
-                live.forEach((room, changes) -> catchUpLater(room, changes.get(changes.size() - 1).seq()));
-                failed = true;
-            }
-            if (failed) {
-                LOG.warn("search index: catching up from the journal in {} s", RETRY.toSeconds());
-                CompletableFuture.delayedExecutor(RETRY.toMillis(), TimeUnit.MILLISECONDS, writer).execute(this::drain);
-                return; // writing stays true meanwhile: no second drain starts
+                write(taken);
+            } catch (Throwable e) { // never leave the writer stopped with rooms waiting
+                LOG.error("search index: {} rooms not written", taken.size(), e);
+                taken.forEach((room, queue) -> catchUpLater(room, Math.max(queue.catchUpTo, queue.lastPending())));
             }
         }
+    }
+
+    /** One pass: the rooms' catch-up steps (within a time budget), then all their live changes in one transaction. */
+    private void write(Map<String, RoomQueue> taken) {
+        long budgetEnd = System.nanoTime() + CATCH_UP_BUDGET_NANOS;
+        Map<String, List<MessageSearchTable.Change>> live = new HashMap<>();
+        for (Map.Entry<String, RoomQueue> entry : taken.entrySet()) {
+            String room = entry.getKey();
+            RoomQueue queue = entry.getValue();
+            if (queue.catchUpTo > 0) {
+                if (System.nanoTime() - budgetEnd > 0) {
+                    putBack(room, queue); // next pass
+                    continue;
+                }
+                try {
+                    if (catchUpStep(room, queue.catchUpTo) < queue.catchUpTo) {
+                        putBack(room, queue);
+                        continue;
+                    }
+                } catch (Exception e) {
+                    LOG.warn("search index: room {} up to seq {} not caught up ({}); again in {} s", room, queue.catchUpTo,
+                        e.toString(), RETRY.toSeconds());
+                    catchUpLater(room, Math.max(queue.catchUpTo, queue.lastPending()));
+                    continue;
+                }
+            }
+            if (!queue.pending.isEmpty()) {
+                live.put(room, queue.pending);
+            }
+        }
+        try {
+            for (String room : table.applyAll(live, new HashMap<>())) {
+                // events missing before these (a write that failed, a hand-off): from the journal, at once
+                putBack(room, caughtUpTo(live.get(room)));
+            }
+        } catch (Exception e) {
+            LOG.warn("search index: {} rooms not written ({}); from the journal in {} s", live.size(), e.toString(),
+                RETRY.toSeconds());
+            live.forEach((room, changes) -> catchUpLater(room, changes.get(changes.size() - 1).seq()));
+        }
+    }
+
+    /** A queue that only catches up, to the last of {@code changes}. */
+    private static RoomQueue caughtUpTo(List<MessageSearchTable.Change> changes) {
+        RoomQueue queue = new RoomQueue();
+        queue.catchUpTo = changes.get(changes.size() - 1).seq();
+        return queue;
     }
 
     /**

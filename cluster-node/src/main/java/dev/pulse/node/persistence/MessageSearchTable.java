@@ -54,6 +54,8 @@ public final class MessageSearchTable {
         + "room VARCHAR(255) NOT NULL PRIMARY KEY, seq BIGINT NOT NULL)";
 
     private static final String PROGRESS = "SELECT seq FROM pulse_search_progress WHERE room = ?";
+    private static final String ENSURE_PROGRESS_POSTGRES = "INSERT INTO pulse_search_progress (room, seq) "
+        + "SELECT room, 0 FROM unnest(?::varchar[]) WITH ORDINALITY AS r(room, n) ORDER BY n ON CONFLICT (room) DO NOTHING";
     private static final String INSERT_PROGRESS = "INSERT INTO pulse_search_progress (room, seq) VALUES (?, ?)";
     private static final String UPDATE_PROGRESS = "UPDATE pulse_search_progress SET seq = ? WHERE room = ?";
     private static final String INSERT = "INSERT INTO pulse_search (room, seq, author, body, ts) VALUES ";
@@ -194,10 +196,11 @@ public final class MessageSearchTable {
         List<String> rooms = new ArrayList<>(new TreeSet<>(changes.keySet()));
         return database.inTransaction(connection -> {
             if (database.postgres()) {
-                // A read side: a commit lost in a crash of PostgreSQL loses its progress with it, and the
-                // room's next write finds the hole and catches up from the journal. No fsync to wait for.
-                try (Statement statement = connection.createStatement()) {
-                    statement.execute("SET LOCAL synchronous_commit = off");
+                // Every room gets a progress row first, so that the lock below holds for a room new to
+                // the index too: two nodes writing it in a hand-off wait for each other, in room order.
+                try (PreparedStatement ensure = connection.prepareStatement(ENSURE_PROGRESS_POSTGRES)) {
+                    ensure.setArray(1, connection.createArrayOf("varchar", rooms.toArray()));
+                    ensure.executeUpdate();
                 }
             }
             Map<String, Long> locked = lockProgress(connection, rooms);
