@@ -466,7 +466,7 @@ public final class RoomEntity extends EventSourcedBehaviorWithEnforcedReplies<Ro
             } else {
                 members.put(answer.user(), member);
                 if (member.status() != PresenceStatus.OFFLINE || member.lastSeen() != null) {
-                    tellSubscribers(new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen()));
+                    tellSubscribers(new RoomFeed.PresenceChanged(member.user(), member.status(), member.lastSeen(), true));
                 }
             }
         }

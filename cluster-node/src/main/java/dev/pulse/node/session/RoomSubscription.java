@@ -1,7 +1,6 @@
 package dev.pulse.node.session;
 
 import dev.pulse.node.delivery.Delivery;
-import dev.pulse.node.room.Member;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomFeed;
 import dev.pulse.node.room.StoredEvent;
@@ -59,8 +58,8 @@ final class RoomSubscription {
         /** Call {@link #continueReplay} again a little later (the outbound queue is full). */
         void continueLater(String room);
 
-        /** The room is joined, listing {@code members}: the user's entity should know it. */
-        void joined(String room, List<Member> members);
+        /** The room is joined: the user's entity should know it. */
+        void joined(String room);
 
         /** The subscription is over; forget it, and leave the hub if {@code attached}. */
         void ended(String room, boolean attached);
@@ -174,7 +173,7 @@ final class RoomSubscription {
             fail(ErrorCode.UNAVAILABLE, "room " + room + " did not answer in time; try again");
             return;
         }
-        port.joined(room, joined.members());
+        port.joined(room);
         Long since = since();
         if (join != null) {
             port.send(new ServerFrame.Joined(join.ref(), room, joined.lastSeq(), WireFrames.memberFrames(joined.members())));

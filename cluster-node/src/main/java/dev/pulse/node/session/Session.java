@@ -12,6 +12,7 @@ import dev.pulse.protocol.ErrorCode;
 import dev.pulse.protocol.Names;
 import dev.pulse.protocol.ServerFrame;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -119,6 +120,8 @@ public final class Session extends AbstractBehavior<Session.Command> {
     private final SessionRooms rooms;
     private final UserRooms userRooms;
     private final DmAccounts dmAccounts;
+    /** Last presence notice per user, so a change that arrives through several shared rooms is shown once. */
+    private final Map<String, String> lastNotice = new HashMap<>();
     /** Rooms whose member frame of this user's leave (on another device) this session has shown. */
     private final java.util.Set<String> ownLeaveShown = new java.util.HashSet<>();
     /** When the client was last heard of; read by the node's {@link SessionClock} too. */
@@ -385,7 +388,9 @@ public final class Session extends AbstractBehavior<Session.Command> {
                 // the room too, and its member frame can overtake the detach): not for us any more.
                 return next();
             }
-            if (!rooms.presenceShownAlready(notice)) {
+            boolean repeated = notice.dedupeKey() != null
+                && notice.dedupeKey().equals(lastNotice.put(notice.user(), notice.dedupeKey()));
+            if (!repeated) {
                 client.offer(notice.frame());
             }
             if (notice.memberLeft() && notice.user().equals(user)) {

@@ -2,7 +2,6 @@ package dev.pulse.node.session;
 
 import dev.pulse.node.delivery.Delivery;
 import dev.pulse.node.delivery.LocalRooms;
-import dev.pulse.node.room.Member;
 import dev.pulse.node.room.RoomEntity;
 import dev.pulse.node.room.RoomFeed;
 import dev.pulse.node.user.UserEntity;
@@ -48,12 +47,6 @@ final class SessionRooms implements RoomSubscription.Port {
     private final ActorRef<RoomEntity.PostResult> postAnswers;
     private final PendingAcks pendingAcks;
     private final Map<String, RoomSubscription> rooms = new HashMap<>();
-    /**
-     * The presence this session last showed per user (a {@code presence} frame or a {@code joined}
-     * member list), so a change that arrives through several shared rooms is shown once, and one that
-     * differs from a member list is not taken for a repeat.
-     */
-    private final Map<String, String> shownPresence = new HashMap<>();
 
     SessionRooms(ActorContext<Session.Command> context, TimerScheduler<Session.Command> timers, SessionDeps deps,
                  String user, String sessionId, EntityRef<UserEntity.Command> userEntity, ClientConnection client) {
@@ -356,14 +349,8 @@ final class SessionRooms implements RoomSubscription.Port {
     }
 
     @Override
-    public void joined(String room, List<Member> members) {
+    public void joined(String room) {
         userEntity.tell(new UserEntity.TrackRoom(room));
-        members.forEach(member -> shownPresence.put(member.user(), Delivery.Notice.presenceKey(member.status(), member.lastSeen())));
-    }
-
-    /** Whether {@code notice} repeats the presence this session last showed of its user; notes it if not. */
-    boolean presenceShownAlready(Delivery.Notice notice) {
-        return notice.dedupeKey() != null && notice.dedupeKey().equals(shownPresence.put(notice.user(), notice.dedupeKey()));
     }
 
     @Override

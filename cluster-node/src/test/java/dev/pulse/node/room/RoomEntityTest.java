@@ -723,11 +723,11 @@ class RoomEntityTest {
         TestProbe<RoomFeed> otherNode = hub();
         room.tell(new RoomEntity.Subscribe(otherNode.ref(), -1));
         roster.bob.complete(Member.of("bob", PresenceStatus.OFFLINE, bobLastSeen));
-        otherNode.expectMessage(new RoomFeed.PresenceChanged("bob", PresenceStatus.OFFLINE, bobLastSeen));
+        otherNode.expectMessage(new RoomFeed.PresenceChanged("bob", PresenceStatus.OFFLINE, bobLastSeen, true));
         assertThat(hub.fishForMessage(Duration.ofSeconds(5), feed -> feed instanceof RoomFeed.PresenceChanged
                 ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
                 : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()))
-            .last().isEqualTo(new RoomFeed.PresenceChanged("bob", PresenceStatus.OFFLINE, bobLastSeen));
+            .last().isEqualTo(new RoomFeed.PresenceChanged("bob", PresenceStatus.OFFLINE, bobLastSeen, true));
         TestProbe<RoomEntity.JoinResult> again = testKit.createTestProbe();
         room.tell(new RoomEntity.Join("dave", null, hub.ref(), again.ref()));
         assertThat(again.expectMessageClass(RoomEntity.Joined.class).members())

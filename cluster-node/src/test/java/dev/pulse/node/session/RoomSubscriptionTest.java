@@ -394,7 +394,7 @@ class RoomSubscriptionTest {
         }
 
         @Override
-        public void joined(String room, List<Member> members) {
+        public void joined(String room) {
             calls.add("joined " + room);
         }
 
