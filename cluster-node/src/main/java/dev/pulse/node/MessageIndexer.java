@@ -68,6 +68,8 @@ final class MessageIndexer implements SearchIndex {
      * False while only rooms that wait after a failure are left; a wake-up is scheduled for them.
      */
     private boolean writing;
+    /** A wake-up is scheduled; every wait is {@link #RETRY} long, so none due earlier can come later. */
+    private boolean wakePending;
 
     /**
      * {@code writer}: where the writes run; one thread is enough (each write is all rooms'), and it holds
@@ -130,7 +132,8 @@ final class MessageIndexer implements SearchIndex {
             }
             if (taken.isEmpty()) {
                 writing = false;
-                if (nextDue != Long.MAX_VALUE) {
+                if (nextDue != Long.MAX_VALUE && !wakePending) {
+                    wakePending = true;
                     CompletableFuture.delayedExecutor(nextDue, TimeUnit.NANOSECONDS, writer).execute(this::wake);
                 }
             }
@@ -140,6 +143,7 @@ final class MessageIndexer implements SearchIndex {
 
     private void wake() {
         synchronized (rooms) {
+            wakePending = false;
             if (writing) {
                 return;
             }
