@@ -68,8 +68,6 @@ final class MessageIndexer implements SearchIndex {
      * False while only rooms that wait after a failure are left; a wake-up is scheduled for them.
      */
     private boolean writing;
-    /** A wake-up is scheduled; every wait is {@link #RETRY} long, so none due earlier can come later. */
-    private boolean wakePending;
 
     /**
      * {@code writer}: where the writes run; one thread is enough (each write is all rooms'), and it holds
@@ -132,8 +130,7 @@ final class MessageIndexer implements SearchIndex {
             }
             if (taken.isEmpty()) {
                 writing = false;
-                if (nextDue != Long.MAX_VALUE && !wakePending) {
-                    wakePending = true;
+                if (nextDue != Long.MAX_VALUE) {
                     CompletableFuture.delayedExecutor(nextDue, TimeUnit.NANOSECONDS, writer).execute(this::wake);
                 }
             }
@@ -143,7 +140,6 @@ final class MessageIndexer implements SearchIndex {
 
     private void wake() {
         synchronized (rooms) {
-            wakePending = false;
             if (writing) {
                 return;
             }

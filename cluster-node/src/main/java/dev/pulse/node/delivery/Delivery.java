@@ -1,5 +1,7 @@
 package dev.pulse.node.delivery;
 
+import dev.pulse.node.room.PresenceStatus;
+
 /** What a node's hubs hand to its local sessions: frames encoded once per node, shared by all. */
 public sealed interface Delivery {
 
@@ -17,6 +19,11 @@ public sealed interface Delivery {
 
         public Notice(String room, String user, String dedupeKey, EncodedFrame frame) {
             this(room, user, dedupeKey, frame, false);
+        }
+
+        /** The dedupe key of a presence notice: a session shows each user's presence once, whatever room it came by. */
+        public static String presenceKey(PresenceStatus status, Long lastSeen) {
+            return status + "@" + lastSeen;
         }
     }
 }

@@ -104,7 +104,7 @@ final class RoomHub extends AbstractBehavior<RoomHub.Command> {
             sessions.keySet().forEach(session -> session.tell(notice));
         } else if (event instanceof RoomFeed.PresenceChanged presence) {
             broadcastExcept(presence.user(), encoder.presence(presence.user(), presence.status(), presence.lastSeen()),
-                presence.fillsIn() ? null : presence.status() + "@" + presence.lastSeen());
+                presence.fillsIn() ? null : Delivery.Notice.presenceKey(presence.status(), presence.lastSeen()));
         }
         return this;
     }
